@@ -1,0 +1,147 @@
+"""The third stage: items -> the site model (editions, topics, pages, feed). Pure."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from typing import TypeVar
+
+from .config import SiteConfig
+from .model import Edition, EditionFile, Item, Page, Site, Topic
+from .urls import ARCHIVE, HOME, TOPICS, page_file, path_of, root_from
+
+T = TypeVar("T")
+EARLIER_EDITIONS_ON_HOME = 10
+MONTHS = (
+    "January February March April May June July August September October November December"
+).split()
+
+
+def newest_first(items: Iterable[Item]) -> list[Item]:
+    """Latest edition first; within an edition, the editor's order."""
+    return sorted(items, key=lambda item: (-item.edition, item.position))
+
+
+def assemble(
+    items: Sequence[Item], edition_files: Sequence[EditionFile], config: SiteConfig
+) -> Site:
+    every = newest_first(items)
+    listed = [item for item in every if item.duplicate_of is None]
+    also_reported: dict[str, list[Item]] = defaultdict(list)
+    for item in reversed(every):  # oldest first under the story they repeat
+        if item.duplicate_of is not None:
+            also_reported[item.duplicate_of].append(item)
+
+    editions = _editions(listed, edition_files)
+    topics = _topics(listed)
+    pages = [
+        _page(
+            HOME,
+            "index.html",
+            config.title,
+            edition=editions[0] if editions else None,
+            earlier=editions[1 : 1 + EARLIER_EDITIONS_ON_HOME],
+            more_editions=len(editions) > 1 + EARLIER_EDITIONS_ON_HOME,
+        ),
+        _page(ARCHIVE, "archive.html", "Archive", months=_by_month(editions)),
+        _page(TOPICS, "topics.html", "Topics", topics=topics),
+    ]
+    for newer, edition, older in _neighbours(editions):
+        pages.append(
+            _page(
+                path_of(edition),
+                "edition.html",
+                edition.title,
+                edition=edition,
+                newer=newer,
+                older=older,
+            )
+        )
+    edition_of = {edition.number: edition for edition in editions}
+    for newer, item, older in _neighbours(listed):
+        pages.append(
+            _page(
+                path_of(item),
+                "item.html",
+                item.title,
+                item=item,
+                edition=edition_of[item.edition],
+                newer=newer,
+                older=older,
+                also_reported=tuple(also_reported.get(item.id, ())),
+            )
+        )
+    for topic in topics:
+        pages.append(_page(path_of(topic), "topic.html", topic.name, topic=topic))
+
+    return Site(
+        title=config.title,
+        description=config.description,
+        base_url=config.base_url,
+        language=config.language,
+        editions=tuple(editions),
+        items=tuple(listed),
+        all_items=tuple(every),
+        topics=tuple(topics),
+        pages=tuple(pages),
+        feed_items=tuple(listed[: config.feed_size]),
+    )
+
+
+def _page(folder: str, template: str, title: str, **context: object) -> Page:
+    return Page(
+        path=page_file(folder),
+        template=template,
+        title=title,
+        context={"root": root_from(folder), "folder": folder, **context},
+    )
+
+
+def _editions(listed: Sequence[Item], edition_files: Sequence[EditionFile]) -> list[Edition]:
+    grouped: dict[int, list[Item]] = defaultdict(list)
+    for item in listed:
+        grouped[item.edition].append(item)
+    editions = []
+    for source in sorted(edition_files, key=lambda e: e.number, reverse=True):
+        members = sorted(grouped.get(source.number, ()), key=lambda item: item.position)
+        if not members:
+            continue
+        editions.append(
+            Edition(
+                number=source.number,
+                title=source.title or f"Edition {source.number}",
+                date=source.date,
+                source=source.path,
+                items=tuple(members),
+            )
+        )
+    return editions
+
+
+def _topics(listed: Sequence[Item]) -> list[Topic]:
+    grouped: dict[str, list[Item]] = defaultdict(list)
+    for item in listed:
+        for slug in item.topics:
+            grouped[slug].append(item)
+    return [
+        Topic(slug=slug, name=slug, description="", items=tuple(grouped[slug]))
+        for slug in sorted(grouped)
+    ]
+
+
+def _by_month(editions: Sequence[Edition]) -> list[tuple[str, list[Edition]]]:
+    months: dict[tuple[int, int], list[Edition]] = defaultdict(list)
+    for edition in editions:
+        months[(edition.date.year, edition.date.month)].append(edition)
+    return [
+        (f"{MONTHS[month - 1]} {year}", months[(year, month)])
+        for year, month in sorted(months, reverse=True)
+    ]
+
+
+def _neighbours(things: Sequence[T]) -> Iterable[tuple[T | None, T, T | None]]:
+    """Each thing of a newest-first list with the newer and the older one beside it."""
+    for index, thing in enumerate(things):
+        newer = things[index - 1] if index > 0 else None
+        older = things[index + 1] if index + 1 < len(things) else None
+        yield newer, thing, older

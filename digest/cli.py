@@ -1,0 +1,153 @@
+"""Commands and options. Problems are printed one per line as FILE:LINE: severity: message.
+
+Exit codes: 0 done (warnings allowed), 1 content errors (or warnings with --strict),
+2 usage errors (bad flag, missing folder, bad configuration, unwritable output),
+70 an internal error (a bug in digest: please report it), 130 interrupted.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import time
+import traceback
+from dataclasses import replace
+from pathlib import Path
+
+from . import __version__, pipeline
+from .config import SiteConfig, load_config
+from .load import display
+from .problems import Problem, UsageError, count_line, has_errors
+from .write import WriteError
+
+EXIT_OK, EXIT_CONTENT, EXIT_USAGE, EXIT_INTERNAL, EXIT_INTERRUPTED = 0, 1, 2, 70, 130
+
+
+def make_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="digest",
+        description="Build a news-digest website and feeds from item files.",
+        epilog="Run 'digest COMMAND --help' for a command's options.",
+    )
+    parser.add_argument("--version", action="version", version=f"digest {__version__}")
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument(
+        "--content",
+        type=Path,
+        metavar="DIR",
+        help="folder of item files (default: 'content' from site.yaml)",
+    )
+    common.add_argument(
+        "--config",
+        type=Path,
+        metavar="FILE",
+        help="site configuration (default: ./site.yaml if present)",
+    )
+    common.add_argument("--strict", action="store_true", help="treat warnings as errors")
+    loudness = common.add_mutually_exclusive_group()
+    loudness.add_argument(
+        "-v", "--verbose", action="store_true", help="also list ignored files and what was recorded"
+    )
+    loudness.add_argument(
+        "-q", "--quiet", action="store_true", help="print problems only, no summary line"
+    )
+
+    build = commands.add_parser(
+        "build",
+        parents=[common],
+        help="build the site into the output folder",
+        description="Read the item files and write the site and its feeds.",
+    )
+    build.add_argument(
+        "--output",
+        type=Path,
+        metavar="DIR",
+        help="folder to write the site to (default: 'output' from site.yaml)",
+    )
+    commands.add_parser(
+        "check",
+        parents=[common],
+        help="read and report problems; write nothing",
+        description="Parse every item file and report problems without writing anything.",
+    )
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    try:
+        args = make_parser().parse_args(argv)
+    except SystemExit as exit_:  # argparse has printed its message
+        return int(exit_.code or 0)
+    try:
+        return _run(args)
+    except KeyboardInterrupt:
+        print("digest: interrupted", file=sys.stderr)
+        return EXIT_INTERRUPTED
+    except Exception as exc:  # a bug: one line for the editor, the traceback on request
+        if os.environ.get("DIGEST_DEBUG"):
+            traceback.print_exc()
+        print(
+            f"digest: internal error: {type(exc).__name__}: {exc} "
+            "(a bug in digest; set DIGEST_DEBUG=1 to see where)",
+            file=sys.stderr,
+        )
+        return EXIT_INTERNAL
+
+
+def _run(args: argparse.Namespace) -> int:
+    started = time.perf_counter()
+    config, problems = load_config(args.config)
+    if problems:
+        _print_problems(problems)
+        return EXIT_USAGE
+    config = _with_flags(config, args)
+    try:
+        if args.command == "build":
+            result = pipeline.build(config, strict=args.strict)
+        else:
+            _, site, found = pipeline.check(config)
+            result = pipeline.Result(found, items=len(site.all_items), editions=len(site.editions))
+    except (UsageError, WriteError) as exc:
+        print(f"digest: error: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+
+    if args.verbose:
+        for line in result.ignored:
+            print(line)
+    _print_problems(result.problems)
+    if has_errors(result.problems, args.strict):
+        if args.command == "build":
+            print("digest: nothing was written; the previous site is unchanged", file=sys.stderr)
+        return EXIT_CONTENT
+    if not args.quiet:
+        for note in result.notes:
+            print(f"digest: {note}")
+        print(_summary(args.command, result, config, time.perf_counter() - started))
+    return EXIT_OK
+
+
+def _with_flags(config: SiteConfig, args: argparse.Namespace) -> SiteConfig:
+    if args.content is not None:
+        config = replace(config, content=args.content)
+    if getattr(args, "output", None) is not None:
+        config = replace(config, output=args.output)
+    return config
+
+
+def _print_problems(problems: list[Problem]) -> None:
+    for problem in problems:
+        print(problem, file=sys.stderr)
+    if problems:
+        print(f"digest: {count_line(problems)}", file=sys.stderr)
+
+
+def _summary(command: str, result: pipeline.Result, config: SiteConfig, seconds: float) -> str:
+    items = f"{result.items} item{'s' * (result.items != 1)}"
+    editions = f"{result.editions} edition{'s' * (result.editions != 1)}"
+    if command == "build":
+        where = display(config.output.absolute())
+        return f"Built {items} in {editions} into {where}/ ({result.files} files, {seconds:.2f} s)"
+    return f"Checked {items} in {editions}: {count_line(result.problems)}"

@@ -1,0 +1,52 @@
+"""The second stage: raw items -> items with ids, titles, slugs and dates. Pure."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from .markup import to_plain
+from .model import EditionFile, Item, Source
+from .problems import Problem, error, warning
+from .text import SLUG_ID_LENGTH, item_id, make_slug, make_title, normalize
+
+
+def enrich(editions: Iterable[EditionFile]) -> tuple[tuple[Item, ...], list[Problem]]:
+    """Every raw item becomes an Item, in edition order, unless it repeats an earlier summary."""
+    items: list[Item] = []
+    problems: list[Problem] = []
+    first_seen: dict[str, tuple[Item, str]] = {}  # id -> item, where it was shown
+    slugs: dict[str, Item] = {}
+    for edition in editions:
+        for position, raw in enumerate(edition.items):
+            id_ = item_id(raw.summary)
+            here = (edition.path, raw.line)
+            if id_ in first_seen:
+                earlier, earlier_path = first_seen[id_]
+                where = f"{earlier_path}:{earlier.source.line}"
+                if normalize(earlier.summary) == normalize(raw.summary):
+                    message = f"same summary as {where}; the item is published once, from there"
+                    problems.append(warning(*here, message))
+                else:  # two different texts with one hash: vanishingly rare, but never merge them
+                    problems.append(error(*here, f"item id {id_} collides with {where}"))
+                continue
+            title = make_title(to_plain(raw.summary))
+            slug = make_slug(title, id_)
+            if slug in slugs:  # same words and same 6 id digits: fall back to the whole id
+                slug = f"{slug[:-SLUG_ID_LENGTH]}{id_}"
+            item = Item(
+                id=id_,
+                title=title,
+                slug=slug,
+                summary=raw.summary,
+                analysis=raw.analysis,
+                date=edition.date,
+                edition=edition.number,
+                position=position,
+                # The name inside the content folder, not the path typed: items.json must not
+                # depend on the folder the build was started from.
+                source=Source(edition.name, raw.line),
+            )
+            first_seen[id_] = (item, edition.path)
+            slugs[slug] = item
+            items.append(item)
+    return tuple(items), problems

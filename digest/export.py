@@ -1,0 +1,32 @@
+"""items.json: every item, duplicates included, newest first, for machines and other tools."""
+
+from __future__ import annotations
+
+import json
+
+from .model import Item, Site
+from .urls import absolute, path_of
+
+
+def item_record(item: Item, base_url: str) -> dict[str, object]:
+    return {
+        "id": item.id,
+        "url": absolute(base_url, path_of(item)),
+        "title": item.title,
+        "date": item.date.isoformat(),
+        "edition": item.edition,
+        "summary": item.summary,
+        "analysis": item.analysis,
+        "topics": list(item.topics),
+        "source": {"file": item.source.file, "line": item.source.line},
+        "duplicate_of": item.duplicate_of,
+    }
+
+
+def items_json(site: Site) -> bytes:
+    # One item a line: readable, diffable between builds, and far smaller than indented JSON.
+    records = [
+        json.dumps(item_record(item, site.base_url), ensure_ascii=False) for item in site.all_items
+    ]
+    body = ",\n".join(records)
+    return ('{"items": [\n' + body + ("\n" if records else "") + "]}\n").encode("utf-8")

@@ -1,0 +1,92 @@
+"""The plain data that flows through the pipeline. Imports nothing from digest."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+
+
+@dataclass(frozen=True)
+class Source:
+    """Where a piece of content came from, for messages and for items.json."""
+
+    file: str
+    line: int
+
+
+@dataclass(frozen=True)
+class RawItem:
+    """An item as the parser found it: text and line numbers, nothing derived."""
+
+    summary: str
+    analysis: str | None
+    line: int
+    analysis_line: int | None = None
+
+
+@dataclass(frozen=True)
+class EditionFile:
+    """One item file, read and parsed, with the date that the ledger or front matter gives."""
+
+    number: int
+    name: str  # the file's name inside the content folder, the ledger's key
+    path: str  # the file as shown in messages
+    title: str | None
+    date: datetime
+    items: tuple[RawItem, ...]
+
+
+@dataclass(frozen=True)
+class Item:
+    id: str
+    title: str
+    slug: str
+    summary: str
+    analysis: str | None
+    date: datetime
+    edition: int
+    position: int  # 0-based place in its edition file
+    source: Source
+    topics: tuple[str, ...] = ()
+    duplicate_of: str | None = None
+
+
+@dataclass(frozen=True)
+class Edition:
+    number: int
+    title: str
+    date: datetime
+    source: str
+    items: tuple[Item, ...]
+
+
+@dataclass(frozen=True)
+class Topic:
+    slug: str
+    name: str
+    description: str
+    items: tuple[Item, ...]  # newest first
+
+
+@dataclass(frozen=True)
+class Page:
+    """One HTML page to render: where it goes, which template, and what it shows."""
+
+    path: str  # relative to the output folder, e.g. "items/foo-1a2b3c/index.html"
+    template: str
+    title: str
+    context: dict[str, object] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Site:
+    title: str
+    description: str
+    base_url: str
+    language: str
+    editions: tuple[Edition, ...]  # newest first
+    items: tuple[Item, ...]  # listed items (no duplicates), newest first
+    all_items: tuple[Item, ...]  # every item, duplicates included, newest first
+    topics: tuple[Topic, ...]
+    pages: tuple[Page, ...]
+    feed_items: tuple[Item, ...]

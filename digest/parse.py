@@ -1,0 +1,181 @@
+"""Item-file text -> front matter and raw items, with line numbers. Pure: no I/O.
+
+An item is a summary line followed by an analysis line (`Analysis — …`). Every
+non-blank line of the text ends up in an item or in a reported problem.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass
+from datetime import date, datetime
+
+from .model import RawItem
+from .problems import Problem, error, warning
+from .yamlfile import load_mapping
+
+LINE_BREAK = re.compile(r"\r\n|\r|\n")
+# The word, optional spaces, then a dash or colon. A hyphen glued to a following word
+# ("Analysis-driven tools …") is a compound word in a summary, not a marker.
+ANALYSIS_MARKER = re.compile(r"analysis(?:\s*[—–:]|\s+-|-(?=\s|$))\s*", re.IGNORECASE)
+FRONT_MATTER_FENCE = "---"
+FRONT_MATTER_KEYS = ("date", "title")
+
+
+@dataclass(frozen=True)
+class ParsedFile:
+    items: tuple[RawItem, ...]
+    problems: tuple[Problem, ...]
+    title: str | None = None
+    date: date | datetime | None = None
+
+
+def _is_removable_control(char: str) -> bool:
+    return char != "\t" and unicodedata.category(char) == "Cc"
+
+
+def clean_line(text: str) -> tuple[str, list[str]]:
+    """Drop control characters (tab excepted); return the text and what was removed."""
+    if text.isprintable():
+        return text, []
+    removed = [c for c in text if _is_removable_control(c)]
+    if not removed:
+        return text, []
+    return "".join(c for c in text if not _is_removable_control(c)), removed
+
+
+def split_lines(text: str) -> list[str]:
+    if text.startswith("\ufeff"):
+        text = text[1:]
+    lines = LINE_BREAK.split(text)
+    if lines and lines[-1] == "":
+        lines.pop()
+    return lines
+
+
+def parse_text(text: str, file: str) -> ParsedFile:
+    lines = split_lines(text)
+    problems: list[Problem] = []
+    cleaned: list[str] = []
+    for number, raw in enumerate(lines, start=1):
+        line, removed = clean_line(raw)
+        if removed:
+            codes = ", ".join(sorted({f"U+{ord(c):04X}" for c in removed}))
+            problems.append(warning(file, number, f"removed control character(s) {codes}"))
+        cleaned.append(line)
+
+    start, front = _front_matter(cleaned, file, problems)
+    items = _items(cleaned, start, file, problems)
+    return ParsedFile(
+        items=tuple(items),
+        problems=tuple(problems),
+        title=front.get("title"),  # type: ignore[arg-type]
+        date=front.get("date"),  # type: ignore[arg-type]
+    )
+
+
+def _front_matter(
+    lines: list[str], file: str, problems: list[Problem]
+) -> tuple[int, dict[str, object]]:
+    """Return the index of the first item line and the checked front-matter values."""
+    if not lines or lines[0].strip() != FRONT_MATTER_FENCE:
+        return 0, {}
+    end = next((i for i in range(1, len(lines)) if lines[i].strip() == FRONT_MATTER_FENCE), None)
+    if end is None:
+        problems.append(
+            error(file, 1, "front matter opened with '---' is never closed by a '---' line")
+        )
+        return 1, {}
+    entries, yaml_problems = load_mapping("\n".join(lines[1:end]), file, first_line=2)
+    problems.extend(yaml_problems)
+    values: dict[str, object] = {}
+    for key, entry in entries.items():
+        if key == "title":
+            if isinstance(entry.value, str) and entry.value.strip():
+                values["title"] = entry.value.strip()
+            else:
+                problems.append(error(file, entry.line, "title: expected some text"))
+        elif key == "date":
+            parsed = _front_matter_date(entry.value)
+            if parsed is None:
+                problems.append(
+                    error(
+                        file,
+                        entry.line,
+                        "date: expected a date such as 2026-11-26 or "
+                        f"2026-11-26T08:00:00+01:00, got {entry.value!r}",
+                    )
+                )
+            else:
+                values["date"] = parsed
+        else:
+            known = ", ".join(FRONT_MATTER_KEYS)
+            problems.append(
+                warning(
+                    file,
+                    entry.line,
+                    f"unknown front-matter key '{key}' is ignored (known: {known})",
+                )
+            )
+    return end + 1, values
+
+
+def _front_matter_date(value: object) -> date | datetime | None:
+    if isinstance(value, datetime | date):
+        return value
+    if isinstance(value, str):
+        try:
+            return datetime.fromisoformat(value.strip())
+        except ValueError:
+            return None
+    return None
+
+
+def _items(lines: list[str], start: int, file: str, problems: list[Problem]) -> list[RawItem]:
+    items: list[RawItem] = []
+    pending: tuple[str, int] | None = None  # a summary waiting for its analysis
+
+    def publish_without_analysis() -> None:
+        assert pending is not None
+        text, number = pending
+        problems.append(
+            warning(
+                file, number, "summary has no analysis line after it; published without analysis"
+            )
+        )
+        items.append(RawItem(summary=text, analysis=None, line=number))
+
+    for index in range(start, len(lines)):
+        number = index + 1
+        text = lines[index].strip()
+        if not text:
+            continue
+        marker = ANALYSIS_MARKER.match(text)
+        if marker is None:
+            if pending is not None:
+                publish_without_analysis()
+            pending = (text, number)
+            continue
+        analysis = text[marker.end() :].strip()
+        if pending is None:
+            problems.append(
+                error(file, number, f"analysis with no summary before it: {_preview(analysis)}")
+            )
+            continue
+        summary, summary_line = pending
+        pending = None
+        if not analysis:
+            problems.append(
+                warning(file, number, "analysis line is empty; published without analysis")
+            )
+        items.append(RawItem(summary, analysis or None, summary_line, number))
+    if pending is not None:
+        publish_without_analysis()
+    return items
+
+
+def _preview(text: str, width: int = 60) -> str:
+    if not text:
+        return "(empty)"
+    return repr(text if len(text) <= width else text[: width - 1] + "…")

@@ -1,0 +1,65 @@
+"""build(): the five stages in order. Everything is read and checked before anything is written."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from .assemble import assemble
+from .config import SiteConfig
+from .enrich import enrich
+from .ledger import LEDGER_NAME, format_ledger
+from .load import Loaded, display, load
+from .model import Site
+from .problems import Problem, has_errors, ordered, warning
+from .render import make_env, render
+from .write import write, write_file
+
+
+@dataclass(frozen=True)
+class Result:
+    problems: list[Problem]
+    ignored: tuple[str, ...] = ()
+    items: int = 0
+    editions: int = 0
+    files: int = 0
+    written: bool = False
+    notes: list[str] = field(default_factory=list)
+
+
+def check(config: SiteConfig) -> tuple[Loaded, Site, list[Problem]]:
+    """Read, parse and model the content; touch nothing."""
+    loaded = load(config.content, config)
+    items, problems = enrich(loaded.editions)
+    site = assemble(items, loaded.editions, config)
+    return loaded, site, ordered([*loaded.problems, *problems])
+
+
+def build(config: SiteConfig, strict: bool = False) -> Result:
+    loaded, site, problems = check(config)
+    ledger_path = config.content / LEDGER_NAME
+    if loaded.new_dates and not loaded.content_writable:
+        problems.append(
+            warning(
+                display(ledger_path),
+                None,
+                f"the content folder is read-only: the dates of {len(loaded.new_dates)} new "
+                "edition(s) come from the files' modification times and are not recorded",
+            )
+        )
+    counts = {
+        "ignored": loaded.ignored,
+        "items": len(site.all_items),
+        "editions": len(site.editions),
+    }
+    if has_errors(problems, strict):
+        return Result(problems, **counts)  # type: ignore[arg-type]
+    outputs = render(site, make_env())
+    write(outputs, config.output)
+    notes = []
+    if loaded.new_dates and loaded.content_writable:
+        write_file(
+            ledger_path, format_ledger({**loaded.ledger, **loaded.new_dates}).encode("utf-8")
+        )
+        names = ", ".join(sorted(loaded.new_dates))
+        notes.append(f"recorded the date of {names} in {display(ledger_path)} (commit it)")
+    return Result(problems, files=len(outputs), written=True, notes=notes, **counts)  # type: ignore[arg-type]

@@ -1,0 +1,62 @@
+"""Problems found in content or configuration, and how they are shown to the editor."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Literal
+
+Severity = Literal["error", "warning"]
+
+
+@dataclass(frozen=True)
+class Problem:
+    file: str
+    line: int | None
+    severity: Severity
+    message: str
+
+    def __str__(self) -> str:
+        where = self.file if self.line is None else f"{self.file}:{self.line}"
+        return f"{where}: {self.severity}: {self.message}"
+
+
+def error(file: str, line: int | None, message: str) -> Problem:
+    return Problem(file, line, "error", message)
+
+
+def warning(file: str, line: int | None, message: str) -> Problem:
+    return Problem(file, line, "warning", message)
+
+
+def _natural(text: str) -> tuple[object, ...]:
+    # "9_x.txt" before "10_x.txt", as the editor numbers them.
+    return tuple(int(part) if part.isdigit() else part for part in re.split(r"(\d+)", text))
+
+
+def ordered(problems: Iterable[Problem]) -> list[Problem]:
+    """Problems by file (in natural order) then line; file-level ones first in their file."""
+    return sorted(
+        problems,
+        key=lambda p: (_natural(p.file), p.line if p.line is not None else 0),
+    )
+
+
+def count_line(problems: Iterable[Problem]) -> str:
+    problems = list(problems)
+    errors = sum(p.severity == "error" for p in problems)
+    warnings = len(problems) - errors
+    return f"{_plural(errors, 'error')}, {_plural(warnings, 'warning')}"
+
+
+def _plural(n: int, word: str) -> str:
+    return f"{n} {word}" if n == 1 else f"{n} {word}s"
+
+
+def has_errors(problems: Iterable[Problem], strict: bool = False) -> bool:
+    return any(p.severity == "error" or strict for p in problems)
+
+
+class UsageError(Exception):
+    """A problem with how digest was called (missing folder, bad config): exit code 2."""

@@ -1,0 +1,75 @@
+"""The fourth stage: site model -> {output path: bytes}, through Jinja templates.
+
+Autoescaping is on for every .html and .xml template and undefined names are errors,
+so a template can neither leak unescaped item text nor silently print nothing.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from importlib import resources
+from pathlib import Path
+
+from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
+from markupsafe import Markup
+
+from . import markup
+from .assemble import MONTHS
+from .export import items_json
+from .feeds import site_feed
+from .model import Site
+from .urls import FEED, ITEMS_JSON, STYLESHEET, absolute, path_of
+
+STATIC_FILES = (STYLESHEET,)
+
+
+def builtin_templates() -> Path:
+    """The templates shipped with digest: the checkout's folder, or the installed copy."""
+    checkout = Path(__file__).resolve().parent.parent / "templates"
+    if checkout.is_dir():
+        return checkout
+    return Path(str(resources.files("digest.templates")))
+
+
+def make_env(overrides: Sequence[Path] = ()) -> Environment:
+    """A Jinja environment that looks in `overrides` first, then in the built-in templates."""
+    env = Environment(
+        loader=FileSystemLoader([*map(str, overrides), str(builtin_templates())]),
+        autoescape=select_autoescape(enabled_extensions=("html", "xml"), default_for_string=False),
+        undefined=StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=True,
+    )
+    env.filters["html"] = lambda text: Markup(markup.to_html(text))
+    env.filters["plain"] = markup.to_plain
+    env.filters["long_date"] = long_date
+    env.filters["iso"] = lambda when: when.isoformat()
+    env.globals["path_of"] = path_of
+    env.globals["absolute"] = absolute
+    return env
+
+
+def long_date(when: datetime) -> str:
+    # Spelled out here rather than by strftime("%B"), which follows the machine's locale.
+    return f"{when.day} {MONTHS[when.month - 1]} {when.year}"
+
+
+def render(site: Site, env: Environment) -> dict[str, bytes]:
+    outputs: dict[str, bytes] = {}
+
+    def add(path: str, data: bytes) -> None:
+        if path in outputs:
+            raise ValueError(f"two outputs for one path: {path}")
+        outputs[path] = data
+
+    for page in site.pages:
+        template = env.get_template(page.template)
+        add(page.path, template.render(site=site, page=page, **page.context).encode("utf-8"))
+    add(FEED, env.get_template("rss.xml").render(feed=site_feed(site)).encode("utf-8"))
+    add(ITEMS_JSON, items_json(site))
+    for name in STATIC_FILES:
+        source, _, _ = env.loader.get_source(env, name)  # type: ignore[union-attr]
+        add(name, source.encode("utf-8"))
+    return outputs

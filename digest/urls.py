@@ -1,0 +1,53 @@
+"""The one place that maps model objects to output paths and links.
+
+Paths are folders relative to the site root ("items/foo-1a2b3c/"); each page is the
+folder's index.html. Pages link to each other with relative URLs, so the site works
+from any host, under any sub-path, and straight from the disk.
+"""
+
+from __future__ import annotations
+
+from functools import singledispatch
+
+from .model import Edition, Item, Topic
+
+HOME = ""
+ARCHIVE = "archive/"
+TOPICS = "topics/"
+FEED = "feed.xml"
+ITEMS_JSON = "items.json"
+STYLESHEET = "style.css"
+
+
+@singledispatch
+def path_of(thing: object) -> str:
+    raise TypeError(f"no URL for {type(thing).__name__}")
+
+
+@path_of.register
+def _(item: Item) -> str:
+    return f"items/{item.slug}/"
+
+
+@path_of.register
+def _(edition: Edition) -> str:
+    return f"editions/{edition.number}/"
+
+
+@path_of.register
+def _(topic: Topic) -> str:
+    return f"topics/{topic.slug}/"
+
+
+def page_file(folder: str) -> str:
+    """The file that serves a folder URL."""
+    return folder + "index.html"
+
+
+def root_from(folder: str) -> str:
+    """The relative prefix that leads from a page in `folder` back to the site root."""
+    return "../" * folder.count("/")
+
+
+def absolute(base_url: str, path: str) -> str:
+    return base_url + path

@@ -1,0 +1,51 @@
+"""YAML mappings read with the line of every key, so that a bad value is reported where it is."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import yaml
+
+from .problems import Problem, error
+
+
+@dataclass(frozen=True)
+class Entry:
+    value: object
+    line: int
+
+
+def load_mapping(
+    text: str, file: str, first_line: int = 1
+) -> tuple[dict[str, Entry], list[Problem]]:
+    """Parse `text` as a YAML mapping; `first_line` is the file line the text starts on."""
+    loader = yaml.SafeLoader(text)
+    try:
+        node = loader.get_single_node()
+        if node is None:
+            return {}, []
+        if not isinstance(node, yaml.MappingNode):
+            line = node.start_mark.line + first_line
+            return {}, [error(file, line, "expected 'key: value' lines")]
+        entries: dict[str, Entry] = {}
+        problems: list[Problem] = []
+        for key_node, value_node in node.value:
+            line = key_node.start_mark.line + first_line
+            key = loader.construct_object(key_node, deep=True)
+            value = loader.construct_object(value_node, deep=True)
+            if not isinstance(key, str):
+                problems.append(error(file, line, f"key {key!r} is not a name"))
+            elif key in entries:
+                problems.append(
+                    error(file, line, f"'{key}' is set twice (first on line {entries[key].line})")
+                )
+            else:
+                entries[key] = Entry(value, line)
+        return entries, problems
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None) or getattr(exc, "context_mark", None)
+        line = mark.line + first_line if mark is not None else first_line
+        reason = getattr(exc, "problem", None) or str(exc).splitlines()[0]
+        return {}, [error(file, line, f"not valid YAML: {reason}")]
+    finally:
+        loader.dispose()
