@@ -1,0 +1,77 @@
+"""Small builders shared by the tests: content folders, configs and CLI runs, all inline."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from digest.cli import main
+from digest.config import SiteConfig
+
+ROOT = Path(__file__).resolve().parent.parent
+SAMPLE = ROOT / "content" / "000_e808da6115982e84.txt"
+
+TWO_ITEMS = """\
+French startup AMI has raised $1 billion. The round values it at $5 billion.
+Analysis — Paris keeps its place as Europe's AI capital.
+The CNIL has published guidance on AI training data. It covers legitimate interest.
+Analysis: A pragmatic stance that gives firms legal certainty.
+"""
+
+
+@dataclass
+class Run:
+    code: int
+    out: str
+    err: str
+
+
+@pytest.fixture
+def content(tmp_path: Path):
+    """Make a content folder from {name: text or bytes}; returns its path."""
+
+    def make(files: dict[str, str | bytes], folder: str = "content") -> Path:
+        root = tmp_path / folder
+        root.mkdir(exist_ok=True)
+        for name, body in files.items():
+            path = root / name
+            if isinstance(body, bytes):
+                path.write_bytes(body)
+            else:
+                path.write_text(body, encoding="utf-8", newline="")
+        return root
+
+    return make
+
+
+@pytest.fixture
+def cli(capsys: pytest.CaptureFixture[str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
+    """Run the digest command in-process from a scratch working folder (no site.yaml there)."""
+    monkeypatch.chdir(tmp_path)
+
+    def run(*args: str | os.PathLike[str]) -> Run:
+        code = main([str(a) for a in args])
+        captured = capsys.readouterr()
+        return Run(code, captured.out, captured.err)
+
+    return run
+
+
+def config_for(tmp_path: Path, **settings: object) -> SiteConfig:
+    values: dict[str, object] = {
+        "content": tmp_path / "content",
+        "output": tmp_path / "site",
+        "base_url": "https://example.org/digest/",
+    }
+    values.update(settings)
+    return SiteConfig(**values)  # type: ignore[arg-type]
+
+
+def tree(folder: Path) -> dict[str, bytes]:
+    """Every file below `folder` with its bytes, for byte-for-byte comparisons."""
+    return {
+        str(p.relative_to(folder)): p.read_bytes() for p in sorted(folder.rglob("*")) if p.is_file()
+    }

@@ -1,0 +1,211 @@
+from __future__ import annotations
+
+import pytest
+from conftest import SAMPLE
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from digest.parse import clean_line, parse_text, split_lines
+
+
+def summaries_and_analyses(text: str) -> list[tuple[str, str | None]]:
+    return [(item.summary, item.analysis) for item in parse_text(text, "f.txt").items]
+
+
+def messages(text: str) -> list[str]:
+    return [str(p) for p in parse_text(text, "f.txt").problems]
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        "Analysis — text",
+        "Analysis – text",
+        "Analysis - text",
+        "Analysis: text",
+        "analysis—text",
+        "ANALYSIS :text",
+        "Analysis    —    text",
+        "  Analysis — text  ",
+        "Analysis -text",
+        "Analysis- text",
+    ],
+)
+def test_analysis_marker_forms(line: str) -> None:
+    assert summaries_and_analyses(f"A summary.\n{line}\n") == [("A summary.", "text")]
+    assert messages(f"A summary.\n{line}\n") == []
+
+
+@pytest.mark.parametrize(
+    "summary",
+    [
+        "Analysis of 2,000 job postings shows a shift to AI skills.",
+        "An analysis of the 100 most popular local AI configurations.",
+        "Analysis-driven tools are spreading in newsrooms.",
+        "Analysts say the round is large.",
+    ],
+)
+def test_a_summary_that_starts_with_the_word_is_a_summary(summary: str) -> None:
+    assert summaries_and_analyses(f"{summary}\nAnalysis — Why it matters.\n") == [
+        (summary, "Why it matters.")
+    ]
+
+
+def test_marker_is_not_stored_and_inner_dashes_are_kept() -> None:
+    text = "S.\nAnalysis — The 'French model'—coupling defense — and rights.\n"
+    assert summaries_and_analyses(text) == [
+        ("S.", "The 'French model'—coupling defense — and rights.")
+    ]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "One.\nAnalysis — A.\n\n\nTwo.\nAnalysis — B.\n",
+        "One.\nAnalysis — A.\n   \t \nTwo.\nAnalysis — B.",
+        "One.   \nAnalysis — A.  \t\nTwo.\nAnalysis — B.\n",
+        "One.\r\nAnalysis — A.\r\nTwo.\r\nAnalysis — B.\r\n",
+        "One.\rAnalysis — A.\rTwo.\rAnalysis — B.",
+        "\ufeffOne.\nAnalysis — A.\nTwo.\nAnalysis — B.\n",
+        "\n\nOne.\nAnalysis — A.\nTwo.\nAnalysis — B.\n\n\n",
+    ],
+)
+def test_layout_variations_are_accepted_silently(text: str) -> None:
+    parsed = parse_text(text, "f.txt")
+    assert [(i.summary, i.analysis) for i in parsed.items] == [("One.", "A."), ("Two.", "B.")]
+    assert parsed.problems == ()
+
+
+def test_line_numbers_count_every_kind_of_line_break() -> None:
+    parsed = parse_text("\r\nOne.\rAnalysis — A.\r\n\nTwo.\nAnalysis — B.", "f.txt")
+    assert [(i.line, i.analysis_line) for i in parsed.items] == [(2, 3), (5, 6)]
+
+
+def test_summary_without_analysis_is_published_and_warned() -> None:
+    text = "One.\nTwo.\nAnalysis — B.\nThree.\n"
+    assert summaries_and_analyses(text) == [("One.", None), ("Two.", "B."), ("Three.", None)]
+    assert messages(text) == [
+        "f.txt:1: warning: summary has no analysis line after it; published without analysis",
+        "f.txt:4: warning: summary has no analysis line after it; published without analysis",
+    ]
+
+
+def test_analysis_without_summary_is_an_error() -> None:
+    text = "Analysis — Orphan.\nOne.\nAnalysis — A.\nAnalysis — Another orphan.\n"
+    assert summaries_and_analyses(text) == [("One.", "A.")]
+    assert messages(text) == [
+        "f.txt:1: error: analysis with no summary before it: 'Orphan.'",
+        "f.txt:4: error: analysis with no summary before it: 'Another orphan.'",
+    ]
+
+
+def test_empty_analysis_is_warned() -> None:
+    text = "One.\nAnalysis —\n"
+    assert summaries_and_analyses(text) == [("One.", None)]
+    assert messages(text) == [
+        "f.txt:2: warning: analysis line is empty; published without analysis"
+    ]
+
+
+def test_control_characters_are_removed_with_a_warning() -> None:
+    text = "One\x07 bell.\x00\nAnalysis — tab\tkept.\n"
+    assert summaries_and_analyses(text) == [("One bell.", "tab\tkept.")]
+    assert messages(text) == ["f.txt:1: warning: removed control character(s) U+0000, U+0007"]
+
+
+def test_front_matter_sets_title_and_date() -> None:
+    parsed = parse_text(
+        "---\ntitle: Week 48\ndate: 2026-11-26\n---\nOne.\nAnalysis — A.\n", "f.txt"
+    )
+    assert parsed.title == "Week 48"
+    assert str(parsed.date) == "2026-11-26"
+    assert [(i.summary, i.line) for i in parsed.items] == [("One.", 5)]
+    assert parsed.problems == ()
+
+
+def test_front_matter_reports_unknown_keys_and_bad_values_with_their_lines() -> None:
+    text = "---\ntitle: W\nauthor: Ann\ndate: next tuesday\n---\nOne.\nAnalysis — A.\n"
+    assert messages(text) == [
+        "f.txt:3: warning: unknown front-matter key 'author' is ignored (known: date, title)",
+        "f.txt:4: error: date: expected a date such as 2026-11-26 or "
+        "2026-11-26T08:00:00+01:00, got 'next tuesday'",
+    ]
+
+
+def test_unclosed_front_matter_is_an_error_and_the_rest_still_parses() -> None:
+    parsed = parse_text("---\nOne.\nAnalysis — A.\n", "f.txt")
+    assert [str(p) for p in parsed.problems] == [
+        "f.txt:1: error: front matter opened with '---' is never closed by a '---' line"
+    ]
+    assert [(i.summary, i.analysis) for i in parsed.items] == [("One.", "A.")]
+
+
+def test_front_matter_that_is_not_yaml_is_reported() -> None:
+    assert messages("---\ntitle: [unclosed\n---\nOne.\nAnalysis — A.\n")[0].startswith(
+        "f.txt:2: error: not valid YAML"
+    )
+
+
+def test_the_sample_edition_parses_into_twenty_pairs(sample_text: str) -> None:
+    parsed = parse_text(sample_text, "000.txt")
+    assert len(parsed.items) == 20
+    assert all(item.analysis for item in parsed.items)
+    assert parsed.problems == ()
+    assert parsed.items[-2].summary.startswith("An analysis of the 100 most popular")
+
+
+@pytest.fixture
+def sample_text() -> str:
+    return SAMPLE.read_text(encoding="utf-8")
+
+
+LINE_PIECES = st.sampled_from(
+    [
+        "Analysis — x",
+        "analysis:",
+        "Analysis-driven",
+        "---",
+        "title: t",
+        "date: 2026-01-01",
+        "",
+        "  ",
+        "\t",
+        "Summary.",
+        "\x00",
+        "\r",
+        "\n",
+        "\r\n",
+        "\ufeff",
+        "é",
+        "—",
+        "Analysis",
+        ":",
+        "-",
+        "[",
+        "{",
+    ]
+)
+TEXTS = st.one_of(
+    st.text(),
+    st.lists(LINE_PIECES).map("".join),
+    st.lists(st.one_of(LINE_PIECES, st.text(max_size=5))).map("\n".join),
+)
+
+
+@settings(max_examples=400, deadline=None)
+@given(TEXTS)
+def test_parser_never_raises_and_every_line_is_accounted_for(text: str) -> None:
+    parsed = parse_text(text, "f.txt")
+    covered = {p.line for p in parsed.problems}
+    for item in parsed.items:
+        covered |= {item.line, item.analysis_line}
+    lines = split_lines(text)
+    front_matter_end = 0
+    if lines and lines[0].strip() == "---":
+        closing = [n for n in range(2, len(lines) + 1) if lines[n - 1].strip() == "---"]
+        # A closed block is settings, each used or reported; an unclosed one is an error on line 1.
+        front_matter_end = closing[0] if closing else 1
+        assert closing or 1 in covered
+    for number, line in enumerate(lines, start=1):
+        if number > front_matter_end and clean_line(line)[0].strip():
+            assert number in covered, (number, line, parsed)
