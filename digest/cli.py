@@ -67,18 +67,22 @@ def make_parser() -> argparse.ArgumentParser:
         metavar="DIR",
         help="folder to write the site to (default: 'output' from site.yaml)",
     )
-    commands.add_parser(
+    check = commands.add_parser(
         "check",
         parents=[common],
         help="read and report problems; write nothing",
         description="Parse every item file and report problems without writing anything.",
     )
+    for command in (build, check):
+        command.set_defaults(command_parser=command)
     return parser
 
 
 def main(argv: list[str] | None = None) -> int:
     try:
-        args = make_parser().parse_args(argv)
+        args, extra = make_parser().parse_known_args(argv)
+        if extra:  # reported by the command's own parser, so its usage line is shown
+            args.command_parser.error(f"unrecognized arguments: {' '.join(extra)}")
     except SystemExit as exit_:  # argparse has printed its message
         return int(exit_.code or 0)
     try:
@@ -108,8 +112,7 @@ def _run(args: argparse.Namespace) -> int:
         if args.command == "build":
             result = pipeline.build(config, strict=args.strict)
         else:
-            _, site, found = pipeline.check(config)
-            result = pipeline.Result(found, items=len(site.all_items), editions=len(site.editions))
+            result = pipeline.check(config)
     except (UsageError, WriteError) as exc:
         print(f"digest: error: {exc}", file=sys.stderr)
         return EXIT_USAGE

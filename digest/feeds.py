@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 from collections.abc import Sequence
 from dataclasses import dataclass
 from email.utils import format_datetime
@@ -17,7 +18,7 @@ class FeedEntry:
     link: str
     guid: str
     published: str  # RFC 822
-    description: str  # plain text
+    description: str  # plain text, HTML-escaped
     content_html: str
     categories: tuple[str, ...]
 
@@ -48,7 +49,8 @@ def entry(item: Item, site: Site) -> FeedEntry:
         link=absolute(site.base_url, path_of(item)),
         guid=item.id,
         published=rfc822(item),
-        description=description,
+        # Readers take a description as HTML: escaped, the plain text shows as typed.
+        description=html.escape(description, quote=False),
         content_html=body,
         categories=item.topics,
     )

@@ -26,8 +26,13 @@ class Result:
     notes: list[str] = field(default_factory=list)
 
 
-def check(config: SiteConfig) -> tuple[Loaded, Site, list[Problem]]:
-    """Read, parse and model the content; touch nothing."""
+def check(config: SiteConfig) -> Result:
+    """`digest check`: read, parse and model the content; touch nothing."""
+    loaded, site, problems = _model(config)
+    return Result(problems, loaded.ignored, len(site.all_items), len(site.editions))
+
+
+def _model(config: SiteConfig) -> tuple[Loaded, Site, list[Problem]]:
     loaded = load(config.content, config)
     items, problems = enrich(loaded.editions)
     site = assemble(items, loaded.editions, config)
@@ -35,7 +40,7 @@ def check(config: SiteConfig) -> tuple[Loaded, Site, list[Problem]]:
 
 
 def build(config: SiteConfig, strict: bool = False) -> Result:
-    loaded, site, problems = check(config)
+    loaded, site, problems = _model(config)
     ledger_path = config.content / LEDGER_NAME
     if loaded.new_dates and not loaded.content_writable:
         problems.append(

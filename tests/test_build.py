@@ -1,0 +1,322 @@
+"""Whole builds: the output contract that the rest of the project builds on."""
+
+from __future__ import annotations
+
+import html
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import xml.etree.ElementTree as ET
+from html.parser import HTMLParser
+from pathlib import Path
+
+import feedparser
+import pytest
+from conftest import ROOT, SAMPLE, TWO_ITEMS, config_for, tree
+
+from digest import pipeline
+
+LEDGER = '"000_sample.txt": 2026-11-26T08:00:00+01:00\n'
+
+
+@pytest.fixture
+def sample_site(content, tmp_path: Path) -> Path:
+    content({"000_sample.txt": SAMPLE.read_bytes(), "dates.yaml": LEDGER})
+    result = pipeline.build(config_for(tmp_path, timezone="Europe/Paris"))
+    assert result.problems == [] and result.written
+    return tmp_path / "site"
+
+
+def items_of(site: Path) -> list[dict]:
+    return json.loads((site / "items.json").read_text(encoding="utf-8"))["items"]
+
+
+def test_sample_edition_builds_every_page(sample_site: Path) -> None:
+    items = items_of(sample_site)
+    assert len(items) == 20
+    expected = {
+        "index.html",
+        "editions/0/index.html",
+        "topics/index.html",
+        "archive/index.html",
+        "feed.xml",
+        "items.json",
+        "style.css",
+        ".digest-site",
+        *(item["url"].removeprefix("https://example.org/digest/") + "index.html" for item in items),
+    }
+    assert set(tree(sample_site)) == expected
+    index = (sample_site / "index.html").read_text()
+    assert index.count('<article class="item">') == 20
+
+
+def test_items_json_has_the_contract_fields(sample_site: Path) -> None:
+    first, *_, last = items_of(sample_site)
+    assert list(first) == [
+        "id", "url", "title", "date", "edition", "summary", "analysis", "topics", "source", "duplicate_of",
+    ]  # fmt: skip
+    assert first["date"] == "2026-11-26T08:00:00+01:00"
+    assert first["edition"] == 0
+    assert first["source"] == {"file": "000_sample.txt", "line": 1}
+    assert last["source"] == {"file": "000_sample.txt", "line": 39}
+    assert first["topics"] == [] and first["duplicate_of"] is None
+    assert first["url"].startswith("https://example.org/digest/items/a-recent-study-identifies")
+    assert first["analysis"].startswith("As France positions itself")
+    assert len({item["id"] for item in items_of(sample_site)}) == 20
+
+
+def test_feed_is_valid_rss_that_feedparser_reads_cleanly(sample_site: Path) -> None:
+    feed = feedparser.parse((sample_site / "feed.xml").read_bytes())
+    assert feed.bozo == 0, feed.get("bozo_exception")
+    assert feed.version == "rss20"
+    assert len(feed.entries) == 20
+    items = items_of(sample_site)
+    for entry, item in zip(feed.entries, items, strict=True):
+        assert entry.id == item["id"]
+        assert entry.guidislink is False
+        assert entry.link == item["url"]
+        assert entry.title == item["title"]
+        assert entry.published == "Thu, 26 Nov 2026 08:00:00 +0100"
+    channel = ET.parse(sample_site / "feed.xml").getroot().find("channel")
+    assert channel.findtext("lastBuildDate") == "Thu, 26 Nov 2026 08:00:00 +0100"
+    self_link = channel.find("{http://www.w3.org/2005/Atom}link")
+    assert self_link.get("href") == "https://example.org/digest/feed.xml"
+
+
+def test_feed_size_is_configurable(content, tmp_path: Path) -> None:
+    content({"000_sample.txt": SAMPLE.read_bytes(), "dates.yaml": LEDGER})
+    pipeline.build(config_for(tmp_path, feed_size=5))
+    feed = feedparser.parse((tmp_path / "site" / "feed.xml").read_bytes())
+    assert [e.id for e in feed.entries] == [i["id"] for i in items_of(tmp_path / "site")[:5]]
+
+
+def test_same_input_gives_byte_identical_output(content, tmp_path: Path, monkeypatch) -> None:
+    folder = content({"000_sample.txt": SAMPLE.read_bytes(), "1_b.txt": TWO_ITEMS})
+    pipeline.build(config_for(tmp_path))  # records the dates
+    first = tree(tmp_path / "site")
+    os.utime(folder / "1_b.txt", (1, 1))  # touching files changes nothing
+    monkeypatch.chdir(folder)  # nor does the folder the build starts from
+    pipeline.build(config_for(tmp_path))
+    assert tree(tmp_path / "site") == first
+
+
+def test_identities_survive_a_fresh_clone_and_a_new_edition(content, tmp_path: Path) -> None:
+    folder = content({"000_sample.txt": SAMPLE.read_bytes()})
+    pipeline.build(config_for(tmp_path))
+    before = {item["id"]: item for item in items_of(tmp_path / "site")}
+    old_feed = {
+        e.id: (e.title, e.link, e.published)
+        for e in feedparser.parse(tmp_path / "site" / "feed.xml").entries
+    }
+
+    clone = tmp_path / "clone"
+    shutil.copytree(folder, clone)  # new modification times, as after git clone
+    os.utime(clone / "000_sample.txt", (2_000_000_000, 2_000_000_000))
+    (clone / "001_next.txt").write_text(TWO_ITEMS, encoding="utf-8")
+    pipeline.build(config_for(tmp_path, content=clone, output=tmp_path / "site2"))
+    after = {item["id"]: item for item in items_of(tmp_path / "site2")}
+
+    assert set(before) < set(after) and len(after) == 22
+    for id_, item in before.items():
+        assert {k: after[id_][k] for k in ("url", "title", "date", "edition")} == {
+            k: item[k] for k in ("url", "title", "date", "edition")
+        }
+    new_feed = {
+        e.id: (e.title, e.link, e.published)
+        for e in feedparser.parse(tmp_path / "site2" / "feed.xml").entries
+    }
+    assert all(new_feed[id_] == old for id_, old in old_feed.items())
+
+
+NASTY = (
+    "Acme & Sons <script>alert('x')</script> say \"5 < 6\" ]]> and 'quotes' — café 🤖 "
+    '[click](javascript:alert(1)) <img src=x onerror=alert(2)> <a href="javascript:alert(3)">a</a>.\n'
+    "Analysis — R&D ]]> <iframe src=//evil></iframe> **bold** <b onclick=alert(4)>b</b>\n"
+)
+
+
+class TagCollector(HTMLParser):
+    def __init__(self) -> None:
+        super().__init__()
+        self.tags: list[tuple[str, dict[str, str | None]]] = []
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        self.tags.append((tag, dict(attrs)))
+
+
+def test_item_text_is_escaped_everywhere(content, tmp_path: Path) -> None:
+    content({"1_a.txt": NASTY})
+    result = pipeline.build(config_for(tmp_path))
+    assert result.problems == []
+    site = tmp_path / "site"
+    for path in site.rglob("*.html"):
+        collector = TagCollector()
+        collector.feed(path.read_text(encoding="utf-8"))
+        for tag, attrs in collector.tags:
+            assert tag not in {"script", "img", "iframe"}, path
+            assert not any(name.startswith("on") for name in attrs), (path, tag, attrs)
+            for name in {"href", "src", "action"} & set(attrs):
+                assert not (attrs[name] or "").strip().lower().startswith("javascript:"), (
+                    path,
+                    tag,
+                )
+    page = next((site / "items").glob("*/index.html")).read_text()
+    assert (
+        "&lt;script&gt;alert(&#39;x&#39;)&lt;/script&gt;" in page
+        or "&lt;script&gt;alert('x')&lt;/script&gt;" in page
+    )
+    assert "<strong>bold</strong>" in page
+
+    ET.parse(site / "feed.xml")  # well-formed
+    entry = feedparser.parse((site / "feed.xml").read_bytes()).entries[0]
+    summary = NASTY.splitlines()[0]
+    assert entry.title.startswith("Acme & Sons <script>alert('x')</script> say \"5 < 6\" ]]>")
+    # RSS readers take a description as HTML, so the plain text is sent HTML-escaped.
+    description = html.unescape(entry.description)
+    for fragment in ("Acme & Sons", '"5 < 6" ]]>', "café 🤖", "<script>alert('x')</script>"):
+        assert fragment in description
+    assert "R&D ]]>" in description
+    [item] = items_of(site)
+    assert item["summary"] == summary and item["analysis"] == NASTY.splitlines()[1].removeprefix(
+        "Analysis — "
+    )
+
+
+def test_the_same_summary_twice_is_published_once_and_reported(
+    content, tmp_path: Path, monkeypatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    content({"1_a.txt": TWO_ITEMS, "2_b.txt": TWO_ITEMS.upper().replace("ANALYSIS", "Analysis")})
+    result = pipeline.build(config_for(tmp_path))
+    assert [str(p) for p in result.problems] == [
+        "content/2_b.txt:1: warning: same summary as content/1_a.txt:1; the item is published once, from there",
+        "content/2_b.txt:3: warning: same summary as content/1_a.txt:3; the item is published once, from there",
+    ]
+    assert len(items_of(tmp_path / "site")) == 2
+
+
+def test_read_only_content_still_builds_and_records_nothing(content, tmp_path: Path) -> None:
+    folder = content({"1_a.txt": TWO_ITEMS})
+    folder.chmod(0o555)
+    try:
+        result = pipeline.build(config_for(tmp_path))
+    finally:
+        folder.chmod(0o755)
+    assert result.written
+    assert [p.message for p in result.problems] == [
+        "the content folder is read-only: the dates of 1 new edition(s) come from the files' "
+        "modification times and are not recorded"
+    ]
+    assert not (folder / "dates.yaml").exists()
+
+
+def test_pages_link_to_neighbours_and_earlier_editions(content, tmp_path: Path) -> None:
+    content({"1_a.txt": TWO_ITEMS, "2_b.txt": "Three.\nAnalysis — C.\n"})
+    pipeline.build(config_for(tmp_path))
+    site = tmp_path / "site"
+    index = (site / "index.html").read_text()
+    assert 'href="editions/1/"' in index and "Edition 2" in index
+    three, one, two = (item["url"].split("/")[-2] for item in items_of(site))
+    page = (site / "items" / one / "index.html").read_text()
+    assert f'rel="next" href="../../items/{three}/"' in page
+    assert f'rel="prev" href="../../items/{two}/"' in page
+    assert 'href="../../editions/1/"' in page
+    assert '<link rel="canonical" href="https://example.org/digest/items/' in page
+
+
+def test_a_failed_build_leaves_the_previous_site_untouched(content, tmp_path: Path) -> None:
+    folder = content({"1_a.txt": TWO_ITEMS})
+    pipeline.build(config_for(tmp_path))
+    before = tree(tmp_path / "site")
+    (folder / "2_b.txt").write_text("Analysis — no summary\n")
+    result = pipeline.build(config_for(tmp_path))
+    assert not result.written
+    assert tree(tmp_path / "site") == before
+
+
+KILLER = """
+import os, signal, sys
+from pathlib import Path
+import digest.write as w
+from digest import pipeline
+from digest.config import SiteConfig
+
+where, after = sys.argv[1], int(sys.argv[2])
+written = 0
+real_write_bytes = Path.write_bytes
+
+def write_then_die(self, data):
+    global written
+    if where == "files" and written == after:
+        os.kill(os.getpid(), signal.SIGKILL)
+    written += 1
+    return real_write_bytes(self, data)
+
+def swap_then_die(staging, out_dir):
+    if where == "swap":
+        os.kill(os.getpid(), signal.SIGKILL)
+
+Path.write_bytes = write_then_die
+w._swap = swap_then_die
+pipeline.build(SiteConfig(content=Path(sys.argv[3]), output=Path(sys.argv[4])))
+"""
+
+
+@pytest.mark.parametrize(
+    ("where", "after"), [("files", 0), ("files", 7), ("files", 25), ("swap", 0)]
+)
+def test_a_killed_build_leaves_the_previous_site_byte_for_byte(
+    content, tmp_path: Path, where: str, after: int
+) -> None:
+    folder = content({"000_sample.txt": SAMPLE.read_bytes(), "dates.yaml": LEDGER})
+    pipeline.build(config_for(tmp_path))
+    before = tree(tmp_path / "site")
+    (folder / "001_more.txt").write_text(TWO_ITEMS, encoding="utf-8")
+    done = subprocess.run(
+        [sys.executable, "-c", KILLER, where, str(after), str(folder), str(tmp_path / "site")],
+        capture_output=True,
+        cwd=ROOT,
+        check=False,
+    )
+    assert done.returncode == -signal.SIGKILL, done.stderr
+    assert tree(tmp_path / "site") == before
+    assert list(tmp_path.glob(".site.tmp-*"))  # the killed build's staging folder is left over
+    pipeline.build(config_for(tmp_path))  # the next build cleans up and succeeds
+    assert not list(tmp_path.glob(".site.tmp-*"))
+    assert len(items_of(tmp_path / "site")) == 22
+
+
+def test_concurrent_builds_never_mix(content, tmp_path: Path) -> None:
+    a = content({"000_sample.txt": SAMPLE.read_bytes(), "dates.yaml": LEDGER}, folder="a")
+    b = content(
+        {"1_b.txt": TWO_ITEMS, "dates.yaml": '"1_b.txt": 2026-01-01T00:00:00+00:00\n'}, folder="b"
+    )
+
+    def start(folder: Path, out: Path) -> subprocess.Popen[bytes]:
+        command = [
+            sys.executable,
+            str(ROOT / "build.py"),
+            "-q",
+            "--content",
+            str(folder),
+            "--output",
+            str(out),
+        ]
+        return subprocess.Popen(command, cwd=tmp_path)
+
+    expected = []
+    for folder in (a, b):
+        assert start(folder, tmp_path / f"only-{folder.name}").wait() == 0
+        expected.append(tree(tmp_path / f"only-{folder.name}"))
+    assert expected[0] != expected[1]
+    out = tmp_path / "shared"
+    for _ in range(3):
+        runs = [start(folder, out) for folder in (a, b, a, b)]
+        assert [run.wait() for run in runs] == [0, 0, 0, 0]
+        assert tree(out) in expected
+    assert sorted(p.name for p in tmp_path.iterdir() if p.name.startswith(".shared")) == [
+        ".shared.lock"
+    ]

@@ -1,0 +1,156 @@
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from conftest import ROOT, TWO_ITEMS, tree
+
+
+def test_build_succeeds_and_says_what_it_did(cli, content, tmp_path: Path) -> None:
+    folder = content({"1_a.txt": TWO_ITEMS})
+    run = cli("build", "--content", folder, "--output", tmp_path / "out")
+    assert run.code == 0, run.err
+    assert run.err == ""
+    assert "Built 2 items in 1 edition into out/" in run.out
+    assert "recorded the date of 1_a.txt in content/dates.yaml (commit it)" in run.out
+    assert (tmp_path / "out" / "index.html").is_file()
+
+
+def test_check_reports_an_orphan_analysis_and_exits_1(cli, content, tmp_path: Path) -> None:
+    content({"1_a.txt": "One.\nAnalysis — A.\n\nAnalysis — Lost?\n"})
+    run = cli("check", "--content", "content")
+    assert run.code == 1
+    assert run.err.splitlines() == [
+        "content/1_a.txt:4: error: analysis with no summary before it: 'Lost?'",
+        "digest: 1 error, 0 warnings",
+    ]
+    assert not (tmp_path / "site").exists()
+
+
+def test_a_build_with_errors_writes_nothing(cli, content, tmp_path: Path) -> None:
+    content({"1_a.txt": "Analysis — orphan\n"})
+    run = cli("build", "--content", "content", "--output", "out")
+    assert run.code == 1
+    assert "nothing was written" in run.err
+    assert not (tmp_path / "out").exists()
+    assert not (tmp_path / "content" / "dates.yaml").exists()
+
+
+def test_warnings_pass_unless_strict(cli, content) -> None:
+    content({"1_a.txt": "One.\n"})
+    run = cli("check", "--content", "content")
+    assert run.code == 0
+    assert "content/1_a.txt:1: warning: summary has no analysis line after it" in run.err
+    assert cli("check", "--content", "content", "--strict").code == 1
+    assert cli("build", "--content", "content", "--strict", "--output", "out").code == 1
+
+
+def test_quiet_prints_problems_only_and_verbose_lists_ignored_files(cli, content) -> None:
+    content({"1_a.txt": TWO_ITEMS, "notes.md": "x"})
+    quiet = cli("build", "-q", "--content", "content", "--output", "out")
+    assert (quiet.code, quiet.out, quiet.err) == (0, "", "")
+    verbose = cli("check", "-v", "--content", "content")
+    assert "content/notes.md: ignored (not an item file)" in verbose.out
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (
+            ["build", "--content", "nowhere"],
+            "digest: error: content folder 'nowhere' does not exist",
+        ),
+        (["build", "--frobnicate"], "unrecognized arguments: --frobnicate"),
+        (["check", "-q", "-v"], "not allowed with argument"),
+        (["publish"], "invalid choice: 'publish'"),
+        (
+            ["build", "--config", "missing.yaml"],
+            "missing.yaml: error: configuration file not found",
+        ),
+    ],
+)
+def test_usage_errors_exit_2(cli, args: list[str], message: str) -> None:
+    run = cli(*args)
+    assert run.code == 2
+    assert message in run.err
+    assert "Traceback" not in run.err
+
+
+def test_bad_config_exits_2_with_file_and_line(cli, content, tmp_path: Path) -> None:
+    content({"1_a.txt": TWO_ITEMS})
+    (tmp_path / "site.yaml").write_text("title: X\nfeed_size: -3\nthemes: dark\n")
+    run = cli("build")
+    assert run.code == 2
+    assert run.err.splitlines()[:2] == [
+        "site.yaml:2: error: feed_size: expected a whole number of at least 1, got -3",
+        "site.yaml:3: error: unknown setting 'themes' (known: title, description, base_url, "
+        "language, timezone, feed_size, items_per_page, content, output)",
+    ]
+
+
+def test_site_yaml_in_the_working_folder_is_used(cli, content, tmp_path: Path) -> None:
+    content({"1_a.txt": TWO_ITEMS}, folder="news")
+    (tmp_path / "site.yaml").write_text("title: Le Digest\ncontent: news\noutput: public\n")
+    assert cli("build", "-q").code == 0
+    assert "<title>Le Digest</title>" in (tmp_path / "public" / "index.html").read_text()
+
+
+def test_refuses_to_replace_a_folder_it_did_not_write(cli, content, tmp_path: Path) -> None:
+    content({"1_a.txt": TWO_ITEMS})
+    precious = tmp_path / "docs"
+    precious.mkdir()
+    (precious / "thesis.tex").write_text("years of work")
+    run = cli("build", "--content", "content", "--output", "docs")
+    assert run.code == 2
+    assert "refusing to replace" in run.err
+    assert tree(precious) == {"thesis.tex": b"years of work"}
+
+
+def test_help_for_every_command(cli) -> None:
+    for args in (["--help"], ["build", "--help"], ["check", "--help"]):
+        run = cli(*args)
+        assert run.code == 0
+        assert "usage: digest" in run.out
+    assert "--output DIR" in cli("build", "--help").out
+
+
+def test_unexpected_failures_are_one_line_not_a_traceback(cli, content, monkeypatch) -> None:
+    content({"1_a.txt": TWO_ITEMS})
+
+    def broken(*args: object, **kwargs: object) -> None:
+        raise RuntimeError("boom")
+
+    monkeypatch.setattr("digest.pipeline.render", broken)
+    run = cli("build", "--content", "content")
+    assert run.code == 70
+    assert run.err == (
+        "digest: internal error: RuntimeError: boom (a bug in digest; set DIGEST_DEBUG=1 to see where)\n"
+    )
+
+
+def test_build_py_is_digest_build(tmp_path: Path, content) -> None:
+    folder = content({"1_a.txt": TWO_ITEMS, "dates.yaml": '"1_a.txt": 2026-11-26T08:00:00+01:00\n'})
+    outputs = {}
+    for name, command in (
+        ("script", [sys.executable, str(ROOT / "build.py")]),
+        ("module", [sys.executable, "-m", "digest", "build"]),
+    ):
+        done = subprocess.run(
+            [*command, "--content", str(folder), "--output", str(tmp_path / name)],
+            capture_output=True,
+            text=True,
+            cwd=tmp_path,
+            check=False,
+        )
+        assert done.returncode == 0, done.stderr
+        outputs[name] = tree(tmp_path / name)
+    assert outputs["script"] == outputs["module"]
+    bad = subprocess.run(
+        [sys.executable, str(ROOT / "build.py"), "--nope"],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert bad.returncode == 2 and "usage: digest build" in bad.stderr

@@ -1,0 +1,83 @@
+from __future__ import annotations
+
+import stat
+from pathlib import Path
+
+import pytest
+from conftest import tree
+
+from digest import write as writer
+from digest.write import MARKER, WriteError, write, write_file
+
+OLD = {"index.html": b"old", "items/a/index.html": b"a"}
+NEW = {"index.html": b"new", "items/b/index.html": b"b"}
+
+
+def test_first_write_creates_the_folder_readable_by_all(tmp_path: Path) -> None:
+    write(NEW, tmp_path / "site")
+    assert tree(tmp_path / "site") == {**NEW, MARKER: writer.MARKER_TEXT}
+    mode = stat.S_IMODE((tmp_path / "site").stat().st_mode)
+    assert mode & 0o055 == 0o055  # mkdtemp's private 0700 would hide the site from a web server
+
+
+def test_a_rewrite_replaces_everything(tmp_path: Path) -> None:
+    write(OLD, tmp_path / "site")
+    write(NEW, tmp_path / "site")
+    assert tree(tmp_path / "site") == {**NEW, MARKER: writer.MARKER_TEXT}
+    assert sorted(p.name for p in tmp_path.iterdir()) == [".site.lock", "site"]
+
+
+def test_without_an_atomic_exchange_the_two_rename_fallback_works(
+    tmp_path: Path, monkeypatch
+) -> None:
+    write(OLD, tmp_path / "site")
+    monkeypatch.setattr(writer, "_exchange", lambda a, b: False)
+    write(NEW, tmp_path / "site")
+    assert tree(tmp_path / "site") == {**NEW, MARKER: writer.MARKER_TEXT}
+    assert sorted(p.name for p in tmp_path.iterdir()) == [".site.lock", "site"]
+
+
+def test_a_site_moved_aside_by_a_killed_fallback_swap_is_restored_first(tmp_path: Path) -> None:
+    write(OLD, tmp_path / "site")
+    (tmp_path / "site").rename(tmp_path / ".site.old-x1")
+    (tmp_path / ".site.tmp-x2").mkdir()
+
+    class Boom(Exception):
+        pass
+
+    def fail(staging: Path, out_dir: Path) -> None:
+        raise Boom
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(writer, "_swap", fail)
+        with pytest.raises(Boom):
+            write(NEW, tmp_path / "site")
+    assert tree(tmp_path / "site") == {**OLD, MARKER: writer.MARKER_TEXT}
+    assert sorted(p.name for p in tmp_path.iterdir()) == [".site.lock", "site"]
+
+
+def test_refuses_a_file_or_a_foreign_folder_but_takes_an_empty_one(tmp_path: Path) -> None:
+    (tmp_path / "file").write_text("x")
+    with pytest.raises(WriteError, match="it is a file"):
+        write(NEW, tmp_path / "file")
+    (tmp_path / "foreign").mkdir()
+    (tmp_path / "foreign" / "notes.txt").write_text("mine")
+    with pytest.raises(WriteError, match="refusing to replace"):
+        write(NEW, tmp_path / "foreign")
+    (tmp_path / "empty").mkdir()
+    write(NEW, tmp_path / "empty")
+    assert (tmp_path / "empty" / "index.html").read_bytes() == b"new"
+
+
+def test_an_unwritable_parent_is_a_write_error(tmp_path: Path) -> None:
+    (tmp_path / "blocker").write_text("a file where a folder should be")
+    with pytest.raises(WriteError, match="cannot write"):
+        write(NEW, tmp_path / "blocker" / "site")
+
+
+def test_write_file_replaces_atomically(tmp_path: Path) -> None:
+    target = tmp_path / "dates.yaml"
+    target.write_text("old")
+    write_file(target, b"new")
+    assert target.read_bytes() == b"new"
+    assert [p.name for p in tmp_path.iterdir()] == ["dates.yaml"]
