@@ -8,7 +8,6 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
-from importlib import resources
 from pathlib import Path
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
@@ -26,10 +25,10 @@ STATIC_FILES = (STYLESHEET,)
 
 def builtin_templates() -> Path:
     """The templates shipped with digest: the checkout's folder, or the installed copy."""
-    checkout = Path(__file__).resolve().parent.parent / "templates"
-    if checkout.is_dir():
-        return checkout
-    return Path(str(resources.files("digest.templates")))
+    package = Path(__file__).resolve().parent
+    checkout = package.parent / "templates"
+    # pyproject.toml installs templates/ as digest/templates/ in a non-editable install.
+    return checkout if checkout.is_dir() else package / "templates"
 
 
 def make_env(overrides: Sequence[Path] = ()) -> Environment:
