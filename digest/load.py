@@ -131,6 +131,8 @@ def _read_edition(
     text = decode(data, shown, problems)
     parsed = parse_text(text, shown)
     problems.extend(parsed.problems)
+    if not parsed.items and not any(p.severity == "error" for p in parsed.problems):
+        problems.append(warning(shown, None, "no items in this file"))
     new_date = None
     if parsed.date is not None:
         when = _as_datetime(parsed.date, tz)

@@ -49,6 +49,15 @@ def test_a_txt_file_without_a_number_is_reported_not_dropped(content, tmp_path: 
     ]
 
 
+def test_an_empty_edition_is_reported(content, tmp_path: Path) -> None:
+    folder = content({"1_a.txt": "\n  \n", "2_b.txt": "---\ntitle: x\n---\n"})
+    loaded = load(folder, config_for(tmp_path))
+    assert [(p.file.split("/")[-1], p.message) for p in loaded.problems] == [
+        ("1_a.txt", "no items in this file"),
+        ("2_b.txt", "no items in this file"),
+    ]
+
+
 def test_two_files_with_one_number_is_an_error(content, tmp_path: Path) -> None:
     folder = content({"1_a.txt": ONE, "001_b.txt": "Two.\nAnalysis — B.\n"})
     loaded = load(folder, config_for(tmp_path))
