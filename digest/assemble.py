@@ -8,6 +8,8 @@ from typing import TypeVar
 
 from .config import SiteConfig
 from .model import Edition, EditionFile, Item, Page, Site, Topic
+from .paginate import paginate
+from .taxonomy import Taxonomy
 from .urls import ARCHIVE, HOME, TOPICS, page_file, path_of, root_from
 
 T = TypeVar("T")
@@ -23,17 +25,21 @@ def newest_first(items: Iterable[Item]) -> list[Item]:
 
 
 def assemble(
-    items: Sequence[Item], edition_files: Sequence[EditionFile], config: SiteConfig
+    items: Sequence[Item],
+    edition_files: Sequence[EditionFile],
+    taxonomy: Taxonomy,
+    config: SiteConfig,
 ) -> Site:
     every = newest_first(items)
     listed = [item for item in every if item.duplicate_of is None]
+    by_id = {item.id: item for item in every}
     also_reported: dict[str, list[Item]] = defaultdict(list)
     for item in reversed(every):  # oldest first under the story they repeat
         if item.duplicate_of is not None:
             also_reported[item.duplicate_of].append(item)
 
     editions = _editions(listed, edition_files)
-    topics = _topics(listed)
+    topics = _topics(listed, taxonomy)
     pages = [
         _page(
             HOME,
@@ -57,22 +63,19 @@ def assemble(
                 older=older,
             )
         )
-    edition_of = {edition.number: edition for edition in editions}
+    edition_titles = {e.number: e.title or f"Edition {e.number}" for e in edition_files}
     for newer, item, older in _neighbours(listed):
-        pages.append(
-            _page(
-                path_of(item),
-                "item.html",
-                item.title,
-                item=item,
-                edition=edition_of[item.edition],
-                newer=newer,
-                older=older,
-                also_reported=tuple(also_reported.get(item.id, ())),
-            )
-        )
+        pages.append(_item_page(item, edition_titles, newer, older, None, also_reported[item.id]))
+    for item in every:
+        if (
+            item.duplicate_of is not None
+        ):  # not listed, but its URL must work and say where the story is
+            original = by_id[item.duplicate_of]
+            pages.append(_item_page(item, edition_titles, None, None, original, []))
     for topic in topics:
-        pages.append(_page(path_of(topic), "topic.html", topic.name, topic=topic))
+        for part in paginate(path_of(topic), topic.items, config.items_per_page):
+            title = topic.name if part.number is None else f"{topic.name}, page {part.number}"
+            pages.append(_page(part.page_folder, "topic.html", title, topic=topic, pagination=part))
 
     return Site(
         title=config.title,
@@ -83,8 +86,31 @@ def assemble(
         items=tuple(listed),
         all_items=tuple(every),
         topics=tuple(topics),
+        topic_names={rule.slug: rule.name for rule in taxonomy.topics},
         pages=tuple(pages),
         feed_items=tuple(listed[: config.feed_size]),
+        feed_size=config.feed_size,
+    )
+
+
+def _item_page(
+    item: Item,
+    edition_titles: dict[int, str],
+    newer: Item | None,
+    older: Item | None,
+    original: Item | None,
+    also_reported: list[Item],
+) -> Page:
+    return _page(
+        path_of(item),
+        "item.html",
+        item.title,
+        item=item,
+        edition_title=edition_titles[item.edition],
+        newer=newer,
+        older=older,
+        original=original,
+        also_reported=tuple(also_reported),
     )
 
 
@@ -118,14 +144,21 @@ def _editions(listed: Sequence[Item], edition_files: Sequence[EditionFile]) -> l
     return editions
 
 
-def _topics(listed: Sequence[Item]) -> list[Topic]:
+def _topics(listed: Sequence[Item], taxonomy: Taxonomy) -> list[Topic]:
+    """The taxonomy's topics that have items, in the taxonomy's order."""
     grouped: dict[str, list[Item]] = defaultdict(list)
     for item in listed:
         for slug in item.topics:
             grouped[slug].append(item)
     return [
-        Topic(slug=slug, name=slug, description="", items=tuple(grouped[slug]))
-        for slug in sorted(grouped)
+        Topic(
+            slug=rule.slug,
+            name=rule.name,
+            description=rule.description,
+            items=tuple(grouped[rule.slug]),
+        )
+        for rule in taxonomy.topics
+        if grouped[rule.slug]
     ]
 
 

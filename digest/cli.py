@@ -18,7 +18,8 @@ from pathlib import Path
 from . import __version__, pipeline
 from .config import SiteConfig, load_config
 from .load import display
-from .problems import Problem, UsageError, count_line, has_errors
+from .model import Site
+from .problems import ConfigErrors, Problem, UsageError, count_line, has_errors
 from .write import WriteError
 
 EXIT_OK, EXIT_CONTENT, EXIT_USAGE, EXIT_INTERNAL, EXIT_INTERRUPTED = 0, 1, 2, 70, 130
@@ -73,6 +74,11 @@ def make_parser() -> argparse.ArgumentParser:
         help="read and report problems; write nothing",
         description="Parse every item file and report problems without writing anything.",
     )
+    check.add_argument(
+        "--explain",
+        action="store_true",
+        help="show each item's topics with the terms and scores that gave them",
+    )
     for command in (build, check):
         command.set_defaults(command_parser=command)
     return parser
@@ -113,6 +119,9 @@ def _run(args: argparse.Namespace) -> int:
             result = pipeline.build(config, strict=args.strict)
         else:
             result = pipeline.check(config)
+    except ConfigErrors as exc:
+        _print_problems(exc.problems)
+        return EXIT_USAGE
     except (UsageError, WriteError) as exc:
         print(f"digest: error: {exc}", file=sys.stderr)
         return EXIT_USAGE
@@ -120,6 +129,13 @@ def _run(args: argparse.Namespace) -> int:
     if args.verbose:
         for line in result.ignored:
             print(line)
+    if getattr(args, "explain", False):
+        print("\n".join(_explain(result.site, result.tagging)))
+    if args.command == "check" and result.tagging:
+        for item in result.site.all_items[::-1]:
+            if not item.topics and item.duplicate_of is None:
+                where = f"{display(config.content / item.source.file)}:{item.source.line}"
+                print(f"{where}: note: no topic fits this item", file=sys.stderr)
     _print_problems(result.problems)
     if has_errors(result.problems, args.strict):
         if args.command == "build":
@@ -148,9 +164,38 @@ def _print_problems(problems: list[Problem]) -> None:
 
 
 def _summary(command: str, result: pipeline.Result, config: SiteConfig, seconds: float) -> str:
-    items = f"{result.items} item{'s' * (result.items != 1)}"
-    editions = f"{result.editions} edition{'s' * (result.editions != 1)}"
+    site = result.site
+    items = _count(len(site.all_items), "item")
+    if len(site.items) != len(site.all_items):
+        items += f" ({len(site.all_items) - len(site.items)} grouped with an earlier report)"
+    editions = _count(len(site.editions), "edition")
     if command == "build":
         where = display(config.output.absolute())
         return f"Built {items} in {editions} into {where}/ ({result.files} files, {seconds:.2f} s)"
-    return f"Checked {items} in {editions}: {count_line(result.problems)}"
+    topics = _count(len(site.topics), "topic")
+    return f"Checked {items} in {editions}, {topics}: {count_line(result.problems)}"
+
+
+def _count(n: int, word: str) -> str:
+    return f"{n} {word}" if n == 1 else f"{n} {word}s"
+
+
+def _explain(site: Site, tagging: bool) -> list[str]:
+    """Per item: the topics it got, and every topic that scored, with the terms that did it."""
+    lines = []
+    for item in reversed(site.all_items):  # in file order, as the editor reads them
+        got = ", ".join(item.topics) or "no topic"
+        lines.append(f"{item.source.file}:{item.source.line}: {item.title}")
+        lines.append(
+            f"    topics: {got}"
+            + (f"; same story as {item.duplicate_of}" if item.duplicate_of else "")
+        )
+        for evidence in item.evidence:
+            mark = "+" if evidence.topic in item.topics else "-"
+            found = [f"summary: {', '.join(evidence.summary)}"] if evidence.summary else []
+            found += [f"analysis: {', '.join(evidence.analysis)}"] if evidence.analysis else []
+            found += [f"against: {', '.join(evidence.against)}"] if evidence.against else []
+            lines.append(f"    {mark} {evidence.topic} {evidence.score:g} ({'; '.join(found)})")
+    if not tagging:
+        lines.append("(no topics file: items are not tagged)")
+    return lines

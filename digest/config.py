@@ -26,6 +26,11 @@ class SiteConfig:
     items_per_page: int = 20
     content: Path = Path("content")
     output: Path = Path("site")
+    taxonomy: Path | None = None
+
+    @property
+    def taxonomy_file(self) -> Path:
+        return self.taxonomy if self.taxonomy is not None else self.content / "topics.yaml"
 
     @property
     def tz(self) -> ZoneInfo:
@@ -105,6 +110,10 @@ OPTIONS: dict[str, Option] = {
     "items_per_page": Option(_positive_int, "How many items a list page shows."),
     "content": Option(_path, "The folder of item files, relative to site.yaml."),
     "output": Option(_path, "The folder the site is written to, relative to site.yaml."),
+    "taxonomy": Option(
+        _path,
+        "The topics file, relative to site.yaml (default: topics.yaml in the content folder).",
+    ),
 }
 
 assert set(OPTIONS) == {f.name for f in fields(SiteConfig)}

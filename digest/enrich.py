@@ -1,21 +1,42 @@
-"""The second stage: raw items -> items with ids, titles, slugs and dates. Pure."""
+"""The second stage: raw items -> items with ids, titles, slugs, dates, topics and
+near-duplicates. Pure."""
 
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import replace
 
+from .dedupe import find_duplicates
 from .markup import to_plain
 from .model import EditionFile, Item, Source
 from .problems import Problem, error, warning
+from .taxonomy import EMPTY, Taxonomy
 from .text import SLUG_ID_LENGTH, item_id, make_slug, make_title, normalize
+from .topics import choose, score
 
 
-def enrich(editions: Iterable[EditionFile]) -> tuple[tuple[Item, ...], list[Problem]]:
+def enrich(
+    editions: Iterable[EditionFile], taxonomy: Taxonomy = EMPTY, language: str = "en"
+) -> tuple[tuple[Item, ...], list[Problem]]:
+    items, problems = identify(editions)
+    tagged = [tag(item, taxonomy) for item in items]
+    duplicates = find_duplicates(tagged, language)
+    return tuple(replace(i, duplicate_of=duplicates.get(i.id)) for i in tagged), problems
+
+
+def tag(item: Item, taxonomy: Taxonomy) -> Item:
+    if not taxonomy.topics:
+        return item
+    evidence = score(item.summary, item.analysis, taxonomy)
+    return replace(item, topics=choose(evidence, taxonomy), evidence=tuple(evidence))
+
+
+def identify(editions: Iterable[EditionFile]) -> tuple[list[Item], list[Problem]]:
     """Every raw item becomes an Item, in edition order, unless it repeats an earlier summary."""
     items: list[Item] = []
     problems: list[Problem] = []
     first_seen: dict[str, tuple[Item, str]] = {}  # id -> item, where it was shown
-    slugs: dict[str, Item] = {}
+    slugs: set[str] = set()
     for edition in editions:
         for position, raw in enumerate(edition.items):
             id_ = item_id(raw.summary)
@@ -47,6 +68,6 @@ def enrich(editions: Iterable[EditionFile]) -> tuple[tuple[Item, ...], list[Prob
                 source=Source(edition.name, raw.line),
             )
             first_seen[id_] = (item, edition.path)
-            slugs[slug] = item
+            slugs.add(slug)
             items.append(item)
-    return tuple(items), problems
+    return items, problems

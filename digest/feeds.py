@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from email.utils import format_datetime
 
 from .markup import to_html, to_plain
-from .model import Item, Site
+from .model import Item, Site, Topic
 from .urls import FEED, absolute, path_of
 
 
@@ -52,12 +52,19 @@ def entry(item: Item, site: Site) -> FeedEntry:
         # Readers take a description as HTML: escaped, the plain text shows as typed.
         description=html.escape(description, quote=False),
         content_html=body,
-        categories=item.topics,
+        categories=tuple(site.topic_names.get(slug, slug) for slug in item.topics),
     )
 
 
 def site_feed(site: Site) -> Feed:
     return rss_feed(site, site.feed_items, site.title, site.description, "", FEED)
+
+
+def topic_feed(site: Site, topic: Topic) -> Feed:
+    folder = path_of(topic)
+    title = f"{site.title}: {topic.name}"
+    items = topic.items[: site.feed_size]
+    return rss_feed(site, items, title, topic.description, folder, folder + FEED)
 
 
 def rss_feed(

@@ -15,7 +15,9 @@ from .config import SiteConfig
 from .ledger import LEDGER_NAME, parse_ledger
 from .model import EditionFile
 from .parse import parse_text, split_lines
-from .problems import Problem, UsageError, error, warning
+from .problems import ConfigErrors, Problem, UsageError, error, warning
+from .taxonomy import EMPTY, Taxonomy, parse_taxonomy
+from .topics import repeated_terms
 
 ITEM_FILE = re.compile(r"(\d+)_.*\.txt", re.IGNORECASE)
 TAXONOMY_NAME = "topics.yaml"
@@ -30,6 +32,7 @@ class Loaded:
     new_dates: dict[str, datetime] = field(default_factory=dict)  # to record in the ledger
     ledger: dict[str, datetime] = field(default_factory=dict)
     content_writable: bool = True
+    taxonomy: Taxonomy = EMPTY
 
 
 def display(path: Path) -> str:
@@ -44,6 +47,7 @@ def load(content_dir: Path, config: SiteConfig) -> Loaded:
     if not content_dir.is_dir():
         what = "is not a folder" if content_dir.exists() else "does not exist"
         raise UsageError(f"content folder '{display(content_dir)}' {what}")
+    taxonomy = load_taxonomy(config)
     problems: list[Problem] = []
     ignored: list[str] = []
     ledger_path = content_dir / LEDGER_NAME
@@ -80,7 +84,27 @@ def load(content_dir: Path, config: SiteConfig) -> Loaded:
         new_dates=new_dates,
         ledger=ledger,
         content_writable=_writable(content_dir),
+        taxonomy=taxonomy,
     )
+
+
+def load_taxonomy(config: SiteConfig) -> Taxonomy:
+    """The topics file; without one (and none named in site.yaml) items get no topics."""
+    path = config.taxonomy_file
+    shown = display(path)
+    try:
+        text = path.read_text(encoding="utf-8-sig")
+    except FileNotFoundError:
+        if config.taxonomy is None:
+            return EMPTY
+        raise ConfigErrors([error(shown, None, "topics file not found")]) from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigErrors([error(shown, None, f"cannot read: {exc}")]) from None
+    taxonomy, problems = parse_taxonomy(text, shown, config.language)
+    problems += repeated_terms(taxonomy, shown)
+    if problems:
+        raise ConfigErrors(problems)
+    return taxonomy
 
 
 def _why_ignored(path: Path, problems: list[Problem]) -> str:

@@ -37,6 +37,17 @@ class EditionFile:
 
 
 @dataclass(frozen=True)
+class Evidence:
+    """Why an item got, or nearly got, a topic."""
+
+    topic: str
+    score: float
+    summary: tuple[str, ...]  # matched terms
+    analysis: tuple[str, ...]
+    against: tuple[str, ...]
+
+
+@dataclass(frozen=True)
 class Item:
     id: str
     title: str
@@ -48,6 +59,7 @@ class Item:
     position: int  # 0-based place in its edition file
     source: Source
     topics: tuple[str, ...] = ()
+    evidence: tuple[Evidence, ...] = ()  # every topic that scored, best first
     duplicate_of: str | None = None
 
 
@@ -87,6 +99,8 @@ class Site:
     editions: tuple[Edition, ...]  # newest first
     items: tuple[Item, ...]  # listed items (no duplicates), newest first
     all_items: tuple[Item, ...]  # every item, duplicates included, newest first
-    topics: tuple[Topic, ...]
+    topics: tuple[Topic, ...]  # those with items, in the taxonomy's order
+    topic_names: dict[str, str]  # slug -> name, for every topic of the taxonomy
     pages: tuple[Page, ...]
     feed_items: tuple[Item, ...]
+    feed_size: int

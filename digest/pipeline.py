@@ -17,10 +17,10 @@ from .write import write, write_file
 
 @dataclass(frozen=True)
 class Result:
+    site: Site
     problems: list[Problem]
     ignored: tuple[str, ...] = ()
-    items: int = 0
-    editions: int = 0
+    tagging: bool = False  # whether a taxonomy was there to tag items with
     files: int = 0
     written: bool = False
     notes: list[str] = field(default_factory=list)
@@ -29,13 +29,13 @@ class Result:
 def check(config: SiteConfig) -> Result:
     """`digest check`: read, parse and model the content; touch nothing."""
     loaded, site, problems = _model(config)
-    return Result(problems, loaded.ignored, len(site.all_items), len(site.editions))
+    return Result(site, problems, loaded.ignored, bool(loaded.taxonomy.topics))
 
 
 def _model(config: SiteConfig) -> tuple[Loaded, Site, list[Problem]]:
     loaded = load(config.content, config)
-    items, problems = enrich(loaded.editions)
-    site = assemble(items, loaded.editions, config)
+    items, problems = enrich(loaded.editions, loaded.taxonomy, config.language)
+    site = assemble(items, loaded.editions, loaded.taxonomy, config)
     return loaded, site, ordered([*loaded.problems, *problems])
 
 
@@ -51,13 +51,9 @@ def build(config: SiteConfig, strict: bool = False) -> Result:
                 "edition(s) come from the files' modification times and are not recorded",
             )
         )
-    counts = {
-        "ignored": loaded.ignored,
-        "items": len(site.all_items),
-        "editions": len(site.editions),
-    }
+    result = Result(site, problems, loaded.ignored, bool(loaded.taxonomy.topics))
     if has_errors(problems, strict):
-        return Result(problems, **counts)  # type: ignore[arg-type]
+        return result
     outputs = render(site, make_env())
     write(outputs, config.output)
     notes = []
@@ -67,4 +63,4 @@ def build(config: SiteConfig, strict: bool = False) -> Result:
         )
         names = ", ".join(sorted(loaded.new_dates))
         notes.append(f"recorded the date of {names} in {display(ledger_path)} (commit it)")
-    return Result(problems, files=len(outputs), written=True, notes=notes, **counts)  # type: ignore[arg-type]
+    return Result(site, problems, loaded.ignored, result.tagging, len(outputs), True, notes)

@@ -60,3 +60,11 @@ def has_errors(problems: Iterable[Problem], strict: bool = False) -> bool:
 
 class UsageError(Exception):
     """A problem with how digest was called (missing folder, bad config): exit code 2."""
+
+
+class ConfigErrors(UsageError):
+    """A configuration file (site.yaml, topics.yaml) has errors, each a Problem."""
+
+    def __init__(self, problems: list[Problem]) -> None:
+        super().__init__(f"{len(problems)} problem(s) in the configuration")
+        self.problems = problems

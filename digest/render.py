@@ -16,7 +16,7 @@ from markupsafe import Markup
 from . import markup
 from .assemble import MONTHS
 from .export import items_json
-from .feeds import site_feed
+from .feeds import site_feed, topic_feed
 from .model import Site
 from .urls import FEED, ITEMS_JSON, STYLESHEET, absolute, path_of
 
@@ -66,7 +66,10 @@ def render(site: Site, env: Environment) -> dict[str, bytes]:
     for page in site.pages:
         template = env.get_template(page.template)
         add(page.path, template.render(site=site, page=page, **page.context).encode("utf-8"))
-    add(FEED, env.get_template("rss.xml").render(feed=site_feed(site)).encode("utf-8"))
+    rss = env.get_template("rss.xml")
+    add(FEED, rss.render(feed=site_feed(site)).encode("utf-8"))
+    for topic in site.topics:
+        add(path_of(topic) + FEED, rss.render(feed=topic_feed(site, topic)).encode("utf-8"))
     add(ITEMS_JSON, items_json(site))
     for name in STATIC_FILES:
         source, _, _ = env.loader.get_source(env, name)  # type: ignore[union-attr]

@@ -16,9 +16,13 @@ class Entry:
 
 
 def load_mapping(
-    text: str, file: str, first_line: int = 1
+    text: str, file: str, first_line: int = 1, nested: bool = False
 ) -> tuple[dict[str, Entry], list[Problem]]:
-    """Parse `text` as a YAML mapping; `first_line` is the file line the text starts on."""
+    """Parse `text` as a YAML mapping; `first_line` is the file line the text starts on.
+
+    With `nested`, values that are mappings are dicts of Entry too, down to any depth,
+    so that a setting deep inside can be reported on its own line.
+    """
     loader = yaml.SafeLoader(text)
     try:
         node = loader.get_single_node()
@@ -27,21 +31,8 @@ def load_mapping(
         if not isinstance(node, yaml.MappingNode):
             line = node.start_mark.line + first_line
             return {}, [error(file, line, "expected 'key: value' lines")]
-        entries: dict[str, Entry] = {}
         problems: list[Problem] = []
-        for key_node, value_node in node.value:
-            line = key_node.start_mark.line + first_line
-            key = loader.construct_object(key_node, deep=True)
-            value = loader.construct_object(value_node, deep=True)
-            if not isinstance(key, str):
-                problems.append(error(file, line, f"key {key!r} is not a name"))
-            elif key in entries:
-                problems.append(
-                    error(file, line, f"'{key}' is set twice (first on line {entries[key].line})")
-                )
-            else:
-                entries[key] = Entry(value, line)
-        return entries, problems
+        return _mapping(loader, node, file, first_line, nested, problems), problems
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None) or getattr(exc, "context_mark", None)
         line = mark.line + first_line if mark is not None else first_line
@@ -49,3 +40,29 @@ def load_mapping(
         return {}, [error(file, line, f"not valid YAML: {reason}")]
     finally:
         loader.dispose()
+
+
+def _mapping(
+    loader: yaml.SafeLoader,
+    node: yaml.MappingNode,
+    file: str,
+    first_line: int,
+    nested: bool,
+    problems: list[Problem],
+) -> dict[str, Entry]:
+    entries: dict[str, Entry] = {}
+    for key_node, value_node in node.value:
+        line = key_node.start_mark.line + first_line
+        key = loader.construct_object(key_node, deep=True)
+        if nested and isinstance(value_node, yaml.MappingNode):
+            value: object = _mapping(loader, value_node, file, first_line, nested, problems)
+        else:
+            value = loader.construct_object(value_node, deep=True)
+        if not isinstance(key, str | int | float) or isinstance(key, bool):
+            problems.append(error(file, line, f"key {key!r} is not a name"))
+        elif str(key) in entries:
+            first = entries[str(key)].line
+            problems.append(error(file, line, f"'{key}' is set twice (first on line {first})"))
+        else:
+            entries[str(key)] = Entry(value, line)
+    return entries

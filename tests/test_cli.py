@@ -86,7 +86,7 @@ def test_bad_config_exits_2_with_file_and_line(cli, content, tmp_path: Path) -> 
     assert run.err.splitlines()[:2] == [
         "site.yaml:2: error: feed_size: expected a whole number of at least 1, got -3",
         "site.yaml:3: error: unknown setting 'themes' (known: title, description, base_url, "
-        "language, timezone, feed_size, items_per_page, content, output)",
+        "language, timezone, feed_size, items_per_page, content, output, taxonomy)",
     ]
 
 
