@@ -15,7 +15,7 @@ import traceback
 from dataclasses import replace
 from pathlib import Path
 
-from . import __version__, pipeline
+from . import __version__, evaluate, pipeline
 from .config import SiteConfig, load_config
 from .load import display
 from .model import Site
@@ -46,6 +46,12 @@ def make_parser() -> argparse.ArgumentParser:
         type=Path,
         metavar="FILE",
         help="site configuration (default: ./site.yaml if present)",
+    )
+    common.add_argument(
+        "--taxonomy",
+        type=Path,
+        metavar="FILE",
+        help="topics file (default: 'taxonomy' from site.yaml, else topics.yaml in the content folder)",
     )
     common.add_argument("--strict", action="store_true", help="treat warnings as errors")
     loudness = common.add_mutually_exclusive_group()
@@ -79,7 +85,21 @@ def make_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="show each item's topics with the terms and scores that gave them",
     )
-    for command in (build, check):
+    evaluate = commands.add_parser(
+        "eval",
+        parents=[common],
+        help="measure topic tagging against an editor's labels",
+        description="Tag the items and compare their topics with LABELS, a YAML file of "
+        "item id: [topics]; print precision, recall and F1 per topic and overall.",
+    )
+    evaluate.add_argument("labels", type=Path, metavar="LABELS", help="the labels file")
+    evaluate.add_argument(
+        "--min-f1",
+        type=float,
+        metavar="F1",
+        help="exit 1 when the overall F1 is below this (for CI)",
+    )
+    for command in (build, check, evaluate):
         command.set_defaults(command_parser=command)
     return parser
 
@@ -119,6 +139,8 @@ def _run(args: argparse.Namespace) -> int:
             result = pipeline.build(config, strict=args.strict)
         else:
             result = pipeline.check(config)
+        if args.command == "eval":
+            return _run_eval(args, result)
     except ConfigErrors as exc:
         _print_problems(exc.problems)
         return EXIT_USAGE
@@ -148,11 +170,35 @@ def _run(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _run_eval(args: argparse.Namespace, result: pipeline.Result) -> int:
+    topics = list(result.site.topic_names)
+    if not topics:
+        print("digest: error: no topics file, so nothing to evaluate", file=sys.stderr)
+        return EXIT_USAGE
+    try:
+        text = args.labels.read_text(encoding="utf-8-sig")
+    except OSError as exc:
+        print(f"digest: error: cannot read '{args.labels}': {exc.strerror or exc}", file=sys.stderr)
+        return EXIT_USAGE
+    labels, problems = evaluate.parse_labels(text, display(args.labels), topics)
+    if problems:
+        _print_problems(problems)
+        return EXIT_USAGE
+    report = evaluate.evaluate(result.site.all_items[::-1], labels, topics)
+    print("\n".join(evaluate.format_report(report, details=args.verbose)))
+    if args.min_f1 is not None and report.overall.f1 < args.min_f1:
+        print(f"digest: overall F1 {report.overall.f1:.3f} is below {args.min_f1}", file=sys.stderr)
+        return EXIT_CONTENT
+    return EXIT_OK
+
+
 def _with_flags(config: SiteConfig, args: argparse.Namespace) -> SiteConfig:
     if args.content is not None:
         config = replace(config, content=args.content)
     if getattr(args, "output", None) is not None:
         config = replace(config, output=args.output)
+    if args.taxonomy is not None:
+        config = replace(config, taxonomy=args.taxonomy)
     return config
 
 

@@ -20,7 +20,7 @@ from collections.abc import Sequence
 from .model import Item
 from .words import stem, words_of
 
-SIMILARITY = 0.34  # weighted cosine from which two summaries tell the same story
+SIMILARITY = 0.40  # weighted cosine from which two summaries tell the same story
 MIN_SHARED = 3  # rare stems two summaries must share before they are compared at all
 RARE_SHARE = 0.02  # a stem in more than this share of earlier items is too common to index
 RARE_FLOOR = 50  # ... but every stem seen fewer times than this is indexed

@@ -18,6 +18,17 @@ def item_record(item: Item, base_url: str) -> dict[str, object]:
         "summary": item.summary,
         "analysis": item.analysis,
         "topics": list(item.topics),
+        # Why: per topic given, its score and the terms found (see `digest check --explain`).
+        "topic_evidence": {
+            e.topic: {
+                "score": e.score,
+                "summary": list(e.summary),
+                "analysis": list(e.analysis),
+                "against": list(e.against),
+            }
+            for e in item.evidence
+            if e.topic in item.topics
+        },
         "source": {"file": item.source.file, "line": item.source.line},
         "duplicate_of": item.duplicate_of,
     }

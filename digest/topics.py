@@ -99,16 +99,16 @@ def _matches(text: str, taxonomy: Taxonomy) -> dict[tuple[int, bool], list[Term]
     tokens = [_Token(w, w.casefold(), stem(w, language)) for w in words_of(text)]
     index = _index(taxonomy)
     found: dict[tuple[int, bool], list[Term]] = {}
-    seen: set[int] = set()
+    seen: set[tuple[int, bool, Term]] = set()
     for start, token in enumerate(tokens):
         candidates = [slot for key in _first_word_keys(token) for slot in index.by_key.get(key, ())]
         candidates += [slot for prefix, slot in index.by_prefix if token.folded.startswith(prefix)]
         for number, against, term, words in candidates:
-            if id(term) in seen or start + len(words) > len(tokens):
+            if (number, against, term) in seen or start + len(words) > len(tokens):
                 continue
             rest = enumerate(words[1:], start=start + 1)
             if all(_fits(kind, key, tokens[at]) for at, (kind, key) in rest):
-                seen.add(id(term))
+                seen.add((number, against, term))
                 found.setdefault((number, against), []).append(term)
     return found
 
@@ -143,8 +143,8 @@ def score(summary: str, analysis: str | None, taxonomy: Taxonomy) -> list[Eviden
 
 
 def _in_order(found: list[Term], terms: tuple[Term, ...]) -> tuple[str, ...]:
-    wanted = {id(t) for t in found}
-    return tuple(t.text for t in terms if id(t) in wanted)
+    # Terms compare by value: the index may have been built from an equal taxonomy.
+    return tuple(t.text for t in terms if t in found)
 
 
 def choose(evidence: list[Evidence], taxonomy: Taxonomy) -> tuple[str, ...]:

@@ -50,19 +50,19 @@ def test_sample_edition_builds_every_page(sample_site: Path) -> None:
     }
     assert set(tree(sample_site)) == expected
     index = (sample_site / "index.html").read_text()
-    assert index.count('<article class="item">') == 20
+    assert index.count('<article class="item">') == 19  # one story is reported twice
 
 
 def test_items_json_has_the_contract_fields(sample_site: Path) -> None:
     first, *_, last = items_of(sample_site)
     assert list(first) == [
-        "id", "url", "title", "date", "edition", "summary", "analysis", "topics", "source", "duplicate_of",
+        "id", "url", "title", "date", "edition", "summary", "analysis", "topics", "topic_evidence", "source", "duplicate_of",
     ]  # fmt: skip
     assert first["date"] == "2026-11-26T08:00:00+01:00"
     assert first["edition"] == 0
     assert first["source"] == {"file": "000_sample.txt", "line": 1}
     assert last["source"] == {"file": "000_sample.txt", "line": 39}
-    assert first["topics"] == [] and first["duplicate_of"] is None
+    assert first["topics"] == [] and first["duplicate_of"] is None  # no topics.yaml here
     assert first["url"].startswith("https://example.org/digest/items/a-recent-study-identifies")
     assert first["analysis"].startswith("As France positions itself")
     assert len({item["id"] for item in items_of(sample_site)}) == 20
@@ -72,8 +72,8 @@ def test_feed_is_valid_rss_that_feedparser_reads_cleanly(sample_site: Path) -> N
     feed = feedparser.parse((sample_site / "feed.xml").read_bytes())
     assert feed.bozo == 0, feed.get("bozo_exception")
     assert feed.version == "rss20"
-    assert len(feed.entries) == 20
-    items = items_of(sample_site)
+    assert len(feed.entries) == 19
+    items = [item for item in items_of(sample_site) if item["duplicate_of"] is None]
     for entry, item in zip(feed.entries, items, strict=True):
         assert entry.id == item["id"]
         assert entry.guidislink is False
@@ -320,3 +320,38 @@ def test_concurrent_builds_never_mix(content, tmp_path: Path) -> None:
     assert sorted(p.name for p in tmp_path.iterdir() if p.name.startswith(".shared")) == [
         ".shared.lock"
     ]
+
+
+def test_the_sample_with_its_taxonomy_gets_topics_and_one_duplicate_pair(
+    content, tmp_path: Path
+) -> None:
+    content({"000_sample.txt": SAMPLE.read_bytes(), "dates.yaml": LEDGER})
+    shutil.copy(ROOT / "content" / "topics.yaml", tmp_path / "content" / "topics.yaml")
+    assert pipeline.build(config_for(tmp_path)).problems == []
+    site = tmp_path / "site"
+    items = {item["source"]["line"]: item for item in items_of(site)}
+    original, repeat = items[5], items[17]
+    assert repeat["duplicate_of"] == original["id"]
+    assert [line for line, item in items.items() if item["duplicate_of"]] == [17]
+    assert original["topics"] == ["regulation", "security"]
+    assert original["topic_evidence"]["regulation"]["summary"][:3] == ["AI Act", "GDPR", "CNIL"]
+
+    page = (
+        site / original["url"].removeprefix("https://example.org/digest/") / "index.html"
+    ).read_text()
+    assert "Also reported" in page
+    assert repeat["analysis"] in html.unescape(page)
+    repeat_page = (
+        site / repeat["url"].removeprefix("https://example.org/digest/") / "index.html"
+    ).read_text()
+    assert f'<link rel="canonical" href="{original["url"]}">' in repeat_page
+
+    ids_in_feeds = [
+        e.id for f in site.rglob("feed.xml") for e in feedparser.parse(f.read_bytes()).entries
+    ]
+    assert repeat["id"] not in ids_in_feeds
+    regulation = feedparser.parse((site / "topics" / "regulation" / "feed.xml").read_bytes())
+    assert regulation.bozo == 0 and len(regulation.entries) == 7  # 8 items, one a repeat
+    assert all("Regulation" in [t.term for t in e.tags] for e in regulation.entries)
+    topics_page = (site / "topics" / "index.html").read_text()
+    assert 'href="regulation/"' in topics_page or 'href="../topics/regulation/"' in topics_page
