@@ -13,6 +13,7 @@ decided for older ones, and a published item's place never moves.
 
 from __future__ import annotations
 
+import heapq
 import math
 from collections import Counter
 from collections.abc import Sequence
@@ -22,7 +23,8 @@ from .words import stem, words_of
 
 SIMILARITY = 0.40  # weighted cosine from which two summaries tell the same story
 MIN_SHARED = 3  # rare stems two summaries must share before they are compared at all
-RARE_SHARE = 0.02  # a stem in more than this share of earlier items is too common to index
+CANDIDATES = 8  # at most this many earlier items, those sharing the most rare stems, are compared
+RARE_SHARE = 0.002  # a stem in more than this share of earlier items is too common to index
 RARE_FLOOR = 50  # ... but every stem seen fewer times than this is indexed
 
 STOPWORDS = frozenset(
@@ -40,53 +42,57 @@ def features(summary: str, language: str = "en") -> frozenset[str]:
     return frozenset(stem(w, language) for w in words_of(summary) if w.casefold() not in STOPWORDS)
 
 
+class DuplicateFinder:
+    """Items fed in edition order; each is checked against those fed before it."""
+
+    def __init__(self, language: str = "en") -> None:
+        self.language = language
+        self.postings: dict[str, list[int]] = {}
+        self.seen: list[frozenset[str]] = []
+        self.ids: list[str] = []
+        self.first_of: list[int] = []  # index of the story's first item, per item
+
+    def add(self, item: Item) -> str | None:
+        """Record `item`; return the id of the first report of its story, if it repeats one."""
+        index = len(self.seen)
+        mine = features(item.summary, self.language)
+        best = self._best_match(mine)
+        self.first_of.append(self.first_of[best] if best is not None else index)
+        self.seen.append(mine)
+        self.ids.append(item.id)
+        for feature in mine:
+            self.postings.setdefault(feature, []).append(index)
+        return self.ids[self.first_of[best]] if best is not None else None
+
+    def _best_match(self, mine: frozenset[str]) -> int | None:
+        count = len(self.seen)
+        rare_limit = max(RARE_FLOOR, int(count * RARE_SHARE))
+        shared: Counter[int] = Counter()
+        for feature in mine:
+            earlier = self.postings.get(feature)
+            if earlier is not None and len(earlier) <= rare_limit:
+                shared.update(earlier)
+        enough = [(-count, other) for other, count in shared.items() if count >= MIN_SHARED]
+        best, best_score = None, SIMILARITY
+        for other in sorted(other for _, other in heapq.nsmallest(CANDIDATES, enough)):
+            score = self._similarity(mine, self.seen[other], count)
+            if score > best_score or (best is None and score >= best_score):
+                best, best_score = other, score
+        return best
+
+    def _similarity(self, a: frozenset[str], b: frozenset[str], count: int) -> float:
+        """Cosine of the two stem sets, each stem weighted by its IDF over the earlier items."""
+        weights = {}
+        for feature in a | b:
+            frequency = len(self.postings.get(feature, ()))
+            weights[feature] = (math.log((count + 1) / (frequency + 1)) + 1) ** 2
+        common = sum(weights[f] for f in a & b)
+        norm = math.sqrt(sum(weights[f] for f in a) * sum(weights[f] for f in b))
+        return common / norm if norm else 0.0
+
+
 def find_duplicates(items: Sequence[Item], language: str = "en") -> dict[str, str]:
     """{id of a later item: id of the first item of its story}, for items in edition order."""
-    postings: dict[str, list[int]] = {}
-    seen: list[frozenset[str]] = []
-    first_of: list[int] = []  # index of the story's first item, per item
-    duplicates: dict[str, str] = {}
-    for index, item in enumerate(items):
-        mine = features(item.summary, language)
-        best = _best_match(mine, seen, postings, index)
-        first_of.append(first_of[best] if best is not None else index)
-        if best is not None:
-            duplicates[item.id] = items[first_of[best]].id
-        seen.append(mine)
-        for feature in mine:
-            postings.setdefault(feature, []).append(index)
-    return duplicates
-
-
-def _best_match(
-    mine: frozenset[str], seen: list[frozenset[str]], postings: dict[str, list[int]], count: int
-) -> int | None:
-    rare_limit = max(RARE_FLOOR, int(count * RARE_SHARE))
-    shared: Counter[int] = Counter()
-    for feature in mine:
-        earlier = postings.get(feature)
-        if earlier is not None and len(earlier) <= rare_limit:
-            shared.update(earlier)
-    best, best_score = None, SIMILARITY
-    for other, rare_shared in shared.items():
-        if rare_shared < MIN_SHARED:
-            continue
-        score = _similarity(mine, seen[other], postings, count)
-        if score >= best_score and (best is None or score > best_score or other < best):
-            best, best_score = other, score
-    return best
-
-
-def _similarity(
-    a: frozenset[str], b: frozenset[str], postings: dict[str, list[int]], count: int
-) -> float:
-    """Cosine of the two stem sets, each stem weighted by its IDF over the earlier items."""
-
-    def weight(feature: str) -> float:
-        frequency = len(postings.get(feature, ()))
-        return math.log((count + 1) / (frequency + 1)) + 1
-
-    weights = {f: weight(f) ** 2 for f in a | b}
-    common = sum(weights[f] for f in a & b)
-    norm = math.sqrt(sum(weights[f] for f in a) * sum(weights[f] for f in b))
-    return common / norm if norm else 0.0
+    finder = DuplicateFinder(language)
+    found = {item.id: finder.add(item) for item in items}
+    return {later: first for later, first in found.items() if first is not None}

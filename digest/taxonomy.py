@@ -33,7 +33,9 @@ class TopicRule:
     against: tuple[Term, ...]
 
 
-@dataclass(frozen=True)
+# Compared and hashed by identity: tagging caches its index per taxonomy, and hashing
+# every term on each look-up cost more than the tagging itself.
+@dataclass(frozen=True, eq=False)
 class Taxonomy:
     topics: tuple[TopicRule, ...]
     threshold: float = 2.0

@@ -42,21 +42,15 @@ def compile_term(text: str, language: str = "en") -> tuple[tuple[str, str], ...]
     return tuple(compiled)
 
 
-@dataclass(frozen=True)
-class _Token:
-    word: str
-    folded: str
-    stem: str
-
-
-def _fits(kind: str, key: str, token: _Token) -> bool:
+def _fits(kind: str, key: str, word: str, language: str) -> bool:
     if kind == "stem":
-        return token.stem == key
+        return stem(word, language) == key
     if kind == "acronym":  # also in the plural: GPU, GPUs
-        return token.word == key or token.word == key + "s"
+        return word == key or word == key + "s"
+    folded = word.casefold()
     if kind == "word":
-        return token.folded == key or token.folded == key + "s"
-    return token.folded.startswith(key)
+        return folded == key or folded == key + "s"
+    return folded.startswith(key)
 
 
 Slot = tuple[int, bool, Term, tuple[tuple[str, str], ...]]  # topic, against?, term, its words
@@ -64,10 +58,29 @@ Slot = tuple[int, bool, Term, tuple[tuple[str, str], ...]]  # topic, against?, t
 
 @dataclass(frozen=True)
 class _Index:
-    """The taxonomy's terms by their first word, so that a text is read once, not once a term."""
+    """The taxonomy's terms by their first word, so that a text is read once, not once a term.
 
+    `starting` remembers, for every word met so far, the terms that can start at it:
+    most words start none, and after the first few hundred items nearly every word of
+    a text is found there with one dictionary look-up.
+    """
+
+    language: str
     by_key: dict[tuple[str, str], tuple[Slot, ...]]  # (kind, key) of the first word
     by_prefix: tuple[tuple[str, Slot], ...]
+    starting: dict[str, tuple[Slot, ...]]
+
+    def slots_starting_at(self, word: str) -> tuple[Slot, ...]:
+        slots = self.starting.get(word)
+        if slots is None:
+            folded = word.casefold()
+            keys = [("stem", stem(word, self.language)), ("acronym", word), ("word", folded)]
+            if folded.endswith("s"):  # plurals of acronyms and of whole words
+                keys += [("acronym", word[:-1]), ("word", folded[:-1])]
+            found = [slot for key in keys for slot in self.by_key.get(key, ())]
+            found += [slot for prefix, slot in self.by_prefix if folded.startswith(prefix)]
+            slots = self.starting[word] = tuple(found)
+        return slots
 
 
 @lru_cache(maxsize=4)
@@ -83,32 +96,23 @@ def _index(taxonomy: Taxonomy) -> _Index:
                     by_prefix.append((words[0][1], slot))
                 else:
                     by_key.setdefault(words[0], []).append(slot)
-    return _Index({k: tuple(v) for k, v in by_key.items()}, tuple(by_prefix))
-
-
-def _first_word_keys(token: _Token) -> list[tuple[str, str]]:
-    keys = [("stem", token.stem), ("acronym", token.word), ("word", token.folded)]
-    if token.folded.endswith("s"):  # plurals of acronyms and of whole words
-        keys += [("acronym", token.word[:-1]), ("word", token.folded[:-1])]
-    return keys
+    return _Index(taxonomy.language, {k: tuple(v) for k, v in by_key.items()}, tuple(by_prefix), {})
 
 
 def _matches(text: str, taxonomy: Taxonomy) -> dict[tuple[int, bool], list[Term]]:
     """The terms found in `text`, each once, by (topic index, against)."""
-    language = taxonomy.language
-    tokens = [_Token(w, w.casefold(), stem(w, language)) for w in words_of(text)]
     index = _index(taxonomy)
+    language = taxonomy.language
+    words = words_of(text)
     found: dict[tuple[int, bool], list[Term]] = {}
-    seen: set[tuple[int, bool, Term]] = set()
-    for start, token in enumerate(tokens):
-        candidates = [slot for key in _first_word_keys(token) for slot in index.by_key.get(key, ())]
-        candidates += [slot for prefix, slot in index.by_prefix if token.folded.startswith(prefix)]
-        for number, against, term, words in candidates:
-            if (number, against, term) in seen or start + len(words) > len(tokens):
+    seen: set[int] = set()  # ids of the terms found: every slot's term lives in the index
+    for start, word in enumerate(words):
+        for number, against, term, term_words in index.slots_starting_at(word):
+            if id(term) in seen or start + len(term_words) > len(words):
                 continue
-            rest = enumerate(words[1:], start=start + 1)
-            if all(_fits(kind, key, tokens[at]) for at, (kind, key) in rest):
-                seen.add((number, against, term))
+            rest = enumerate(term_words[1:], start=start + 1)
+            if all(_fits(kind, key, words[at], language) for at, (kind, key) in rest):
+                seen.add(id(term))
                 found.setdefault((number, against), []).append(term)
     return found
 
@@ -119,7 +123,8 @@ def score(summary: str, analysis: str | None, taxonomy: Taxonomy) -> list[Eviden
     in_analysis = _matches(analysis or "", taxonomy)
     weight = taxonomy.analysis_weight
     results = []
-    for number, rule in enumerate(taxonomy.topics):
+    for number in sorted({n for n, against in (*in_summary, *in_analysis) if not against}):
+        rule = taxonomy.topics[number]
         for_s, for_a = in_summary.get((number, False), []), in_analysis.get((number, False), [])
         vs_s, vs_a = in_summary.get((number, True), []), in_analysis.get((number, True), [])
         total = (
@@ -143,8 +148,8 @@ def score(summary: str, analysis: str | None, taxonomy: Taxonomy) -> list[Eviden
 
 
 def _in_order(found: list[Term], terms: tuple[Term, ...]) -> tuple[str, ...]:
-    # Terms compare by value: the index may have been built from an equal taxonomy.
-    return tuple(t.text for t in terms if t in found)
+    wanted = {id(t) for t in found}  # the index holds this taxonomy's own Term objects
+    return tuple(t.text for t in terms if id(t) in wanted)
 
 
 def choose(evidence: list[Evidence], taxonomy: Taxonomy) -> tuple[str, ...]:
