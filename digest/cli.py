@@ -18,7 +18,7 @@ from pathlib import Path
 from . import __version__, evaluate, pipeline
 from .config import SiteConfig, load_config
 from .load import display
-from .model import Site
+from .model import Item, Site
 from .problems import ConfigErrors, Problem, UsageError, count_line, has_errors
 from .write import WriteError
 
@@ -154,7 +154,7 @@ def _run(args: argparse.Namespace) -> int:
     if getattr(args, "explain", False):
         print("\n".join(_explain(result.site, result.tagging)))
     if args.command == "check" and result.tagging:
-        for item in result.site.all_items[::-1]:
+        for item in _in_file_order(result.site):
             if not item.topics and item.duplicate_of is None:
                 where = f"{display(config.content / item.source.file)}:{item.source.line}"
                 print(f"{where}: note: no topic fits this item", file=sys.stderr)
@@ -184,7 +184,7 @@ def _run_eval(args: argparse.Namespace, result: pipeline.Result) -> int:
     if problems:
         _print_problems(problems)
         return EXIT_USAGE
-    report = evaluate.evaluate(result.site.all_items[::-1], labels, topics)
+    report = evaluate.evaluate(_in_file_order(result.site), labels, topics)
     print("\n".join(evaluate.format_report(report, details=args.verbose)))
     if args.min_f1 is not None and report.overall.f1 < args.min_f1:
         print(f"digest: overall F1 {report.overall.f1:.3f} is below {args.min_f1}", file=sys.stderr)
@@ -222,6 +222,10 @@ def _summary(command: str, result: pipeline.Result, config: SiteConfig, seconds:
     return f"Checked {items} in {editions}, {topics}: {count_line(result.problems)}"
 
 
+def _in_file_order(site: Site) -> list[Item]:
+    return sorted(site.all_items, key=lambda item: (item.edition, item.position))
+
+
 def _count(n: int, word: str) -> str:
     return f"{n} {word}" if n == 1 else f"{n} {word}s"
 
@@ -229,7 +233,7 @@ def _count(n: int, word: str) -> str:
 def _explain(site: Site, tagging: bool) -> list[str]:
     """Per item: the topics it got, and every topic that scored, with the terms that did it."""
     lines = []
-    for item in reversed(site.all_items):  # in file order, as the editor reads them
+    for item in _in_file_order(site):  # as the editor reads them
         got = ", ".join(item.topics) or "no topic"
         lines.append(f"{item.source.file}:{item.source.line}: {item.title}")
         lines.append(

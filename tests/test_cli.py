@@ -154,3 +154,33 @@ def test_build_py_is_digest_build(tmp_path: Path, content) -> None:
         check=False,
     )
     assert bad.returncode == 2 and "usage: digest build" in bad.stderr
+
+
+def test_check_explains_topics_and_notes_items_without_one(cli, content) -> None:
+    content(
+        {
+            "1_a.txt": "The CNIL fined a retailer under GDPR.\nAnalysis — Regulation matters.\n"
+            "A cat sat on a mat.\nAnalysis — Nothing to see.\n",
+            "topics.yaml": "topics:\n  regulation:\n    name: Regulation\n    terms:\n      CNIL: 3\n      GDPR: 3\n      regulat*: 2\n",
+        }
+    )
+    run = cli("check", "--content", "content", "--explain")
+    assert run.code == 0
+    lines = run.out.splitlines()
+    assert lines[:3] == [
+        "1_a.txt:1: The CNIL fined a retailer under GDPR",
+        "    topics: regulation",
+        "    + regulation 6.5 (summary: CNIL, GDPR; analysis: regulat*)",
+    ]
+    assert lines[3:5] == ["1_a.txt:3: A cat sat on a mat", "    topics: no topic"]
+    assert "content/1_a.txt:3: note: no topic fits this item" in run.err
+    assert "Checked 2 items in 1 edition, 1 topic: 0 errors, 0 warnings" in run.out
+
+
+def test_a_bad_taxonomy_exits_2_with_file_and_line(cli, content) -> None:
+    content({"1_a.txt": TWO_ITEMS, "topics.yaml": "topics:\n  x:\n    name: X\n    terms:\n      law: many\n"})
+    run = cli("build", "--content", "content")
+    assert run.code == 2
+    assert run.err.splitlines()[0] == "content/topics.yaml:5: error: x.terms: 'law' needs a weight above 0, got 'many'"
+    missing = cli("check", "--content", "content", "--taxonomy", "nope.yaml")
+    assert missing.code == 2 and "nope.yaml: error: topics file not found" in missing.err
