@@ -90,6 +90,8 @@ def assemble(
         pages=tuple(pages),
         feed_items=tuple(listed[: config.feed_size]),
         feed_size=config.feed_size,
+        author=config.author or config.title,
+        icon=config.feed_icon,
     )
 
 

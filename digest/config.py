@@ -27,6 +27,8 @@ class SiteConfig:
     content: Path = Path("content")
     output: Path = Path("site")
     taxonomy: Path | None = None
+    author: str = ""
+    feed_icon: str | None = None
 
     @property
     def taxonomy_file(self) -> Path:
@@ -87,6 +89,14 @@ def _positive_int(value: object) -> int:
     return value
 
 
+def _icon(value: object) -> str:
+    text = _text(value)
+    parts = urlsplit(text)
+    if parts.scheme and parts.scheme not in ("http", "https"):
+        raise ValueError(f"expected an http(s) URL or a path inside the site, got {text!r}")
+    return text.lstrip("/") if not parts.scheme else text
+
+
 def _path(value: object) -> Path:
     return Path(_text(value))
 
@@ -110,6 +120,12 @@ OPTIONS: dict[str, Option] = {
     "items_per_page": Option(_positive_int, "How many items a list page shows."),
     "content": Option(_path, "The folder of item files, relative to site.yaml."),
     "output": Option(_path, "The folder the site is written to, relative to site.yaml."),
+    "author": Option(
+        _optional_text, "Who publishes the digest, named in the feeds (default: the title)."
+    ),
+    "feed_icon": Option(
+        _icon, "An image for the feeds: an absolute URL, or a path inside the site."
+    ),
     "taxonomy": Option(
         _path,
         "The topics file, relative to site.yaml (default: topics.yaml in the content folder).",

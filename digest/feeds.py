@@ -1,81 +1,137 @@
-"""Site -> feed data: what each feed says, as plain values. The XML is the template's job."""
+"""Site -> feeds as plain data: the site-wide feed and one per topic, each in RSS 2.0,
+Atom 1.0 and JSON Feed 1.1. The XML is the templates' job; JSON is made here.
+
+Identities never move: an entry's RSS guid and JSON Feed id are the item id, and its
+Atom id is a UUID derived from the item id alone, so neither a rebuild, a new edition
+nor a change of domain makes a feed reader show an old item again.
+"""
 
 from __future__ import annotations
 
-import html
-from collections.abc import Sequence
+import json
+import uuid
 from dataclasses import dataclass
-from email.utils import format_datetime
+from datetime import UTC, datetime
 
 from .markup import to_html, to_plain
 from .model import Item, Site, Topic
-from .urls import FEED, absolute, path_of
+from .urls import absolute, path_of
+
+# Never change: every Atom id ever published is derived from it.
+ID_NAMESPACE = uuid.UUID("6f1d2c7e-4b0a-5e39-9a3c-2d8f0b7c1e55")
+FILES = {"rss": "feed.xml", "atom": "atom.xml", "json": "feed.json"}
+EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 
 @dataclass(frozen=True)
 class FeedEntry:
+    id: str  # the item id: RSS guid, JSON Feed id
+    atom_id: str  # urn:uuid:…
     title: str
     link: str
-    guid: str
-    published: str  # RFC 822
-    description: str  # plain text, HTML-escaped
-    content_html: str
-    categories: tuple[str, ...]
+    published: datetime
+    text: str  # plain text: summary, then analysis
+    html: str  # the same as HTML
+    categories: tuple[tuple[str, str], ...]  # (slug, name)
 
 
 @dataclass(frozen=True)
 class Feed:
     title: str
     description: str
-    link: str
-    self_url: str
+    home: str  # the page the feed is about
+    folder: str  # where its files go: "" or "topics/<slug>/"
+    urls: dict[str, str]  # format -> absolute URL of the feed file
+    atom_id: str
     language: str
-    last_build: str | None  # RFC 822, from the newest entry: never the clock
+    author: str
+    icon: str | None
+    updated: datetime  # the newest entry's date: never the clock
     entries: tuple[FeedEntry, ...]
 
 
-def rfc822(item: Item) -> str:
-    return format_datetime(item.date)
+def atom_id(key: str) -> str:
+    return f"urn:uuid:{uuid.uuid5(ID_NAMESPACE, key)}"
 
 
 def entry(item: Item, site: Site) -> FeedEntry:
-    body = to_html(item.summary)
-    description = to_plain(item.summary)
+    html = to_html(item.summary)
+    text = to_plain(item.summary)
     if item.analysis:
-        body += "\n<p><strong>Analysis</strong> — " + to_html(item.analysis).removeprefix("<p>")
-        description += "\n\nAnalysis — " + to_plain(item.analysis)
+        html += "\n<p><strong>Analysis</strong> — " + to_html(item.analysis).removeprefix("<p>")
+        text += "\n\nAnalysis — " + to_plain(item.analysis)
     return FeedEntry(
+        id=item.id,
+        atom_id=atom_id(f"item:{item.id}"),
         title=item.title,
         link=absolute(site.base_url, path_of(item)),
-        guid=item.id,
-        published=rfc822(item),
-        # Readers take a description as HTML: escaped, the plain text shows as typed.
-        description=html.escape(description, quote=False),
-        content_html=body,
-        categories=tuple(site.topic_names.get(slug, slug) for slug in item.topics),
+        published=item.date,
+        text=text,
+        html=html,
+        categories=tuple((slug, site.topic_names.get(slug, slug)) for slug in item.topics),
+    )
+
+
+def _feed(site: Site, items: tuple[Item, ...], title: str, description: str, folder: str) -> Feed:
+    urls = {kind: absolute(site.base_url, folder + name) for kind, name in FILES.items()}
+    return Feed(
+        title=title,
+        description=description or title,
+        home=absolute(site.base_url, folder),
+        folder=folder,
+        urls=urls,
+        atom_id=atom_id(f"feed:{urls['atom']}"),
+        language=site.language,
+        author=site.author,
+        icon=absolute(site.base_url, site.icon)
+        if site.icon and "://" not in site.icon
+        else site.icon,
+        updated=max((item.date for item in items), default=EPOCH),
+        entries=tuple(entry(item, site) for item in items),
     )
 
 
 def site_feed(site: Site) -> Feed:
-    return rss_feed(site, site.feed_items, site.title, site.description, "", FEED)
+    return _feed(site, site.feed_items, site.title, site.description, "")
 
 
 def topic_feed(site: Site, topic: Topic) -> Feed:
-    folder = path_of(topic)
-    title = f"{site.title}: {topic.name}"
-    items = topic.items[: site.feed_size]
-    return rss_feed(site, items, title, topic.description, folder, folder + FEED)
-
-
-def rss_feed(
-    site: Site, items: Sequence[Item], title: str, description: str, link_path: str, self_path: str
-) -> Feed:
-    return Feed(
-        title=title,
-        description=description or title,
-        link=absolute(site.base_url, link_path),
-        self_url=absolute(site.base_url, self_path),
-        language=site.language,
-        last_build=format_datetime(max(item.date for item in items)) if items else None,
-        entries=tuple(entry(item, site) for item in items),
+    return _feed(
+        site,
+        topic.items[: site.feed_size],
+        f"{site.title}: {topic.name}",
+        topic.description,
+        path_of(topic),
     )
+
+
+def all_feeds(site: Site) -> list[Feed]:
+    return [site_feed(site), *(topic_feed(site, topic) for topic in site.topics)]
+
+
+def json_feed(feed: Feed) -> bytes:
+    """JSON Feed 1.1."""
+    document: dict[str, object] = {
+        "version": "https://jsonfeed.org/version/1.1",
+        "title": feed.title,
+        "home_page_url": feed.home,
+        "feed_url": feed.urls["json"],
+        "description": feed.description,
+        "language": feed.language,
+        "authors": [{"name": feed.author}],
+    }
+    if feed.icon:
+        document["icon"] = feed.icon
+    document["items"] = [
+        {
+            "id": e.id,
+            "url": e.link,
+            "title": e.title,
+            "content_html": e.html,
+            "summary": e.text.split("\n\n")[0],
+            "date_published": e.published.isoformat(),
+            "tags": [name for _, name in e.categories],
+        }
+        for e in feed.entries
+    ]
+    return (json.dumps(document, ensure_ascii=False, indent=1) + "\n").encode("utf-8")

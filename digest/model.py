@@ -104,3 +104,5 @@ class Site:
     pages: tuple[Page, ...]
     feed_items: tuple[Item, ...]
     feed_size: int
+    author: str  # named in the feeds
+    icon: str | None  # the feeds' image: a URL, or a path inside the site

@@ -6,8 +6,10 @@ so a template can neither leak unescaped item text nor silently print nothing.
 
 from __future__ import annotations
 
+import html
 from collections.abc import Sequence
 from datetime import datetime
+from email.utils import format_datetime
 from pathlib import Path
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
@@ -16,9 +18,9 @@ from markupsafe import Markup
 from . import markup
 from .assemble import MONTHS
 from .export import items_json
-from .feeds import site_feed, topic_feed
+from .feeds import FILES, all_feeds, json_feed
 from .model import Site
-from .urls import FEED, ITEMS_JSON, STYLESHEET, absolute, path_of
+from .urls import ITEMS_JSON, OPML, STYLESHEET, absolute, path_of
 
 STATIC_FILES = (STYLESHEET,)
 
@@ -45,6 +47,10 @@ def make_env(overrides: Sequence[Path] = ()) -> Environment:
     env.filters["plain"] = markup.to_plain
     env.filters["long_date"] = long_date
     env.filters["iso"] = lambda when: when.isoformat()
+    env.filters["rfc822"] = format_datetime
+    env.filters["rfc3339"] = lambda when: when.isoformat()
+    # A plain str, not Markup: autoescaping then escapes the result once more, for XML.
+    env.filters["escape_html"] = lambda text: html.escape(text, quote=False)
     env.globals["path_of"] = path_of
     env.globals["absolute"] = absolute
     return env
@@ -66,10 +72,13 @@ def render(site: Site, env: Environment) -> dict[str, bytes]:
     for page in site.pages:
         template = env.get_template(page.template)
         add(page.path, template.render(site=site, page=page, **page.context).encode("utf-8"))
-    rss = env.get_template("rss.xml")
-    add(FEED, rss.render(feed=site_feed(site)).encode("utf-8"))
-    for topic in site.topics:
-        add(path_of(topic) + FEED, rss.render(feed=topic_feed(site, topic)).encode("utf-8"))
+    rss, atom = env.get_template("rss.xml"), env.get_template("atom.xml")
+    feeds = all_feeds(site)
+    for feed in feeds:
+        add(feed.folder + FILES["rss"], rss.render(feed=feed).encode("utf-8"))
+        add(feed.folder + FILES["atom"], atom.render(feed=feed).encode("utf-8"))
+        add(feed.folder + FILES["json"], json_feed(feed))
+    add(OPML, env.get_template("feeds.opml").render(site=site, feeds=feeds).encode("utf-8"))
     add(ITEMS_JSON, items_json(site))
     for name in STATIC_FILES:
         source, _, _ = env.loader.get_source(env, name)  # type: ignore[union-attr]

@@ -14,7 +14,7 @@ from .model import Edition, Item, Topic
 HOME = ""
 ARCHIVE = "archive/"
 TOPICS = "topics/"
-FEED = "feed.xml"
+OPML = "feeds.opml"
 ITEMS_JSON = "items.json"
 STYLESHEET = "style.css"
 

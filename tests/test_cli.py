@@ -7,6 +7,8 @@ from pathlib import Path
 import pytest
 from conftest import ROOT, TWO_ITEMS, tree
 
+from digest.config import OPTIONS
+
 
 def test_build_succeeds_and_says_what_it_did(cli, content, tmp_path: Path) -> None:
     folder = content({"1_a.txt": TWO_ITEMS})
@@ -85,8 +87,7 @@ def test_bad_config_exits_2_with_file_and_line(cli, content, tmp_path: Path) -> 
     assert run.code == 2
     assert run.err.splitlines()[:2] == [
         "site.yaml:2: error: feed_size: expected a whole number of at least 1, got -3",
-        "site.yaml:3: error: unknown setting 'themes' (known: title, description, base_url, "
-        "language, timezone, feed_size, items_per_page, content, output, taxonomy)",
+        f"site.yaml:3: error: unknown setting 'themes' (known: {', '.join(OPTIONS)})",
     ]
 
 
@@ -178,9 +179,17 @@ def test_check_explains_topics_and_notes_items_without_one(cli, content) -> None
 
 
 def test_a_bad_taxonomy_exits_2_with_file_and_line(cli, content) -> None:
-    content({"1_a.txt": TWO_ITEMS, "topics.yaml": "topics:\n  x:\n    name: X\n    terms:\n      law: many\n"})
+    content(
+        {
+            "1_a.txt": TWO_ITEMS,
+            "topics.yaml": "topics:\n  x:\n    name: X\n    terms:\n      law: many\n",
+        }
+    )
     run = cli("build", "--content", "content")
     assert run.code == 2
-    assert run.err.splitlines()[0] == "content/topics.yaml:5: error: x.terms: 'law' needs a weight above 0, got 'many'"
+    assert (
+        run.err.splitlines()[0]
+        == "content/topics.yaml:5: error: x.terms: 'law' needs a weight above 0, got 'many'"
+    )
     missing = cli("check", "--content", "content", "--taxonomy", "nope.yaml")
     assert missing.code == 2 and "nope.yaml: error: topics file not found" in missing.err

@@ -39,8 +39,7 @@ def test_values_are_checked_and_every_bad_one_reported_with_its_line(tmp_path: P
         "site.yaml:5: error: timezone: unknown time zone 'Mars/Olympus'; use a name such as "
         "'Europe/Paris' or 'UTC'",
         "site.yaml:6: error: language: expected a language tag such as 'en' or 'fr-FR', got 'English!'",
-        "site.yaml:7: error: unknown setting 'colour' (known: title, description, base_url, language, "
-        "timezone, feed_size, items_per_page, content, output, taxonomy)",
+        f"site.yaml:7: error: unknown setting 'colour' (known: {', '.join(OPTIONS)})",
     ]
     assert config.title == "My digest"
 
