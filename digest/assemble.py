@@ -4,13 +4,15 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
+from datetime import datetime
 from typing import TypeVar
+from urllib.parse import urlsplit
 
 from .config import SiteConfig
 from .model import Edition, EditionFile, Item, Page, Site, Topic
 from .paginate import paginate
 from .taxonomy import Taxonomy
-from .urls import ARCHIVE, HOME, TOPICS, page_file, path_of, root_from
+from .urls import ARCHIVE, HOME, NOT_FOUND, SEARCH, TOPICS, page_file, path_of, root_from
 
 T = TypeVar("T")
 EARLIER_EDITIONS_ON_HOME = 10
@@ -30,6 +32,7 @@ def assemble(
     taxonomy: Taxonomy,
     config: SiteConfig,
 ) -> Site:
+    base_path = urlsplit(config.base_url).path
     every = newest_first(items)
     listed = [item for item in every if item.duplicate_of is None]
     by_id = {item.id: item for item in every}
@@ -40,17 +43,28 @@ def assemble(
 
     editions = _editions(listed, edition_files)
     topics = _topics(listed, taxonomy)
+    newest = max((item.date for item in listed), default=None)
     pages = [
         _page(
             HOME,
             "index.html",
             config.title,
+            updated=newest,
             edition=editions[0] if editions else None,
             earlier=editions[1 : 1 + EARLIER_EDITIONS_ON_HOME],
             more_editions=len(editions) > 1 + EARLIER_EDITIONS_ON_HOME,
         ),
-        _page(ARCHIVE, "archive.html", "Archive", months=_by_month(editions)),
-        _page(TOPICS, "topics.html", "Topics", topics=topics),
+        _page(ARCHIVE, "archive.html", "Archive", updated=newest, months=_by_month(editions)),
+        _page(TOPICS, "topics.html", "Topics", updated=newest, topics=topics),
+        _page(SEARCH, "search.html", "Search", base_path=base_path),
+        # Served for any missing address, at any depth: its links start from the site's path.
+        Page(
+            NOT_FOUND,
+            "404.html",
+            "Page not found",
+            {"root": base_path, "folder": NOT_FOUND},
+            in_sitemap=False,
+        ),
     ]
     for newer, edition, older in _neighbours(editions):
         pages.append(
@@ -58,6 +72,7 @@ def assemble(
                 path_of(edition),
                 "edition.html",
                 edition.title,
+                updated=edition.date,
                 edition=edition,
                 newer=newer,
                 older=older,
@@ -69,13 +84,22 @@ def assemble(
     for item in every:
         if (
             item.duplicate_of is not None
-        ):  # not listed, but its URL must work and say where the story is
-            original = by_id[item.duplicate_of]
-            pages.append(_item_page(item, edition_titles, None, None, original, []))
+        ):  # not listed, but its URL must work and point to the story
+            pages.append(_item_page(item, edition_titles, None, None, by_id[item.duplicate_of], []))
     for topic in topics:
         for part in paginate(path_of(topic), topic.items, config.items_per_page):
             title = topic.name if part.number is None else f"{topic.name}, page {part.number}"
-            pages.append(_page(part.page_folder, "topic.html", title, topic=topic, pagination=part))
+            updated = max((item.date for item in part.items), default=None)
+            pages.append(
+                _page(
+                    part.page_folder,
+                    "topic.html",
+                    title,
+                    updated=updated,
+                    topic=topic,
+                    pagination=part,
+                )
+            )
 
     return Site(
         title=config.title,
@@ -107,6 +131,8 @@ def _item_page(
         path_of(item),
         "item.html",
         item.title,
+        updated=item.date,
+        in_sitemap=original is None,  # a repeat's canonical page is the first report's
         item=item,
         edition_title=edition_titles[item.edition],
         newer=newer,
@@ -116,12 +142,22 @@ def _item_page(
     )
 
 
-def _page(folder: str, template: str, title: str, **context: object) -> Page:
+def _page(
+    folder: str,
+    template: str,
+    title: str,
+    *,
+    updated: datetime | None = None,
+    in_sitemap: bool = True,
+    **context: object,
+) -> Page:
     return Page(
         path=page_file(folder),
         template=template,
         title=title,
         context={"root": root_from(folder), "folder": folder, **context},
+        updated=updated,
+        in_sitemap=in_sitemap,
     )
 
 

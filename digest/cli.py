@@ -20,6 +20,7 @@ from .config import SiteConfig, load_config
 from .load import display
 from .model import Item, Site
 from .problems import ConfigErrors, Problem, UsageError, count_line, has_errors
+from .search import SearchIndexError
 from .write import WriteError
 
 EXIT_OK, EXIT_CONTENT, EXIT_USAGE, EXIT_INTERNAL, EXIT_INTERRUPTED = 0, 1, 2, 70, 130
@@ -144,7 +145,7 @@ def _run(args: argparse.Namespace) -> int:
     except ConfigErrors as exc:
         _print_problems(exc.problems)
         return EXIT_USAGE
-    except (UsageError, WriteError) as exc:
+    except (UsageError, WriteError, SearchIndexError) as exc:
         print(f"digest: error: {exc}", file=sys.stderr)
         return EXIT_USAGE
 

@@ -29,6 +29,8 @@ class SiteConfig:
     taxonomy: Path | None = None
     author: str = ""
     feed_icon: str | None = None
+    search: bool = True
+    templates: Path | None = None
 
     @property
     def taxonomy_file(self) -> Path:
@@ -97,6 +99,12 @@ def _icon(value: object) -> str:
     return text.lstrip("/") if not parts.scheme else text
 
 
+def _boolean(value: object) -> bool:
+    if not isinstance(value, bool):
+        raise ValueError(f"expected true or false, got {value!r}")
+    return value
+
+
 def _path(value: object) -> Path:
     return Path(_text(value))
 
@@ -125,6 +133,10 @@ OPTIONS: dict[str, Option] = {
     ),
     "feed_icon": Option(
         _icon, "An image for the feeds: an absolute URL, or a path inside the site."
+    ),
+    "search": Option(_boolean, "Whether to build the full-text search (Pagefind) with the site."),
+    "templates": Option(
+        _path, "A folder of templates that replace the built-in ones of the same name."
     ),
     "taxonomy": Option(
         _path,

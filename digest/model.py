@@ -88,6 +88,8 @@ class Page:
     template: str
     title: str
     context: dict[str, object] = field(default_factory=dict)
+    updated: datetime | None = None  # for the sitemap
+    in_sitemap: bool = True
 
 
 @dataclass(frozen=True)

@@ -12,6 +12,7 @@ from .load import Loaded, display, load
 from .model import Site
 from .problems import Problem, has_errors, ordered, warning
 from .render import make_env, render
+from .search import index_site
 from .write import write, write_file
 
 
@@ -54,8 +55,8 @@ def build(config: SiteConfig, strict: bool = False) -> Result:
     result = Result(site, problems, loaded.ignored, bool(loaded.taxonomy.topics))
     if has_errors(problems, strict):
         return result
-    outputs = render(site, make_env())
-    write(outputs, config.output)
+    outputs = render(site, make_env([config.templates] if config.templates else []))
+    write(outputs, config.output, finish=index_site if config.search else None)
     notes = []
     if loaded.new_dates and loaded.content_writable:
         write_file(

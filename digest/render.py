@@ -20,9 +20,20 @@ from .assemble import MONTHS
 from .export import items_json
 from .feeds import FILES, all_feeds, json_feed
 from .model import Site
-from .urls import ITEMS_JSON, OPML, STYLESHEET, absolute, path_of
+from .urls import (
+    FAVICON,
+    ITEMS_JSON,
+    OPML,
+    ROBOTS,
+    SEARCH_SCRIPT,
+    SITEMAP,
+    STYLESHEET,
+    absolute,
+    page_file,
+    path_of,
+)
 
-STATIC_FILES = (STYLESHEET,)
+STATIC_FILES = (STYLESHEET, SEARCH_SCRIPT, FAVICON)
 
 
 def builtin_templates() -> Path:
@@ -79,6 +90,14 @@ def render(site: Site, env: Environment) -> dict[str, bytes]:
         add(feed.folder + FILES["atom"], atom.render(feed=feed).encode("utf-8"))
         add(feed.folder + FILES["json"], json_feed(feed))
     add(OPML, env.get_template("feeds.opml").render(site=site, feeds=feeds).encode("utf-8"))
+    entries = [
+        (absolute(site.base_url, page.path.removesuffix(page_file(""))), page.updated)
+        for page in sorted(site.pages, key=lambda page: page.path)
+        if page.in_sitemap
+    ]
+    add(SITEMAP, env.get_template("sitemap.xml").render(entries=entries).encode("utf-8"))
+    robots = env.get_template("robots.txt").render(sitemap=absolute(site.base_url, SITEMAP))
+    add(ROBOTS, robots.encode("utf-8"))
     add(ITEMS_JSON, items_json(site))
     for name in STATIC_FILES:
         source, _, _ = env.loader.get_source(env, name)  # type: ignore[union-attr]

@@ -14,9 +14,15 @@ from .model import Edition, Item, Topic
 HOME = ""
 ARCHIVE = "archive/"
 TOPICS = "topics/"
+SEARCH = "search/"
+NOT_FOUND = "404.html"
+SITEMAP = "sitemap.xml"
+ROBOTS = "robots.txt"
 OPML = "feeds.opml"
 ITEMS_JSON = "items.json"
 STYLESHEET = "style.css"
+SEARCH_SCRIPT = "search.js"
+FAVICON = "favicon.svg"
 
 
 @singledispatch

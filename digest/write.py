@@ -14,7 +14,7 @@ import fcntl
 import os
 import shutil
 import tempfile
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -28,7 +28,16 @@ class WriteError(Exception):
     """The output cannot be written where asked; the message says why."""
 
 
-def write(outputs: Mapping[str, bytes], out_dir: Path) -> None:
+def write(
+    outputs: Mapping[str, bytes],
+    out_dir: Path,
+    finish: Callable[[Path, Path | None], None] | None = None,
+) -> None:
+    """Write `outputs` as the new content of `out_dir`.
+
+    `finish(staging, previous)` may add to the staged tree before it is swapped in;
+    `previous` is the site being replaced, if there is one.
+    """
     out_dir = out_dir.absolute()
     _check_replaceable(out_dir)
     try:
@@ -38,6 +47,8 @@ def write(outputs: Mapping[str, bytes], out_dir: Path) -> None:
             staging = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.tmp-", dir=out_dir.parent))
             try:
                 _write_tree(staging, outputs)
+                if finish is not None:
+                    finish(staging, out_dir if out_dir.is_dir() else None)
                 _swap(staging, out_dir)
             finally:
                 # After the swap the staging name holds the previous site.

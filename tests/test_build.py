@@ -47,13 +47,21 @@ def test_sample_edition_builds_every_page(sample_site: Path) -> None:
         "feed.json",
         "feeds.opml",
         "items.json",
+        "404.html",
+        "robots.txt",
+        "sitemap.xml",
+        "search/index.html",
+        "search.js",
+        "favicon.svg",
         "style.css",
         ".digest-site",
         *(item["url"].removeprefix("https://example.org/digest/") + "index.html" for item in items),
     }
-    assert set(tree(sample_site)) == expected
+    files = set(tree(sample_site))
+    assert {f for f in files if not f.startswith("pagefind/")} == expected
+    assert "pagefind/pagefind-ui.js" in files and "pagefind/source.sha256" in files
     index = (sample_site / "index.html").read_text()
-    assert index.count('<article class="item">') == 19  # one story is reported twice
+    assert index.count('<article class="item"') == 19  # one story is reported twice
 
 
 def test_items_json_has_the_contract_fields(sample_site: Path) -> None:
@@ -159,7 +167,9 @@ def test_item_text_is_escaped_everywhere(content, tmp_path: Path) -> None:
         collector = TagCollector()
         collector.feed(path.read_text(encoding="utf-8"))
         for tag, attrs in collector.tags:
-            assert tag not in {"script", "img", "iframe"}, path
+            assert tag not in {"img", "iframe"}, path
+            if tag == "script":  # only the search page's own scripts, never inline
+                assert (attrs.get("src") or "").endswith(("search.js", "pagefind-ui.js")), path
             assert not any(name.startswith("on") for name in attrs), (path, tag, attrs)
             for name in {"href", "src", "action"} & set(attrs):
                 assert not (attrs[name] or "").strip().lower().startswith("javascript:"), (
