@@ -295,6 +295,40 @@ def key_pages(base: str) -> dict[str, str]:
     }
 
 
+@pytest.fixture(scope="module")
+def served_archive(tmp_path_factory: pytest.TempPathFactory, request: pytest.FixtureRequest) -> str:
+    """A generated archive of 300 items, served like the sample."""
+    serve = request.getfixturevalue("module_serve")
+    root = tmp_path_factory.mktemp("served-archive")
+    host = serve(root)
+    site = build_site(root / "build", host + "digest/", archive=300)
+    (root / "digest").symlink_to(site)
+    return host + "digest/"
+
+
+def archive_pages(base: str) -> dict[str, str]:
+    with urllib.request.urlopen(base + "items.json") as response:
+        items = json.load(response)["items"]
+    return {
+        "index": base,
+        "edition": base + "editions/3/",
+        "item": items[150]["url"],
+        "topic page": base + "topics/regulation/page/1/",
+        "archive": base + "archive/",
+    }
+
+
+@pytest.mark.parametrize("scheme", ["light", "dark"])
+def test_no_axe_violations_on_a_large_archive(browser, served_archive: str, scheme: str) -> None:
+    for name, url in archive_pages(served_archive).items():
+        page, watch = new_page(browser, scheme=scheme)
+        page.goto(url)
+        violations = axe_violations(page)
+        assert violations == [], f"{name} ({scheme}): {violations}"
+        assert watch.problems == [], watch.problems
+        page.context.close()
+
+
 @pytest.mark.parametrize("scheme", ["light", "dark"])
 def test_no_axe_violations_on_key_pages(browser, served: str, scheme: str) -> None:
     for name, url in key_pages(served).items():
