@@ -69,6 +69,7 @@ class _Index:
     by_key: dict[tuple[str, str], tuple[Slot, ...]]  # (kind, key) of the first word
     by_prefix: tuple[tuple[str, Slot], ...]
     starting: dict[str, tuple[Slot, ...]]
+    order: dict[int, int]  # id of a term -> its place in the taxonomy
 
     def slots_starting_at(self, word: str) -> tuple[Slot, ...]:
         slots = self.starting.get(word)
@@ -96,7 +97,12 @@ def _index(taxonomy: Taxonomy) -> _Index:
                     by_prefix.append((words[0][1], slot))
                 else:
                     by_key.setdefault(words[0], []).append(slot)
-    return _Index(taxonomy.language, {k: tuple(v) for k, v in by_key.items()}, tuple(by_prefix), {})
+    order = {
+        id(term): place for place, term in enumerate(t for r in taxonomy.topics for t in r.terms)
+    }
+    return _Index(
+        taxonomy.language, {k: tuple(v) for k, v in by_key.items()}, tuple(by_prefix), {}, order
+    )
 
 
 def _matches(text: str, taxonomy: Taxonomy) -> dict[tuple[int, bool], list[Term]]:
@@ -106,8 +112,14 @@ def _matches(text: str, taxonomy: Taxonomy) -> dict[tuple[int, bool], list[Term]
     words = words_of(text)
     found: dict[tuple[int, bool], list[Term]] = {}
     seen: set[int] = set()  # ids of the terms found: every slot's term lives in the index
+    starting = index.starting
     for start, word in enumerate(words):
-        for number, against, term, term_words in index.slots_starting_at(word):
+        slots = starting.get(word)
+        if slots is None:
+            slots = index.slots_starting_at(word)
+        if not slots:
+            continue
+        for number, against, term, term_words in slots:
             if id(term) in seen or start + len(term_words) > len(words):
                 continue
             rest = enumerate(term_words[1:], start=start + 1)
@@ -119,6 +131,7 @@ def _matches(text: str, taxonomy: Taxonomy) -> dict[tuple[int, bool], list[Term]
 
 def score(summary: str, analysis: str | None, taxonomy: Taxonomy) -> list[Evidence]:
     """Every topic with a positive score, best first."""
+    index = _index(taxonomy)
     in_summary = _matches(summary, taxonomy)
     in_analysis = _matches(analysis or "", taxonomy)
     weight = taxonomy.analysis_weight
@@ -138,8 +151,8 @@ def score(summary: str, analysis: str | None, taxonomy: Taxonomy) -> list[Eviden
                 Evidence(
                     topic=rule.slug,
                     score=round(total, 3),
-                    summary=_in_order(for_s, rule.terms),
-                    analysis=_in_order(for_a, rule.terms),
+                    summary=_in_order(for_s, index.order),
+                    analysis=_in_order(for_a, index.order),
                     against=tuple(dict.fromkeys(t.text for t in (*vs_s, *vs_a))),
                 )
             )
@@ -147,9 +160,9 @@ def score(summary: str, analysis: str | None, taxonomy: Taxonomy) -> list[Eviden
     return results
 
 
-def _in_order(found: list[Term], terms: tuple[Term, ...]) -> tuple[str, ...]:
-    wanted = {id(t) for t in found}  # the index holds this taxonomy's own Term objects
-    return tuple(t.text for t in terms if id(t) in wanted)
+def _in_order(found: list[Term], order: dict[int, int]) -> tuple[str, ...]:
+    """The terms found, in the taxonomy's order (the index holds the taxonomy's own Terms)."""
+    return tuple(t.text for t in sorted(found, key=lambda t: order[id(t)]))
 
 
 def choose(evidence: list[Evidence], taxonomy: Taxonomy) -> tuple[str, ...]:

@@ -7,15 +7,15 @@ from functools import lru_cache
 
 import snowballstemmer
 
-WORD = re.compile(r"\w+")
-POSSESSIVE = re.compile(r"(?<=\w)['’]s\b")
+# A word, and its possessive 's (matched, not kept): France's -> France.
+WORD = re.compile(r"(\w+)(?:['’]s\b)?")
 # site.yaml's language picks the stemmer; anything else is read as English.
 STEMMERS = {"en": "english", "fr": "french", "de": "german", "es": "spanish", "it": "italian"}
 
 
 def words_of(text: str) -> list[str]:
     """Possessives dropped, hyphens and punctuation read as spaces: open-source = open source."""
-    return WORD.findall(POSSESSIVE.sub("", text))
+    return WORD.findall(text)
 
 
 @lru_cache(maxsize=8)
