@@ -15,7 +15,7 @@ import traceback
 from dataclasses import replace
 from pathlib import Path
 
-from . import __version__, evaluate, pipeline
+from . import __version__, evaluate, pipeline, serve
 from .config import SiteConfig, load_config
 from .load import display
 from .model import Item, Site
@@ -100,7 +100,25 @@ def make_parser() -> argparse.ArgumentParser:
         metavar="F1",
         help="exit 1 when the overall F1 is below this (for CI)",
     )
-    for command in (build, check, evaluate):
+    serve = commands.add_parser(
+        "serve",
+        parents=[common],
+        help="build, serve on 127.0.0.1 and rebuild on every change",
+        description="Build the site into a temporary folder, serve it, watch the content, "
+        "templates, site.yaml and the taxonomy, rebuild on every change and reload open pages. "
+        "A build with problems shows them in the terminal and over the page, and the last good "
+        "site keeps being served.",
+    )
+    serve.add_argument(
+        "--host", default="127.0.0.1", help="address to listen on (default: 127.0.0.1)"
+    )
+    serve.add_argument(
+        "--port",
+        type=int,
+        default=8000,
+        help="port to listen on (default: 8000; 0 picks a free one)",
+    )
+    for command in (build, check, evaluate, serve):
         command.set_defaults(command_parser=command)
     return parser
 
@@ -135,6 +153,8 @@ def _run(args: argparse.Namespace) -> int:
         _print_problems(problems)
         return EXIT_USAGE
     config = _with_flags(config, args)
+    if args.command == "serve":
+        return _run_serve(args, config)
     try:
         if args.command == "build":
             result = pipeline.build(config, strict=args.strict)
@@ -168,6 +188,37 @@ def _run(args: argparse.Namespace) -> int:
         for note in result.notes:
             print(f"digest: {note}")
         print(_summary(args.command, result, config, time.perf_counter() - started))
+    return EXIT_OK
+
+
+def _run_serve(args: argparse.Namespace, config: SiteConfig) -> int:
+    def build(preview: SiteConfig) -> list[str]:
+        started = time.perf_counter()
+        try:
+            result = pipeline.build(preview, strict=args.strict)
+        except ConfigErrors as exc:
+            _print_problems(exc.problems)
+            return [str(p) for p in exc.problems]
+        except (UsageError, WriteError, SearchIndexError) as exc:
+            print(f"digest: error: {exc}", file=sys.stderr)
+            return [f"error: {exc}"]
+        _print_problems(result.problems)
+        if has_errors(result.problems, args.strict):
+            return [str(p) for p in result.problems]
+        if not args.quiet:
+            print(_summary("build", result, preview, time.perf_counter() - started), flush=True)
+        return []
+
+    try:
+        serve.run(
+            config, args.config, args.host, args.port, build, lambda line: print(line, flush=True)
+        )
+    except OSError as exc:
+        print(
+            f"digest: error: cannot serve on {args.host}:{args.port}: {exc.strerror or exc}",
+            file=sys.stderr,
+        )
+        return EXIT_USAGE
     return EXIT_OK
 
 
