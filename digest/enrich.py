@@ -3,12 +3,14 @@ near-duplicates. Pure."""
 
 from __future__ import annotations
 
+import multiprocessing
+import os
 from collections.abc import Iterable
 from dataclasses import replace
 
 from .dedupe import find_duplicates
 from .markup import to_plain
-from .model import EditionFile, Item, Source
+from .model import EditionFile, Evidence, Item, Source
 from .problems import Problem, error, warning
 from .taxonomy import EMPTY, Taxonomy
 from .text import SLUG_ID_LENGTH, item_id, make_slug, make_title, normalize
@@ -19,9 +21,40 @@ def enrich(
     editions: Iterable[EditionFile], taxonomy: Taxonomy = EMPTY, language: str = "en"
 ) -> tuple[tuple[Item, ...], list[Problem]]:
     items, problems = identify(editions)
-    tagged = [tag(item, taxonomy) for item in items]
+    tagged = tag_all(items, taxonomy)
     duplicates = find_duplicates(tagged, language)
     return tuple(replace(i, duplicate_of=duplicates.get(i.id)) for i in tagged), problems
+
+
+PARALLEL_FROM = 4000  # items; below this, starting worker processes costs more than it saves
+
+
+def tag_all(items: list[Item], taxonomy: Taxonomy) -> list[Item]:
+    """Tag every item; a large archive is shared out over the machine's cores, in order."""
+    workers = min(os.cpu_count() or 1, 8)
+    if not taxonomy.topics or workers < 2 or len(items) < PARALLEL_FROM:
+        return [tag(item, taxonomy) for item in items]
+    texts = [(item.summary, item.analysis) for item in items]
+    # spawn, not fork: `digest serve` builds while its server threads run.
+    context = multiprocessing.get_context("spawn")
+    with context.Pool(workers, initializer=_remember, initargs=(taxonomy,)) as pool:
+        scored = pool.map(_score, texts, chunksize=max(1, len(texts) // (workers * 4)))
+    return [
+        replace(item, topics=choose(evidence, taxonomy), evidence=tuple(evidence))
+        for item, evidence in zip(items, scored, strict=True)
+    ]
+
+
+_worker_taxonomy: Taxonomy = EMPTY
+
+
+def _remember(taxonomy: Taxonomy) -> None:
+    global _worker_taxonomy
+    _worker_taxonomy = taxonomy
+
+
+def _score(text: tuple[str, str | None]) -> list[Evidence]:
+    return score(text[0], text[1], _worker_taxonomy)
 
 
 def tag(item: Item, taxonomy: Taxonomy) -> Item:
