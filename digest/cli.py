@@ -10,10 +10,14 @@ from __future__ import annotations
 import argparse
 import os
 import sys
+import threading
 import time
 import traceback
 from dataclasses import replace
 from pathlib import Path
+
+from rich.console import Console
+from rich.status import Status
 
 from . import __version__, evaluate, pipeline, serve
 from .config import SiteConfig, load_config
@@ -157,7 +161,8 @@ def _run(args: argparse.Namespace) -> int:
         return _run_serve(args, config)
     try:
         if args.command == "build":
-            result = pipeline.build(config, strict=args.strict)
+            with StageDisplay(enabled=not args.quiet and sys.stderr.isatty()) as display_stage:
+                result = pipeline.build(config, strict=args.strict, stage=display_stage)
         else:
             result = pipeline.check(config)
         if args.command == "eval":
@@ -189,6 +194,39 @@ def _run(args: argparse.Namespace) -> int:
             print(f"digest: {note}")
         print(_summary(args.command, result, config, time.perf_counter() - started))
     return EXIT_OK
+
+
+class StageDisplay:
+    """A spinner naming the build's stage, shown only once a build has taken a second."""
+
+    def __init__(self, enabled: bool) -> None:
+        self.enabled = enabled
+        self.current = "starting"
+        self.status: Status | None = None
+        self.timer = threading.Timer(1.0, self._show)
+        self.lock = threading.Lock()
+
+    def __enter__(self) -> StageDisplay:
+        if self.enabled:
+            self.timer.start()
+        return self
+
+    def __call__(self, name: str) -> None:
+        with self.lock:
+            self.current = name
+            if self.status is not None:
+                self.status.update(f"{name}…")
+
+    def _show(self) -> None:
+        with self.lock:
+            self.status = Console(stderr=True).status(f"{self.current}…")
+            self.status.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.timer.cancel()
+        with self.lock:
+            if self.status is not None:
+                self.status.stop()
 
 
 def _run_serve(args: argparse.Namespace, config: SiteConfig) -> int:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from .assemble import assemble
@@ -40,7 +41,12 @@ def _model(config: SiteConfig) -> tuple[Loaded, Site, list[Problem]]:
     return loaded, site, ordered([*loaded.problems, *problems])
 
 
-def build(config: SiteConfig, strict: bool = False) -> Result:
+def build(
+    config: SiteConfig, strict: bool = False, stage: Callable[[str], None] | None = None
+) -> Result:
+    """Build the site; `stage(name)` is told as each stage starts, for a progress display."""
+    stage = stage or (lambda name: None)
+    stage("reading and tagging")
     loaded, site, problems = _model(config)
     ledger_path = config.content / LEDGER_NAME
     if loaded.new_dates and not loaded.content_writable:
@@ -55,7 +61,9 @@ def build(config: SiteConfig, strict: bool = False) -> Result:
     result = Result(site, problems, loaded.ignored, bool(loaded.taxonomy.topics))
     if has_errors(problems, strict):
         return result
+    stage(f"rendering {len(site.pages)} pages")
     outputs = render(site, make_env([config.templates] if config.templates else []))
+    stage(f"writing {len(outputs)} files" + (" and indexing search" if config.search else ""))
     write(outputs, config.output, finish=index_site if config.search else None)
     notes = []
     if loaded.new_dates and loaded.content_writable:

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -193,3 +194,39 @@ def test_a_bad_taxonomy_exits_2_with_file_and_line(cli, content) -> None:
     )
     missing = cli("check", "--content", "content", "--taxonomy", "nope.yaml")
     assert missing.code == 2 and "nope.yaml: error: topics file not found" in missing.err
+
+
+def test_a_long_build_in_a_terminal_shows_its_stage_and_a_pipe_gets_one_line(
+    tmp_path: Path,
+) -> None:
+    import pty
+
+    sys.path.insert(0, str(ROOT / "bench"))
+    from archive import make_archive
+
+    make_archive(600, tmp_path / "content")
+    command = [sys.executable, str(ROOT / "build.py"), "--content", "content", "--output", "out"]
+    command += ["--taxonomy", str(ROOT / "content" / "topics.yaml")]
+    leader, follower = pty.openpty()
+    process = subprocess.Popen(
+        command, cwd=tmp_path, stdin=follower, stdout=follower, stderr=follower
+    )
+    os.close(follower)
+    seen = b""
+    while True:
+        try:
+            chunk = os.read(leader, 4096)
+        except OSError:  # the terminal closed with the process
+            break
+        if not chunk:
+            break
+        seen += chunk
+    assert process.wait() == 0
+    text = seen.decode(errors="replace")
+    assert "…" in text and ("rendering" in text or "writing" in text), text[-500:]
+    piped = subprocess.run(
+        [*command, "--output", "out2"], cwd=tmp_path, capture_output=True, text=True, check=True
+    )
+    assert piped.stderr == "" and piped.stdout.startswith(
+        "Built 600 items in 30 editions into out2/"
+    )
