@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -90,9 +92,9 @@ def require_tool(name: str) -> str:
     return path
 
 
-@pytest.fixture
-def serve():
-    """Serve a folder over HTTP on 127.0.0.1; yields a function folder -> base URL."""
+@contextmanager
+def serving() -> Iterator:
+    """Serve folders over HTTP on 127.0.0.1; gives a function folder -> base URL."""
     import functools
     import threading
     from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
@@ -110,7 +112,15 @@ def serve():
         servers.append(server)
         return f"http://127.0.0.1:{server.server_address[1]}/"
 
-    yield start
-    for server in servers:
-        server.shutdown()
-        server.server_close()
+    try:
+        yield start
+    finally:
+        for server in servers:
+            server.shutdown()
+            server.server_close()
+
+
+@pytest.fixture
+def serve():
+    with serving() as start:
+        yield start
