@@ -10,20 +10,17 @@ from __future__ import annotations
 import argparse
 import os
 import sys
-import threading
 import time
 import traceback
 from dataclasses import replace
 from pathlib import Path
-
-from rich.console import Console
-from rich.status import Status
 
 from . import __version__, evaluate, pipeline, serve
 from .config import SiteConfig, load_config
 from .load import display
 from .model import Item, Site
 from .problems import ConfigErrors, Problem, UsageError, count_line, has_errors
+from .progress import StageDisplay
 from .search import SearchIndexError
 from .write import WriteError
 
@@ -194,39 +191,6 @@ def _run(args: argparse.Namespace) -> int:
             print(f"digest: {note}")
         print(_summary(args.command, result, config, time.perf_counter() - started))
     return EXIT_OK
-
-
-class StageDisplay:
-    """A spinner naming the build's stage, shown only once a build has taken a second."""
-
-    def __init__(self, enabled: bool) -> None:
-        self.enabled = enabled
-        self.current = "starting"
-        self.status: Status | None = None
-        self.timer = threading.Timer(1.0, self._show)
-        self.lock = threading.Lock()
-
-    def __enter__(self) -> StageDisplay:
-        if self.enabled:
-            self.timer.start()
-        return self
-
-    def __call__(self, name: str) -> None:
-        with self.lock:
-            self.current = name
-            if self.status is not None:
-                self.status.update(f"{name}…")
-
-    def _show(self) -> None:
-        with self.lock:
-            self.status = Console(stderr=True).status(f"{self.current}…")
-            self.status.start()
-
-    def __exit__(self, *exc: object) -> None:
-        self.timer.cancel()
-        with self.lock:
-            if self.status is not None:
-                self.status.stop()
 
 
 def _run_serve(args: argparse.Namespace, config: SiteConfig) -> int:
