@@ -11,6 +11,8 @@ from __future__ import annotations
 import ctypes
 import errno
 import fcntl
+import hashlib
+import json
 import os
 import shutil
 import tempfile
@@ -35,26 +37,93 @@ def write(
 ) -> None:
     """Write `outputs` as the new content of `out_dir`.
 
-    `finish(staging, previous)` may add to the staged tree before it is swapped in;
-    `previous` is the site being replaced, if there is one.
+    `finish(staging, previous)` may add top-level folders to the staged tree before it
+    is swapped in; `previous` is the site being replaced, if there is one.
     """
     out_dir = out_dir.absolute()
     _check_replaceable(out_dir)
+    files = {**outputs, MARKER: MARKER_TEXT}
+    wanted = {path: hashlib.sha256(data).hexdigest() for path, data in files.items()}
     try:
         out_dir.parent.mkdir(parents=True, exist_ok=True)
         with _locked(out_dir):
             _clean_leftovers(out_dir)
-            staging = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.tmp-", dir=out_dir.parent))
+            staging, known = _take_spare(out_dir)
             try:
-                _write_tree(staging, outputs)
+                if known is None:
+                    _write_tree(staging, files)
+                else:
+                    _update_tree(staging, files, wanted, known)
                 if finish is not None:
                     finish(staging, out_dir if out_dir.is_dir() else None)
+                live = _read_manifest(_manifest(out_dir, "live")) if out_dir.is_dir() else None
                 _swap(staging, out_dir)
-            finally:
-                # After the swap the staging name holds the previous site.
+            except BaseException:
+                shutil.rmtree(staging, ignore_errors=True)  # half-updated: never reuse it
+                raise
+            # The staging name now holds the previous site: keep it, with what it holds,
+            # to bring it up to date next time instead of writing every file again.
+            if live is not None and staging.is_dir():
+                _write_manifest(_manifest(out_dir, "spare"), live)
+            else:
                 shutil.rmtree(staging, ignore_errors=True)
+            _write_manifest(_manifest(out_dir, "live"), wanted)
     except OSError as exc:
         raise WriteError(f"cannot write '{out_dir}': {exc.strerror or exc}") from exc
+
+
+def _manifest(out_dir: Path, which: str) -> Path:
+    return out_dir.parent / f".{out_dir.name}.{which}.json"
+
+
+def _read_manifest(path: Path) -> dict[str, str] | None:
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    return data if isinstance(data, dict) else None
+
+
+def _write_manifest(path: Path, manifest: dict[str, str]) -> None:
+    write_file(path, json.dumps(manifest, sort_keys=True, separators=(",", ":")).encode())
+
+
+def _take_spare(out_dir: Path) -> tuple[Path, dict[str, str] | None]:
+    """The folder to stage in, and what it holds: the previous site when it is known
+    exactly, else a new empty folder (and None)."""
+    spare = out_dir.parent / f".{out_dir.name}.spare"
+    recorded = _manifest(out_dir, "spare")
+    known = _read_manifest(recorded) if spare.is_dir() else None
+    recorded.unlink(missing_ok=True)  # from here on the spare is being changed: never trust it
+    if known is None:
+        shutil.rmtree(spare, ignore_errors=True)
+        spare.mkdir()
+    return spare, known
+
+
+def _update_tree(
+    root: Path, files: Mapping[str, bytes], wanted: dict[str, str], known: dict[str, str]
+) -> None:
+    """Make `root`, which holds `known`, hold `files`: only what differs is written."""
+    tops = {path.split("/", 1)[0] for path in wanted}
+    for entry in root.iterdir():  # what `finish` added last time, or anything else stray
+        if entry.name not in tops:
+            shutil.rmtree(entry) if entry.is_dir() and not entry.is_symlink() else entry.unlink()
+    for path in sorted(set(known) - set(wanted)):
+        target = root / path
+        target.unlink(missing_ok=True)
+        folder = target.parent
+        while folder != root:  # take away the folders this leaves empty
+            if folder.is_dir():
+                if any(folder.iterdir()):
+                    break
+                folder.rmdir()
+            folder = folder.parent
+    for path in sorted(wanted):
+        if known.get(path) != wanted[path]:
+            target = root / path
+            target.parent.mkdir(parents=True, exist_ok=True)
+            target.write_bytes(files[path])
 
 
 def write_file(path: Path, data: bytes) -> None:
@@ -100,21 +169,20 @@ def _clean_leftovers(out_dir: Path) -> None:
     backups = sorted(parent.glob(f".{name}.old-*"))
     if backups and not out_dir.exists():
         os.rename(backups.pop(), out_dir)
-    for leftover in [*backups, *parent.glob(f".{name}.tmp-*")]:
+    for leftover in [*backups, *parent.glob(f".{name}.tmp-*")]:  # from older versions
         shutil.rmtree(leftover, ignore_errors=True)
 
 
-def _write_tree(root: Path, outputs: Mapping[str, bytes]) -> None:
-    os.chmod(root, 0o777 & ~_umask())  # mkdtemp makes it private; a site is meant to be read
+def _write_tree(root: Path, files: Mapping[str, bytes]) -> None:
+    os.chmod(root, 0o777 & ~_umask())  # a site is meant to be read
     made: set[Path] = {root}
-    for relative in sorted(outputs):
+    for relative in sorted(files):
         target = root / relative
         folder = target.parent
         if folder not in made:
             folder.mkdir(parents=True, exist_ok=True)
             made.add(folder)
-        target.write_bytes(outputs[relative])
-    (root / MARKER).write_bytes(MARKER_TEXT)
+        target.write_bytes(files[relative])
 
 
 def _swap(staging: Path, out_dir: Path) -> None:

@@ -279,13 +279,15 @@ pipeline.build(SiteConfig(content=Path(sys.argv[3]), output=Path(sys.argv[4])))
 
 
 @pytest.mark.parametrize(
-    ("where", "after"), [("files", 0), ("files", 7), ("files", 25), ("swap", 0)]
+    ("where", "after"), [("files", 0), ("files", 3), ("files", 7), ("swap", 0)]
 )
 def test_a_killed_build_leaves_the_previous_site_byte_for_byte(
     content, tmp_path: Path, where: str, after: int
 ) -> None:
     folder = content({"000_sample.txt": SAMPLE.read_bytes(), "dates.yaml": LEDGER})
     pipeline.build(config_for(tmp_path))
+    pipeline.build(config_for(tmp_path))  # now the spare is known: the killed build updates it
+    assert (tmp_path / ".site.spare.json").exists()
     before = tree(tmp_path / "site")
     (folder / "001_more.txt").write_text(TWO_ITEMS, encoding="utf-8")
     done = subprocess.run(
@@ -296,10 +298,11 @@ def test_a_killed_build_leaves_the_previous_site_byte_for_byte(
     )
     assert done.returncode == -signal.SIGKILL, done.stderr
     assert tree(tmp_path / "site") == before
-    assert list(tmp_path.glob(".site.tmp-*"))  # the killed build's staging folder is left over
-    pipeline.build(config_for(tmp_path))  # the next build cleans up and succeeds
-    assert not list(tmp_path.glob(".site.tmp-*"))
+    # The killed build staged in the spare folder and left it unmarked: never reused as is.
+    assert (tmp_path / ".site.spare").is_dir() and not (tmp_path / ".site.spare.json").exists()
+    pipeline.build(config_for(tmp_path))  # the next build starts that folder afresh and succeeds
     assert len(items_of(tmp_path / "site")) == 22
+    assert (tmp_path / ".site.spare.json").exists()
 
 
 def test_concurrent_builds_never_mix(content, tmp_path: Path) -> None:
@@ -331,7 +334,10 @@ def test_concurrent_builds_never_mix(content, tmp_path: Path) -> None:
         assert [run.wait() for run in runs] == [0, 0, 0, 0]
         assert tree(out) in expected
     assert sorted(p.name for p in tmp_path.iterdir() if p.name.startswith(".shared")) == [
-        ".shared.lock"
+        ".shared.live.json",
+        ".shared.lock",
+        ".shared.spare",
+        ".shared.spare.json",
     ]
 
 

@@ -20,11 +20,53 @@ def test_first_write_creates_the_folder_readable_by_all(tmp_path: Path) -> None:
     assert mode & 0o055 == 0o055  # mkdtemp's private 0700 would hide the site from a web server
 
 
+BESIDE = [".site.live.json", ".site.lock", ".site.spare", ".site.spare.json", "site"]
+
+
 def test_a_rewrite_replaces_everything(tmp_path: Path) -> None:
     write(OLD, tmp_path / "site")
     write(NEW, tmp_path / "site")
     assert tree(tmp_path / "site") == {**NEW, MARKER: writer.MARKER_TEXT}
-    assert sorted(p.name for p in tmp_path.iterdir()) == [".site.lock", "site"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == BESIDE
+
+
+def test_the_previous_site_is_brought_up_to_date_not_rewritten(tmp_path: Path) -> None:
+    site = tmp_path / "site"
+    write(OLD, site)
+    first = (site / "items/a/index.html").stat().st_ino
+    write(NEW, site)
+    changed = {**OLD, "index.html": b"newer", "extra/deep/file.txt": b"e"}
+    write(changed, site)  # staged in the first build's tree, kept as the spare
+    assert tree(site) == {**changed, MARKER: writer.MARKER_TEXT}
+    assert (site / "items/a/index.html").stat().st_ino == first  # unchanged: not written again
+    write({"index.html": b"only"}, site)
+    write({"index.html": b"only"}, site)
+    assert tree(site) == {"index.html": b"only", MARKER: writer.MARKER_TEXT}
+    assert not (site / "extra").exists()  # emptied folders go too
+
+
+def finish_with_index(staging: Path, previous: Path | None) -> None:
+    (staging / "pagefind").mkdir()
+    (staging / "pagefind" / "x.pf").write_bytes(b"index")
+
+
+@pytest.mark.parametrize("seed", range(20))
+def test_any_sequence_of_writes_leaves_exactly_the_last_outputs(tmp_path: Path, seed: int) -> None:
+    import random
+
+    rng = random.Random(seed)
+    paths = ["index.html", "a/index.html", "a/b/index.html", "c/index.html", "c/d/e.xml", "f.json"]
+    site = tmp_path / "site"
+    for _ in range(8):
+        outputs = {
+            p: rng.choice([b"1", b"2", b"3"]) for p in rng.sample(paths, rng.randint(1, len(paths)))
+        }
+        finish = finish_with_index if rng.random() < 0.5 else None
+        write(outputs, site, finish=finish)
+        expected = {**outputs, MARKER: writer.MARKER_TEXT}
+        if finish is not None:
+            expected["pagefind/x.pf"] = b"index"
+        assert tree(site) == expected
 
 
 def test_without_an_atomic_exchange_the_two_rename_fallback_works(
@@ -34,7 +76,7 @@ def test_without_an_atomic_exchange_the_two_rename_fallback_works(
     monkeypatch.setattr(writer, "_exchange", lambda a, b: False)
     write(NEW, tmp_path / "site")
     assert tree(tmp_path / "site") == {**NEW, MARKER: writer.MARKER_TEXT}
-    assert sorted(p.name for p in tmp_path.iterdir()) == [".site.lock", "site"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == BESIDE
 
 
 def test_a_site_moved_aside_by_a_killed_fallback_swap_is_restored_first(tmp_path: Path) -> None:
@@ -53,7 +95,7 @@ def test_a_site_moved_aside_by_a_killed_fallback_swap_is_restored_first(tmp_path
         with pytest.raises(Boom):
             write(NEW, tmp_path / "site")
     assert tree(tmp_path / "site") == {**OLD, MARKER: writer.MARKER_TEXT}
-    assert sorted(p.name for p in tmp_path.iterdir()) == [".site.lock", "site"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == [".site.live.json", ".site.lock", "site"]
 
 
 def test_refuses_a_file_or_a_foreign_folder_but_takes_an_empty_one(tmp_path: Path) -> None:
