@@ -163,6 +163,8 @@ def measure(size: int, runs: int, peers: list[str], work: Path) -> dict[str, tup
         for name in names:
             for output in (work / "site", work / "hugo" / "public", work / "pelican" / "output"):
                 shutil.rmtree(output, ignore_errors=True)
+            for kept in work.glob(".site.*"):  # digest's kept previous site: clean means clean
+                shutil.rmtree(kept) if kept.is_dir() else kept.unlink()
             clean[name].append(timed(commands[name], cwd.get(name, work)))
 
     results = {f"{n}: clean": median_pair(v) for n, v in clean.items()}
