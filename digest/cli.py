@@ -58,17 +58,24 @@ def make_parser() -> argparse.ArgumentParser:
     common.add_argument("--strict", action="store_true", help="treat warnings as errors")
     loudness = common.add_mutually_exclusive_group()
     loudness.add_argument(
-        "-v", "--verbose", action="store_true", help="also list ignored files and what was recorded"
+        "-v",
+        "--verbose",
+        action="store_true",
+        help="also list ignored files (with eval: every disagreement)",
     )
     loudness.add_argument(
         "-q", "--quiet", action="store_true", help="print problems only, no summary line"
     )
 
-    build = commands.add_parser(
+    def command(name: str, summary: str, description: str) -> argparse.ArgumentParser:
+        sub = commands.add_parser(name, parents=[common], help=summary, description=description)
+        sub.set_defaults(command_parser=sub)  # so that unknown options get this command's usage
+        return sub
+
+    build = command(
         "build",
-        parents=[common],
-        help="build the site into the output folder",
-        description="Read the item files and write the site and its feeds.",
+        "build the site into the output folder",
+        "Read the item files and write the site and its feeds.",
     )
     build.add_argument(
         "--output",
@@ -76,22 +83,20 @@ def make_parser() -> argparse.ArgumentParser:
         metavar="DIR",
         help="folder to write the site to (default: 'output' from site.yaml)",
     )
-    check = commands.add_parser(
+    check = command(
         "check",
-        parents=[common],
-        help="read and report problems; write nothing",
-        description="Parse every item file and report problems without writing anything.",
+        "read and report problems; write nothing",
+        "Parse every item file and report problems without writing anything.",
     )
     check.add_argument(
         "--explain",
         action="store_true",
         help="show each item's topics with the terms and scores that gave them",
     )
-    evaluate = commands.add_parser(
+    evaluate = command(
         "eval",
-        parents=[common],
-        help="measure topic tagging against an editor's labels",
-        description="Tag the items and compare their topics with LABELS, a YAML file of "
+        "measure topic tagging against an editor's labels",
+        "Tag the items and compare their topics with LABELS, a YAML file of "
         "item id: [topics]; print precision, recall and F1 per topic and overall.",
     )
     evaluate.add_argument("labels", type=Path, metavar="LABELS", help="the labels file")
@@ -101,11 +106,10 @@ def make_parser() -> argparse.ArgumentParser:
         metavar="F1",
         help="exit 1 when the overall F1 is below this (for CI)",
     )
-    serve = commands.add_parser(
+    serve = command(
         "serve",
-        parents=[common],
-        help="build, serve on 127.0.0.1 and rebuild on every change",
-        description="Build the site into a temporary folder, serve it, watch the content, "
+        "build, serve on 127.0.0.1 and rebuild on every change",
+        "Build the site into a temporary folder, serve it, watch the content, "
         "templates, site.yaml and the taxonomy, rebuild on every change and reload open pages. "
         "A build with problems shows them in the terminal and over the page, and the last good "
         "site keeps being served.",
@@ -119,8 +123,6 @@ def make_parser() -> argparse.ArgumentParser:
         default=8000,
         help="port to listen on (default: 8000; 0 picks a free one)",
     )
-    for command in (build, check, evaluate, serve):
-        command.set_defaults(command_parser=command)
     return parser
 
 

@@ -13,7 +13,7 @@ from .load import Loaded, display, load
 from .model import Site
 from .problems import Problem, has_errors, ordered, warning
 from .render import make_env, render
-from .search import index_site
+from .search import indexer
 from .write import write, write_file
 
 
@@ -64,7 +64,7 @@ def build(
     stage(f"rendering {len(site.pages)} pages")
     outputs = render(site, make_env([config.templates] if config.templates else []))
     stage(f"writing {len(outputs)} files" + (" and indexing search" if config.search else ""))
-    write(outputs, config.output, finish=index_site if config.search else None)
+    write(outputs, config.output, finish=indexer(outputs) if config.search else None)
     notes = []
     if loaded.new_dates and loaded.content_writable:
         write_file(

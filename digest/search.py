@@ -16,6 +16,7 @@ import hashlib
 import shutil
 import subprocess
 import sys
+from collections.abc import Callable, Mapping
 from importlib import metadata
 from pathlib import Path
 
@@ -27,28 +28,31 @@ class SearchIndexError(Exception):
     """Pagefind failed; the message has what it said."""
 
 
-def source_digest(folder: Path) -> str:
+def source_digest(outputs: Mapping[str, bytes]) -> str:
     """What the index is made of: every HTML page (path and bytes) and Pagefind's version."""
     digest = hashlib.sha256(metadata.version("pagefind").encode())
-    for page in sorted(folder.rglob("*.html")):
-        if OUTPUT in page.relative_to(folder).parts[:1]:
-            continue
-        digest.update(page.relative_to(folder).as_posix().encode() + b"\0")
-        digest.update(page.read_bytes())
+    for path in sorted(p for p in outputs if p.endswith(".html")):
+        digest.update(path.encode() + b"\0")
+        digest.update(outputs[path])
     return digest.hexdigest()
 
 
-def index_site(folder: Path, previous: Path | None = None) -> None:
-    """Make `folder/pagefind/`, reusing `previous/pagefind/` when its source is the same."""
-    wanted = source_digest(folder)
-    if previous is not None:
-        old = previous / OUTPUT
-        recorded = old / SOURCE_DIGEST
-        if recorded.is_file() and recorded.read_text().strip() == wanted:
-            shutil.copytree(old, folder / OUTPUT)
-            return
-    _run_pagefind(folder)
-    (folder / OUTPUT / SOURCE_DIGEST).write_text(wanted + "\n")
+def indexer(outputs: Mapping[str, bytes]) -> Callable[[Path, Path | None], None]:
+    """The writer's `finish` step for these outputs: it indexes the staged site."""
+    wanted = source_digest(outputs)  # from memory: the pages need not be read back
+
+    def index_site(folder: Path, previous: Path | None = None) -> None:
+        """Make `folder/pagefind/`, reusing `previous/pagefind/` when its source is the same."""
+        if previous is not None:
+            old = previous / OUTPUT
+            recorded = old / SOURCE_DIGEST
+            if recorded.is_file() and recorded.read_text().strip() == wanted:
+                shutil.copytree(old, folder / OUTPUT)
+                return
+        _run_pagefind(folder)
+        (folder / OUTPUT / SOURCE_DIGEST).write_text(wanted + "\n")
+
+    return index_site
 
 
 def _run_pagefind(folder: Path) -> None:
