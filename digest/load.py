@@ -163,7 +163,10 @@ def _read_edition(
     elif path.name in ledger:
         when = ledger[path.name]
     else:
-        when = new_date = datetime.fromtimestamp(int(mtime), tz)
+        # In the form the ledger will give it back (a fixed UTC offset), so that the first
+        # build and the next model the same date the same way.
+        local = datetime.fromtimestamp(int(mtime), tz)
+        when = new_date = datetime.fromisoformat(local.isoformat())
     edition = EditionFile(
         number=number,
         name=path.name,
