@@ -87,6 +87,9 @@ def assemble(
         ):  # not listed, but its URL must work and point to the story
             pages.append(_item_page(item, edition_titles, None, None, by_id[item.duplicate_of], []))
     for topic in topics:
+        # A topic page gets the topic without its items (its own are in `pagination`), and
+        # the count on the front page only: so a new item changes no older page.
+        head = Topic(topic.slug, topic.name, topic.description, items=())
         for part in paginate(path_of(topic), topic.items, config.items_per_page):
             title = topic.name if part.number is None else f"{topic.name}, page {part.number}"
             updated = max((item.date for item in part.items), default=None)
@@ -96,7 +99,8 @@ def assemble(
                     "topic.html",
                     title,
                     updated=updated,
-                    topic=topic,
+                    topic=head,
+                    count=len(topic.items) if part.number is None else None,
                     pagination=part,
                 )
             )
