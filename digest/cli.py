@@ -191,6 +191,9 @@ def _run(args: argparse.Namespace) -> int:
     if not args.quiet:
         for note in result.notes:
             print(f"digest: {note}")
+        if args.verbose and result.timings:
+            steps = ", ".join(f"{name} {seconds:.2f} s" for name, seconds in result.timings.items())
+            print(f"{result.rendered} of {len(result.site.pages)} pages rendered; {steps}")
         print(_summary(args.command, result, config, time.perf_counter() - started))
     return EXIT_OK
 

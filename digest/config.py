@@ -31,6 +31,7 @@ class SiteConfig:
     feed_icon: str | None = None
     search: bool = True
     templates: Path | None = None
+    cache: Path | None = Path(".digest-cache")
 
     @property
     def taxonomy_file(self) -> Path:
@@ -109,6 +110,10 @@ def _path(value: object) -> Path:
     return Path(_text(value))
 
 
+def _cache(value: object) -> Path | None:
+    return None if value is False else _path(value)
+
+
 @dataclass(frozen=True)
 class Option:
     check: Callable[[object], object]
@@ -138,6 +143,11 @@ OPTIONS: dict[str, Option] = {
     "templates": Option(
         _path, "A folder of templates that replace the built-in ones of the same name."
     ),
+    "cache": Option(
+        _cache,
+        "The build cache folder, relative to site.yaml, or false for none "
+        "(default: .digest-cache; safe to delete at any time).",
+    ),
     "taxonomy": Option(
         _path,
         "The topics file, relative to site.yaml (default: topics.yaml in the content folder).",
@@ -166,7 +176,7 @@ def parse_config(text: str, file: str, base_dir: Path) -> tuple[SiteConfig, list
             value = base_dir / value
         values[key] = value
     config = SiteConfig(**values)  # type: ignore[arg-type]
-    for key in ("content", "output"):
+    for key in ("content", "output", "cache"):
         if key not in values:
             config = replace(config, **{key: base_dir / getattr(SiteConfig, key)})
     return config, problems

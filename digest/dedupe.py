@@ -52,17 +52,26 @@ class DuplicateFinder:
         self.ids: list[str] = []
         self.first_of: list[int] = []  # index of the story's first item, per item
 
-    def add(self, item: Item) -> str | None:
-        """Record `item`; return the id of the first report of its story, if it repeats one."""
-        index = len(self.seen)
-        mine = features(item.summary, self.language)
+    def add(self, item: Item, mine: frozenset[str] | None = None) -> str | None:
+        """Record `item`; return the id of the first report of its story, if it repeats one.
+
+        `mine` is the item's `features`, when they are already known."""
+        if mine is None:
+            mine = features(item.summary, self.language)
         best = self._best_match(mine)
-        self.first_of.append(self.first_of[best] if best is not None else index)
+        return self.restore(item.id, mine, self.first_of[best] if best is not None else None)
+
+    def restore(self, id_: str, mine: frozenset[str], first: int | None) -> str | None:
+        """Record an item whose match an earlier build already found: `first` is the index
+        of its story's first item (None if it is one). Feeding the same items in the same
+        order leaves the finder exactly as `add` would."""
+        index = len(self.seen)
+        self.first_of.append(index if first is None else first)
         self.seen.append(mine)
-        self.ids.append(item.id)
+        self.ids.append(id_)
         for feature in mine:
             self.postings.setdefault(feature, []).append(index)
-        return self.ids[self.first_of[best]] if best is not None else None
+        return None if first is None else self.ids[first]
 
     def _best_match(self, mine: frozenset[str]) -> int | None:
         count = len(self.seen)

@@ -1,14 +1,20 @@
 """The second stage: raw items -> items with ids, titles, slugs, dates, topics and
-near-duplicates. Pure."""
+near-duplicates. Pure, apart from what it notes in a Memo for the next build.
+
+A Memo holds what earlier builds worked out about the texts they saw, keyed by a digest
+of each text: a build that sees the same text again takes the result from there instead
+of working it out again. The results are the same either way; only the time differs.
+"""
 
 from __future__ import annotations
 
+import hashlib
 import multiprocessing
 import os
-from collections.abc import Iterable
-from dataclasses import replace
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field, replace
 
-from .dedupe import find_duplicates
+from .dedupe import DuplicateFinder, features
 from .markup import to_plain
 from .model import EditionFile, Evidence, Item, Source
 from .problems import Problem, error, warning
@@ -16,33 +22,111 @@ from .taxonomy import EMPTY, Taxonomy
 from .text import SLUG_ID_LENGTH, item_id, make_slug, make_title, normalize
 from .topics import choose, score
 
+Named = tuple[str, str, str]  # id, title, slug
+Tagged = tuple[tuple[str, ...], tuple[Evidence, ...]]  # topics, evidence
+
+
+@dataclass
+class Memo:
+    """Results of earlier builds. Valid for one taxonomy, language and version of digest
+    only: whoever keeps it between builds must start a new one when any of them changes."""
+
+    named: dict[bytes, Named] = field(default_factory=dict)  # by summary
+    tagged: dict[bytes, Tagged] = field(default_factory=dict)  # by summary and analysis
+    features: dict[bytes, frozenset[str]] = field(default_factory=dict)  # by summary
+    order: list[bytes] = field(default_factory=list)  # summaries, as the duplicate finder saw them
+    finder: DuplicateFinder | None = None  # as it was after the last of them
+
+
+def text_key(*texts: str | None) -> bytes:
+    digest = hashlib.blake2b(digest_size=16)
+    for text in texts:
+        digest.update(b"\1" if text is None else text.encode("utf-8", "surrogatepass") + b"\0")
+    return digest.digest()
+
 
 def enrich(
-    editions: Iterable[EditionFile], taxonomy: Taxonomy = EMPTY, language: str = "en"
+    editions: Iterable[EditionFile],
+    taxonomy: Taxonomy = EMPTY,
+    language: str = "en",
+    memo: Memo | None = None,
 ) -> tuple[tuple[Item, ...], list[Problem]]:
-    items, problems = identify(editions)
-    tagged = tag_all(items, taxonomy)
-    duplicates = find_duplicates(tagged, language)
-    return tuple(replace(i, duplicate_of=duplicates.get(i.id)) for i in tagged), problems
+    """Enrich every item; `memo`, if given, is used and then left holding this build's results."""
+    old = memo or Memo()
+    new = Memo()
+    items, problems = identify(editions, old.named, new.named)
+    tagged = tag_all(items, taxonomy, old.tagged, new.tagged)
+    duplicates = _group(tagged, language, old, new)
+    if memo is not None:
+        memo.__dict__.update(new.__dict__)
+    marked = (replace(i, duplicate_of=d) if (d := duplicates.get(i.id)) else i for i in tagged)
+    return tuple(marked), problems
+
+
+def _group(items: Sequence[Item], language: str, old: Memo, new: Memo) -> dict[str, str]:
+    """Near-duplicates, as dedupe.find_duplicates finds them. An item is only compared
+    with earlier ones, so when the items begin with those of the last build, in the same
+    order, the finder as that build left it carries on from there."""
+    new.order = [text_key(item.summary) for item in items]
+    done = len(old.order)
+    finder = old.finder
+    if finder is None or finder.language != language or new.order[:done] != old.order:
+        finder, done = DuplicateFinder(language), 0
+    found: dict[str, str] = {}
+    for key, mine in zip(new.order[:done], finder.seen, strict=True):
+        new.features[key] = mine
+    for index, first in enumerate(finder.first_of[:done]):
+        if first != index:
+            found[finder.ids[index]] = finder.ids[first]
+    for key, item in zip(new.order[done:], items[done:], strict=True):
+        mine = old.features.get(key)
+        if mine is None:
+            mine = features(item.summary, language)
+        new.features[key] = mine
+        first_id = finder.add(item, mine)
+        if first_id is not None:
+            found[item.id] = first_id
+    new.finder = finder
+    return found
 
 
 PARALLEL_FROM = 4000  # items; below this, starting worker processes costs more than it saves
 
 
-def tag_all(items: list[Item], taxonomy: Taxonomy) -> list[Item]:
-    """Tag every item; a large archive is shared out over the machine's cores, in order."""
+def tag_all(
+    items: list[Item],
+    taxonomy: Taxonomy,
+    known: dict[bytes, Tagged] | None = None,
+    noted: dict[bytes, Tagged] | None = None,
+) -> list[Item]:
+    """Tag every item (or take its tags from `known`, and note them in `noted`); a large
+    archive is shared out over the machine's cores, in order."""
+    if not taxonomy.topics:
+        return items
+    known = known if known is not None else {}
+    noted = noted if noted is not None else {}
+    keys = [text_key(item.summary, item.analysis) for item in items]
+    missing = sorted(
+        {key: item for key, item in zip(keys, items, strict=True) if key not in known}.items()
+    )
+    texts = [(item.summary, item.analysis) for _, item in missing]
     workers = min(os.cpu_count() or 1, 8)
-    if not taxonomy.topics or workers < 2 or len(items) < PARALLEL_FROM:
-        return [tag(item, taxonomy) for item in items]
-    texts = [(item.summary, item.analysis) for item in items]
-    # spawn, not fork: `digest serve` builds while its server threads run.
-    context = multiprocessing.get_context("spawn")
-    with context.Pool(workers, initializer=_remember, initargs=(taxonomy,)) as pool:
-        scored = pool.map(_score, texts, chunksize=max(1, len(texts) // (workers * 4)))
-    return [
-        replace(item, topics=choose(evidence, taxonomy), evidence=tuple(evidence))
-        for item, evidence in zip(items, scored, strict=True)
-    ]
+    if workers < 2 or len(texts) < PARALLEL_FROM:
+        scored = [score(summary, analysis, taxonomy) for summary, analysis in texts]
+    else:
+        # spawn, not fork: `digest serve` builds while its server threads run.
+        context = multiprocessing.get_context("spawn")
+        with context.Pool(workers, initializer=_remember, initargs=(taxonomy,)) as pool:
+            scored = pool.map(_score, texts, chunksize=max(1, len(texts) // (workers * 4)))
+    worked_out = {
+        key: (choose(evidence, taxonomy), tuple(evidence))
+        for (key, _), evidence in zip(missing, scored, strict=True)
+    }
+    tagged = []
+    for key, item in zip(keys, items, strict=True):
+        topics, evidence = noted[key] = known.get(key) or worked_out[key]
+        tagged.append(replace(item, topics=topics, evidence=evidence))
+    return tagged
 
 
 _worker_taxonomy: Taxonomy = EMPTY
@@ -64,15 +148,29 @@ def tag(item: Item, taxonomy: Taxonomy) -> Item:
     return replace(item, topics=choose(evidence, taxonomy), evidence=tuple(evidence))
 
 
-def identify(editions: Iterable[EditionFile]) -> tuple[list[Item], list[Problem]]:
-    """Every raw item becomes an Item, in edition order, unless it repeats an earlier summary."""
+def identify(
+    editions: Iterable[EditionFile],
+    known: dict[bytes, Named] | None = None,
+    noted: dict[bytes, Named] | None = None,
+) -> tuple[list[Item], list[Problem]]:
+    """Every raw item becomes an Item, in edition order, unless it repeats an earlier summary.
+    Ids, titles and slugs are taken from `known` where it has them, and noted in `noted`."""
+    known = known if known is not None else {}
+    noted = noted if noted is not None else {}
     items: list[Item] = []
     problems: list[Problem] = []
     first_seen: dict[str, tuple[Item, str]] = {}  # id -> item, where it was shown
     slugs: set[str] = set()
     for edition in editions:
         for position, raw in enumerate(edition.items):
-            id_ = item_id(raw.summary)
+            key = text_key(raw.summary)
+            named = known.get(key)
+            if named is None:
+                id_ = item_id(raw.summary)
+                title = make_title(to_plain(raw.summary))
+                named = (id_, title, make_slug(title, id_))
+            noted[key] = named
+            id_, title, slug = named
             here = (edition.path, raw.line)
             if id_ in first_seen:
                 earlier, earlier_path = first_seen[id_]
@@ -83,8 +181,6 @@ def identify(editions: Iterable[EditionFile]) -> tuple[list[Item], list[Problem]
                 else:  # two different texts with one hash: vanishingly rare, but never merge them
                     problems.append(error(*here, f"item id {id_} collides with {where}"))
                 continue
-            title = make_title(to_plain(raw.summary))
-            slug = make_slug(title, id_)
             if slug in slugs:  # same words and same 6 id digits: fall back to the whole id
                 slug = f"{slug[:-SLUG_ID_LENGTH]}{id_}"
             item = Item(

@@ -2,19 +2,25 @@
 
 from __future__ import annotations
 
+import hashlib
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+from jinja2 import Environment
+
 from .assemble import assemble
+from .cache import BuildCache, key_of
 from .config import SiteConfig
-from .enrich import enrich
+from .enrich import Memo, enrich
+from .fingerprint import Fingerprints, code_version, reads_only_site_values, templates_digest
 from .ledger import LEDGER_NAME, format_ledger
 from .load import Loaded, display, load
 from .model import Site
 from .problems import Problem, has_errors, ordered, warning
 from .render import make_env, render
-from .search import indexer
-from .write import write, write_file
+from .search import index_site
+from .write import live_manifest, write, write_file
 
 
 @dataclass(frozen=True)
@@ -26,6 +32,8 @@ class Result:
     files: int = 0
     written: bool = False
     notes: list[str] = field(default_factory=list)
+    timings: dict[str, float] = field(default_factory=dict)  # seconds per step, for -v
+    rendered: int = 0  # pages rendered (the others were unchanged since the last build)
 
 
 def check(config: SiteConfig) -> Result:
@@ -34,10 +42,18 @@ def check(config: SiteConfig) -> Result:
     return Result(site, problems, loaded.ignored, bool(loaded.taxonomy.topics))
 
 
-def _model(config: SiteConfig) -> tuple[Loaded, Site, list[Problem]]:
+def _model(
+    config: SiteConfig, cache: BuildCache | None = None, version: str = ""
+) -> tuple[Loaded, Site, list[Problem]]:
     loaded = load(config.content, config)
-    items, problems = enrich(loaded.editions, loaded.taxonomy, config.language)
+    cache = cache or BuildCache(None)
+    memo_key = key_of(version, loaded.taxonomy, config.language)
+    memo = cache.get("enrich", memo_key)
+    memo = memo if isinstance(memo, Memo) else Memo()
+    items, problems = enrich(loaded.editions, loaded.taxonomy, config.language, memo)
     site = assemble(items, loaded.editions, loaded.taxonomy, config)
+    if not has_errors(problems, strict=False):
+        cache.put("enrich", memo_key, memo)
     return loaded, site, ordered([*loaded.problems, *problems])
 
 
@@ -47,7 +63,11 @@ def build(
     """Build the site; `stage(name)` is told as each stage starts, for a progress display."""
     stage = stage or (lambda name: None)
     stage("reading and tagging")
-    loaded, site, problems = _model(config)
+    clock = _Clock()
+    cache = BuildCache(config.cache)
+    version = code_version() if config.cache else ""
+    loaded, site, problems = _model(config, cache, version)
+    clock.lap("read, enrich, assemble")
     ledger_path = config.content / LEDGER_NAME
     if loaded.new_dates and not loaded.content_writable:
         problems.append(
@@ -61,15 +81,78 @@ def build(
     result = Result(site, problems, loaded.ignored, bool(loaded.taxonomy.topics))
     if has_errors(problems, strict):
         return result
-    stage(f"rendering {len(site.pages)} pages")
-    outputs = render(site, make_env([config.templates] if config.templates else []))
+    env = make_env([config.templates] if config.templates else [], cache.folder)
+    prints = _fingerprints(site, env, version) if config.cache else {}
+    pages_name = "pages-" + hashlib.sha256(str(config.output.absolute()).encode()).hexdigest()[:16]
+    recorded = cache.get(pages_name, "") if prints else None
+    kept = _unchanged(prints, recorded if isinstance(recorded, dict) else {}, config)
+    clock.lap("fingerprints")
+    stage(f"rendering {len(site.pages) - len(kept)} pages")
+    outputs = render(site, env, skip=kept.__contains__)
+    clock.lap("render")
     stage(f"writing {len(outputs)} files" + (" and indexing search" if config.search else ""))
-    write(outputs, config.output, finish=indexer(outputs) if config.search else None)
-    notes = []
+    holds = write(
+        outputs,
+        config.output,
+        finish=index_site if config.search else None,
+        kept=kept,
+        fallback=lambda: render(site, env),
+    )
+    clock.lap("write" + (" and search" if config.search else ""))
+    if prints:
+        cache.put(pages_name, "", {path: (mark, holds[path]) for path, mark in prints.items()})
+    notes = list(cache.problems)
     if loaded.new_dates and loaded.content_writable:
         write_file(
             ledger_path, format_ledger({**loaded.ledger, **loaded.new_dates}).encode("utf-8")
         )
         names = ", ".join(sorted(loaded.new_dates))
         notes.append(f"recorded the date of {names} in {display(ledger_path)} (commit it)")
-    return Result(site, problems, loaded.ignored, result.tagging, len(outputs), True, notes)
+    clock.lap("save")
+    return Result(
+        site,
+        problems,
+        loaded.ignored,
+        result.tagging,
+        len(holds) - 1,
+        True,
+        notes,
+        clock.laps,
+        len(site.pages) - len(kept),
+    )
+
+
+class _Clock:
+    def __init__(self) -> None:
+        self.laps: dict[str, float] = {}
+        self._last = time.perf_counter()
+
+    def lap(self, name: str) -> None:
+        now = time.perf_counter()
+        self.laps[name] = now - self._last
+        self._last = now
+
+
+def _fingerprints(site: Site, env: Environment, version: str) -> dict[str, str]:
+    """Each page's fingerprint, or none at all when the templates read more of `site`
+    than fingerprints cover (then every page is rendered)."""
+    if not reads_only_site_values(env):
+        return {}
+    fingerprints = Fingerprints(site, version, templates_digest(env))
+    return {page.path: fingerprints.page(page) for page in site.pages}
+
+
+def _unchanged(
+    prints: dict[str, str], recorded: dict[str, tuple[str, str]], config: SiteConfig
+) -> dict[str, str]:
+    """The pages that need not be rendered: made of the same as when the last build
+    rendered them, and still what the site on disk holds. Path -> digest of the bytes."""
+    if not prints or not recorded:
+        return {}
+    holds = live_manifest(config.output)
+    kept = {}
+    for path, mark in prints.items():
+        before = recorded.get(path)
+        if before is not None and before[0] == mark and holds.get(path) == before[1]:
+            kept[path] = before[1]
+    return kept

@@ -7,12 +7,18 @@ so a template can neither leak unescaped item text nor silently print nothing.
 from __future__ import annotations
 
 import html
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import datetime
 from email.utils import format_datetime
 from pathlib import Path
 
-from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
+from jinja2 import (
+    Environment,
+    FileSystemBytecodeCache,
+    FileSystemLoader,
+    StrictUndefined,
+    select_autoescape,
+)
 from markupsafe import Markup
 
 from . import markup
@@ -44,10 +50,16 @@ def builtin_templates() -> Path:
     return checkout if checkout.is_dir() else package / "templates"
 
 
-def make_env(overrides: Sequence[Path] = ()) -> Environment:
-    """A Jinja environment that looks in `overrides` first, then in the built-in templates."""
+def make_env(overrides: Sequence[Path] = (), cache: Path | None = None) -> Environment:
+    """A Jinja environment that looks in `overrides` first, then in the built-in templates;
+    compiled templates are kept in `cache`, if given, for the next build."""
+    bytecode = None
+    if cache is not None:
+        (cache / "templates").mkdir(parents=True, exist_ok=True)
+        bytecode = FileSystemBytecodeCache(str(cache / "templates"))
     env = Environment(
         loader=FileSystemLoader([*map(str, overrides), str(builtin_templates())]),
+        bytecode_cache=bytecode,
         autoescape=select_autoescape(enabled_extensions=("html", "xml"), default_for_string=False),
         undefined=StrictUndefined,
         trim_blocks=True,
@@ -72,7 +84,10 @@ def long_date(when: datetime) -> str:
     return f"{when.day} {MONTHS[when.month - 1]} {when.year}"
 
 
-def render(site: Site, env: Environment) -> dict[str, bytes]:
+def render(
+    site: Site, env: Environment, skip: Callable[[str], bool] = lambda path: False
+) -> dict[str, bytes]:
+    """Every output file of the site, except the pages whose path `skip` names."""
     outputs: dict[str, bytes] = {}
 
     def add(path: str, data: bytes) -> None:
@@ -81,6 +96,8 @@ def render(site: Site, env: Environment) -> dict[str, bytes]:
         outputs[path] = data
 
     for page in site.pages:
+        if skip(page.path):
+            continue
         template = env.get_template(page.template)
         add(page.path, template.render(site=site, page=page, **page.context).encode("utf-8"))
     rss, atom = env.get_template("rss.xml"), env.get_template("atom.xml")

@@ -16,7 +16,7 @@ import hashlib
 import shutil
 import subprocess
 import sys
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from importlib import metadata
 from pathlib import Path
 
@@ -28,31 +28,26 @@ class SearchIndexError(Exception):
     """Pagefind failed; the message has what it said."""
 
 
-def source_digest(outputs: Mapping[str, bytes]) -> str:
-    """What the index is made of: every HTML page (path and bytes) and Pagefind's version."""
+def source_digest(holds: Mapping[str, str]) -> str:
+    """What the index is made of: every HTML page (path and digest) and Pagefind's version."""
     digest = hashlib.sha256(metadata.version("pagefind").encode())
-    for path in sorted(p for p in outputs if p.endswith(".html")):
-        digest.update(path.encode() + b"\0")
-        digest.update(outputs[path])
+    for path in sorted(p for p in holds if p.endswith(".html")):
+        digest.update(f"{path}\0{holds[path]}\0".encode())
     return digest.hexdigest()
 
 
-def indexer(outputs: Mapping[str, bytes]) -> Callable[[Path, Path | None], None]:
-    """The writer's `finish` step for these outputs: it indexes the staged site."""
-    wanted = source_digest(outputs)  # from memory: the pages need not be read back
-
-    def index_site(folder: Path, previous: Path | None = None) -> None:
-        """Make `folder/pagefind/`, reusing `previous/pagefind/` when its source is the same."""
-        if previous is not None:
-            old = previous / OUTPUT
-            recorded = old / SOURCE_DIGEST
-            if recorded.is_file() and recorded.read_text().strip() == wanted:
-                shutil.copytree(old, folder / OUTPUT)
-                return
-        _run_pagefind(folder)
-        (folder / OUTPUT / SOURCE_DIGEST).write_text(wanted + "\n")
-
-    return index_site
+def index_site(folder: Path, previous: Path | None, holds: Mapping[str, str]) -> None:
+    """The writer's `finish` step: make `folder/pagefind/` for the staged site, which
+    holds `holds` (path -> digest), reusing `previous/pagefind/` when its source is the same."""
+    wanted = source_digest(holds)  # from the digests: the pages need not be read back
+    if previous is not None:
+        old = previous / OUTPUT
+        recorded = old / SOURCE_DIGEST
+        if recorded.is_file() and recorded.read_text().strip() == wanted:
+            shutil.copytree(old, folder / OUTPUT)
+            return
+    _run_pagefind(folder)
+    (folder / OUTPUT / SOURCE_DIGEST).write_text(wanted + "\n")
 
 
 def _run_pagefind(folder: Path) -> None:

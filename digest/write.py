@@ -33,30 +33,46 @@ class WriteError(Exception):
 def write(
     outputs: Mapping[str, bytes],
     out_dir: Path,
-    finish: Callable[[Path, Path | None], None] | None = None,
-) -> None:
-    """Write `outputs` as the new content of `out_dir`.
+    finish: Callable[[Path, Path | None, Mapping[str, str]], None] | None = None,
+    kept: Mapping[str, str] | None = None,
+    fallback: Callable[[], Mapping[str, bytes]] | None = None,
+) -> dict[str, str]:
+    """Write `outputs` as the new content of `out_dir`; return what it now holds
+    (path -> sha256 of the bytes).
 
-    `finish(staging, previous)` may add top-level folders to the staged tree before it
-    is swapped in; `previous` is the site being replaced, if there is one.
+    `kept` names files of the new site that the site being replaced already holds, with
+    the digests they must have (the caller did not render them again). If the site on
+    disk turns out not to hold them (another build came in between), `fallback()` must
+    give every output instead. `finish(staging, previous, holds)` may add top-level
+    folders to the staged tree before it is swapped in; `previous` is the site being
+    replaced, if there is one.
     """
     out_dir = out_dir.absolute()
     _check_replaceable(out_dir)
     files = {**outputs, MARKER: MARKER_TEXT}
-    wanted = {path: hashlib.sha256(data).hexdigest() for path, data in files.items()}
+    kept = dict(kept or {})
     try:
         out_dir.parent.mkdir(parents=True, exist_ok=True)
         with _locked(out_dir):
             _clean_leftovers(out_dir)
+            live_record = _manifest(out_dir, "live")
+            live = _read_manifest(live_record) if out_dir.is_dir() else None
+            if kept and (live is None or any(live.get(p) != kept[p] for p in kept)):
+                if fallback is None:
+                    raise ValueError("kept files are not in the site, and there is no fallback")
+                files, kept = {**fallback(), MARKER: MARKER_TEXT}, {}
+            wanted = {path: hashlib.sha256(data).hexdigest() for path, data in files.items()}
+            wanted.update(kept)
             staging, known = _take_spare(out_dir)
             try:
                 if known is None:
-                    _write_tree(staging, files)
+                    _write_tree(staging, files, kept, out_dir)
                 else:
-                    _update_tree(staging, files, wanted, known)
+                    _update_tree(staging, files, wanted, known, out_dir)
                 if finish is not None:
-                    finish(staging, out_dir if out_dir.is_dir() else None)
-                live = _read_manifest(_manifest(out_dir, "live")) if out_dir.is_dir() else None
+                    finish(staging, out_dir if out_dir.is_dir() else None, wanted)
+                # From the swap until the new record is written, the record would be wrong.
+                live_record.unlink(missing_ok=True)
                 _swap(staging, out_dir)
             except BaseException:
                 shutil.rmtree(staging, ignore_errors=True)  # half-updated: never reuse it
@@ -67,9 +83,16 @@ def write(
                 _write_manifest(_manifest(out_dir, "spare"), live)
             else:
                 shutil.rmtree(staging, ignore_errors=True)
-            _write_manifest(_manifest(out_dir, "live"), wanted)
+            _write_manifest(live_record, wanted)
     except OSError as exc:
         raise WriteError(f"cannot write '{out_dir}': {exc.strerror or exc}") from exc
+    return wanted
+
+
+def live_manifest(out_dir: Path) -> dict[str, str]:
+    """What the site in `out_dir` holds, as the build that wrote it recorded it ({} if unknown)."""
+    out_dir = out_dir.absolute()
+    return (_read_manifest(_manifest(out_dir, "live")) or {}) if out_dir.is_dir() else {}
 
 
 def _manifest(out_dir: Path, which: str) -> Path:
@@ -102,9 +125,14 @@ def _take_spare(out_dir: Path) -> tuple[Path, dict[str, str] | None]:
 
 
 def _update_tree(
-    root: Path, files: Mapping[str, bytes], wanted: dict[str, str], known: dict[str, str]
+    root: Path,
+    files: Mapping[str, bytes],
+    wanted: dict[str, str],
+    known: dict[str, str],
+    source: Path,
 ) -> None:
-    """Make `root`, which holds `known`, hold `files`: only what differs is written."""
+    """Make `root`, which holds `known`, hold `wanted`: only what differs is written, from
+    `files` or, for the files kept from the live site, copied from `source`."""
     tops = {path.split("/", 1)[0] for path in wanted}
     for entry in root.iterdir():  # what `finish` added last time, or anything else stray
         if entry.name not in tops:
@@ -123,7 +151,10 @@ def _update_tree(
         if known.get(path) != wanted[path]:
             target = root / path
             target.parent.mkdir(parents=True, exist_ok=True)
-            target.write_bytes(files[path])
+            if path in files:
+                target.write_bytes(files[path])
+            else:
+                shutil.copyfile(source / path, target)
 
 
 def write_file(path: Path, data: bytes) -> None:
@@ -173,16 +204,21 @@ def _clean_leftovers(out_dir: Path) -> None:
         shutil.rmtree(leftover, ignore_errors=True)
 
 
-def _write_tree(root: Path, files: Mapping[str, bytes]) -> None:
+def _write_tree(
+    root: Path, files: Mapping[str, bytes], kept: Mapping[str, str], source: Path
+) -> None:
     os.chmod(root, 0o777 & ~_umask())  # a site is meant to be read
     made: set[Path] = {root}
-    for relative in sorted(files):
+    for relative in sorted([*files, *kept]):
         target = root / relative
         folder = target.parent
         if folder not in made:
             folder.mkdir(parents=True, exist_ok=True)
             made.add(folder)
-        target.write_bytes(files[relative])
+        if relative in files:
+            target.write_bytes(files[relative])
+        else:
+            shutil.copyfile(source / relative, target)
 
 
 def _swap(staging: Path, out_dir: Path) -> None:

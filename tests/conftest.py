@@ -67,6 +67,7 @@ def config_for(tmp_path: Path, **settings: object) -> SiteConfig:
         "content": tmp_path / "content",
         "output": tmp_path / "site",
         "base_url": "https://example.org/digest/",
+        "cache": tmp_path / "cache",
     }
     values.update(settings)
     return SiteConfig(**values)  # type: ignore[arg-type]

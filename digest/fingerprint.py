@@ -1,0 +1,121 @@
+"""What a page is made of, as a digest: equal digests mean equal pages.
+
+A page's bytes depend only on its template (and the templates it includes or extends),
+the values in its context, the site-wide values the templates read, and the code that
+renders them. The fingerprint of a page covers all of these, so a build can skip
+rendering a page whose fingerprint is the one the previous build recorded for it.
+
+Templates get the whole `site`; the built-in ones read only a few of its plain values,
+and those are in every fingerprint. A template that reads anything else of `site` (its
+lists of items or pages, say) could depend on any item, so `reads_only_site_values`
+tells the caller to render every page then.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import sys
+from collections.abc import Iterable
+from datetime import datetime
+from importlib import metadata
+from pathlib import Path
+
+from jinja2 import Environment, nodes
+
+from .model import Item, Page, Site
+
+# The parts of `site` that fingerprints cover: values set by site.yaml and the taxonomy.
+SITE_VALUES = ("title", "description", "base_url", "language", "topic_names", "feed_size")
+SITE_VALUES += ("author", "icon")
+PLAIN = frozenset({str, int, float, bool, type(None), datetime})
+# The libraries whose output ends up in the site: a new version may change a page.
+LIBRARIES = ("jinja2", "markupsafe", "markdown", "nh3", "python-slugify", "snowballstemmer")
+LIBRARIES += ("PyStemmer", "pagefind", "pyyaml")
+
+
+def code_version() -> str:
+    """A digest of digest's own code and of the libraries that shape its output."""
+    digest = hashlib.sha256(sys.version.encode())
+    package = Path(__file__).resolve().parent
+    for source in sorted(package.glob("*.py")):
+        digest.update(source.name.encode() + b"\0" + source.read_bytes())
+    for name in LIBRARIES:
+        try:
+            digest.update(f"{name}={metadata.version(name)};".encode())
+        except metadata.PackageNotFoundError:
+            digest.update(f"{name}=;".encode())
+    return digest.hexdigest()
+
+
+def templates_digest(env: Environment) -> str:
+    """Every template the environment can load, by name, as it would load it."""
+    digest = hashlib.sha256()
+    for name in env.list_templates():
+        source, _, _ = env.loader.get_source(env, name)  # type: ignore[union-attr]
+        digest.update(name.encode() + b"\0" + source.encode("utf-8", "surrogatepass") + b"\0")
+    return digest.hexdigest()
+
+
+def reads_only_site_values(env: Environment) -> bool:
+    """Whether every template uses `site` only as `site.NAME` for a NAME in SITE_VALUES."""
+    for name in env.list_templates(filter_func=lambda name: name.endswith((".html", ".xml"))):
+        source, _, _ = env.loader.get_source(env, name)  # type: ignore[union-attr]
+        tree = env.parse(source)
+        uses = [n for n in tree.find_all(nodes.Name) if n.name == "site"]
+        plain = [
+            n
+            for n in tree.find_all(nodes.Getattr)
+            if isinstance(n.node, nodes.Name) and n.node.name == "site" and n.attr in SITE_VALUES
+        ]
+        if len(uses) != len(plain):
+            return False
+    return True
+
+
+class Fingerprints:
+    """Fingerprints of the pages of one build; `environment` is everything the pages share."""
+
+    def __init__(self, site: Site, *environment: str) -> None:
+        shared = hashlib.sha256()
+        for part in environment:
+            shared.update(part.encode() + b"\0")
+        for name in SITE_VALUES:
+            shared.update(self.value(getattr(site, name)).encode() + b"\0")
+        self._shared = shared.digest()
+        # By id(): each value is kept here too, so that its id cannot be reused meanwhile.
+        self._memo: dict[int, tuple[object, str]] = {}
+
+    def page(self, page: Page) -> str:
+        digest = hashlib.sha256(self._shared)
+        digest.update(self.value(_fields(page)).encode())  # the context is one of them
+        return digest.hexdigest()
+
+    def value(self, value: object) -> str:
+        """A text that differs whenever `value` would render differently."""
+        kind = type(value)
+        if kind in PLAIN:
+            return repr(value)
+        if kind is tuple or kind is list:
+            return "[" + ",".join([self.value(v) for v in value]) + "]"  # type: ignore[attr-defined]
+        if kind is dict:
+            pairs = sorted(value.items())  # type: ignore[attr-defined]
+            return "{" + ",".join([f"{k!r}:{self.value(v)}" for k, v in pairs]) + "}"
+        known = self._memo.get(id(value))
+        if known is not None:
+            return known[1]
+        if kind is Item:
+            text = repr(value)  # a flat record: its repr has every field
+        elif dataclasses.is_dataclass(value):
+            # Items, editions and topics appear on many pages: each is digested once a build.
+            text = kind.__name__ + self.value(_fields(value))
+        else:
+            raise TypeError(f"cannot fingerprint a {kind.__name__}")
+        digest = hashlib.sha1(text.encode("utf-8", "surrogatepass")).hexdigest()
+        self._memo[id(value)] = (value, digest)
+        return digest
+
+
+def _fields(value: object) -> dict[str, object]:
+    names: Iterable[str] = (f.name for f in dataclasses.fields(value))  # type: ignore[arg-type]
+    return {name: getattr(value, name) for name in names}
