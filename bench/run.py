@@ -98,6 +98,11 @@ def add_peer_item(item: dict, hugo: Path, pelican: Path) -> None:
     )
 
 
+def remove_peer_item(item: dict, hugo: Path, pelican: Path) -> None:
+    (hugo / "content" / "items" / f"{item['id']}.md").unlink(missing_ok=True)
+    (pelican / "content" / f"{item['id']}.md").unlink(missing_ok=True)
+
+
 def timed(command: list[str], cwd: Path) -> tuple[float, float]:
     """Wall seconds and peak memory (MB) of one run of `command`."""
     started = time.perf_counter()
@@ -137,7 +142,10 @@ def measure(size: int, runs: int, peers: list[str], work: Path) -> dict[str, tup
         "base_url: https://example.org/\ntimezone: Europe/Paris\ncontent: content\noutput: site\n"
     )
     no_search = work / "site-nosearch.yaml"
-    no_search.write_text(site_yaml.read_text() + "search: false\n")
+    no_search.write_text(
+        site_yaml.read_text().replace("output: site", "output: site2")
+        + "search: false\ncache: .digest-cache2\n"
+    )
     ours = [sys.executable, str(ROOT / "build.py"), "-q"]
     subprocess.run([*ours, "--config", str(site_yaml)], check=True, cwd=work)
     items = json.loads((work / "site" / "items.json").read_text())["items"]
@@ -161,10 +169,13 @@ def measure(size: int, runs: int, peers: list[str], work: Path) -> dict[str, tup
     clean: dict[str, list[tuple[float, float]]] = {n: [] for n in names}
     for _ in range(runs):  # interleaved, so that a noisy minute hurts every tool alike
         for name in names:
-            for output in (work / "site", work / "hugo" / "public", work / "pelican" / "output"):
+            for output in (work / "hugo" / "public", work / "pelican" / "output"):
                 shutil.rmtree(output, ignore_errors=True)
-            for kept in work.glob(".site.*"):  # digest's kept previous site: clean means clean
-                shutil.rmtree(kept) if kept.is_dir() else kept.unlink()
+            # digest's sites, the previous ones kept beside them, its build caches: clean is clean
+            outputs = [work / "site", work / "site2", *work.glob(".site*"), *work.glob(".digest-*")]
+            for kept in outputs:
+                if kept.exists():
+                    shutil.rmtree(kept) if kept.is_dir() else kept.unlink()
             clean[name].append(timed(commands[name], cwd.get(name, work)))
 
     results = {f"{n}: clean": median_pair(v) for n, v in clean.items()}
@@ -181,18 +192,22 @@ def measure(size: int, runs: int, peers: list[str], work: Path) -> dict[str, tup
         0.0,
     )
 
-    # One more edition: each tool builds again over its previous output.
-    for name in names:
-        shutil.rmtree(work / "site", ignore_errors=True)
-        subprocess.run(
-            commands[name], check=True, cwd=cwd.get(name, work), stdout=subprocess.DEVNULL
-        )
+    # One more edition: in each run, every tool first builds the archive without it (not
+    # timed), then the edition is dropped in and the build that follows is timed.
     shutil.copy(new_edition, content / new_edition.name)
-    for item in json.loads(_build_json(work, ours, site_yaml))["items"][:20]:
-        add_peer_item(item, work / "hugo", work / "pelican")
+    added_items = json.loads(_build_json(work, ours, site_yaml))["items"][:20]
     added: dict[str, list[tuple[float, float]]] = {n: [] for n in names}
     for _ in range(runs):
         for name in names:
+            (content / new_edition.name).unlink()
+            for item in added_items:
+                remove_peer_item(item, work / "hugo", work / "pelican")
+            subprocess.run(
+                commands[name], check=True, cwd=cwd.get(name, work), stdout=subprocess.DEVNULL
+            )
+            shutil.copy(new_edition, content / new_edition.name)
+            for item in added_items:
+                add_peer_item(item, work / "hugo", work / "pelican")
             added[name].append(timed(commands[name], cwd.get(name, work)))
     results |= {f"{n}: one more edition": median_pair(v) for n, v in added.items()}
     return results

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 
 from .model import Item, Site
 from .urls import absolute, path_of
@@ -34,10 +35,31 @@ def item_record(item: Item, base_url: str) -> dict[str, object]:
     }
 
 
-def items_json(site: Site) -> bytes:
+class Lines:
+    """items.json lines kept between builds, by a digest of the item (`key`): a line is a
+    function of its item and the base URL only. `seen` holds this build's, to keep."""
+
+    def __init__(self, key: Callable[[Item], str], known: dict[str, str]) -> None:
+        self.key, self.known = key, known
+        self.seen: dict[str, str] = {}
+
+    def line(self, item: Item, base_url: str) -> str:
+        key = self.key(item)
+        line = self.known.get(key)
+        if line is None:
+            line = json.dumps(item_record(item, base_url), ensure_ascii=False)
+        self.seen[key] = line
+        return line
+
+
+def items_json(site: Site, lines: Lines | None = None) -> bytes:
     # One item a line: readable, diffable between builds, and far smaller than indented JSON.
-    records = [
-        json.dumps(item_record(item, site.base_url), ensure_ascii=False) for item in site.all_items
-    ]
+    if lines is None:
+        records = [
+            json.dumps(item_record(item, site.base_url), ensure_ascii=False)
+            for item in site.all_items
+        ]
+    else:
+        records = [lines.line(item, site.base_url) for item in site.all_items]
     body = ",\n".join(records)
     return ('{"items": [\n' + body + ("\n" if records else "") + "]}\n").encode("utf-8")

@@ -87,8 +87,12 @@ class Fingerprints:
         self._memo: dict[int, tuple[object, str]] = {}
 
     def page(self, page: Page) -> str:
+        context = page.context
+        parts = [page.path, page.template, page.title, repr(page.updated), repr(page.in_sitemap)]
+        for name in sorted(context):
+            parts += (name, self.value(context[name]))
         digest = hashlib.sha256(self._shared)
-        digest.update(self.value(_fields(page)).encode())  # the context is one of them
+        digest.update("\0".join(parts).encode("utf-8", "surrogatepass"))
         return digest.hexdigest()
 
     def value(self, value: object) -> str:

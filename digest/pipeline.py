@@ -13,6 +13,7 @@ from .assemble import assemble
 from .cache import BuildCache, key_of
 from .config import SiteConfig
 from .enrich import Memo, enrich
+from .export import Lines
 from .fingerprint import Fingerprints, code_version, reads_only_site_values, templates_digest
 from .ledger import LEDGER_NAME, format_ledger
 from .load import Loaded, display, load
@@ -82,13 +83,18 @@ def build(
     if has_errors(problems, strict):
         return result
     env = make_env([config.templates] if config.templates else [], cache.folder)
-    prints = _fingerprints(site, env, version) if config.cache else {}
-    pages_name = "pages-" + hashlib.sha256(str(config.output.absolute()).encode()).hexdigest()[:16]
-    recorded = cache.get(pages_name, "") if prints else None
+    fingerprints = _fingerprints(site, env, version) if config.cache else None
+    prints = {p.path: fingerprints.page(p) for p in site.pages} if fingerprints else {}
+    output_key = hashlib.sha256(str(config.output.absolute()).encode()).hexdigest()[:16]
+    recorded = cache.get(f"pages-{output_key}", "") if prints else None
     kept = _unchanged(prints, recorded if isinstance(recorded, dict) else {}, config)
+    known_lines = cache.get(f"items-{output_key}", site.base_url) if fingerprints else None
+    lines = None
+    if fingerprints is not None:
+        lines = Lines(fingerprints.value, known_lines if isinstance(known_lines, dict) else {})
     clock.lap("fingerprints")
     stage(f"rendering {len(site.pages) - len(kept)} pages")
-    outputs = render(site, env, skip=kept.__contains__)
+    outputs = render(site, env, skip=kept.__contains__, lines=lines)
     clock.lap("render")
     stage(f"writing {len(outputs)} files" + (" and indexing search" if config.search else ""))
     holds = write(
@@ -100,7 +106,10 @@ def build(
     )
     clock.lap("write" + (" and search" if config.search else ""))
     if prints:
-        cache.put(pages_name, "", {path: (mark, holds[path]) for path, mark in prints.items()})
+        marks = {path: (mark, holds[path]) for path, mark in prints.items()}
+        cache.put(f"pages-{output_key}", "", marks)
+    if lines is not None and lines.seen != lines.known:
+        cache.put(f"items-{output_key}", site.base_url, lines.seen)
     notes = list(cache.problems)
     if loaded.new_dates and loaded.content_writable:
         write_file(
@@ -133,13 +142,12 @@ class _Clock:
         self._last = now
 
 
-def _fingerprints(site: Site, env: Environment, version: str) -> dict[str, str]:
-    """Each page's fingerprint, or none at all when the templates read more of `site`
-    than fingerprints cover (then every page is rendered)."""
+def _fingerprints(site: Site, env: Environment, version: str) -> Fingerprints | None:
+    """The pages' fingerprints, or None when the templates read more of `site` than
+    fingerprints cover (then every page is rendered)."""
     if not reads_only_site_values(env):
-        return {}
-    fingerprints = Fingerprints(site, version, templates_digest(env))
-    return {page.path: fingerprints.page(page) for page in site.pages}
+        return None
+    return Fingerprints(site, version, templates_digest(env))
 
 
 def _unchanged(

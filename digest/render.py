@@ -23,7 +23,7 @@ from markupsafe import Markup
 
 from . import markup
 from .assemble import MONTHS
-from .export import items_json
+from .export import Lines, items_json
 from .feeds import FILES, all_feeds, json_feed
 from .model import Site
 from .urls import (
@@ -85,9 +85,13 @@ def long_date(when: datetime) -> str:
 
 
 def render(
-    site: Site, env: Environment, skip: Callable[[str], bool] = lambda path: False
+    site: Site,
+    env: Environment,
+    skip: Callable[[str], bool] = lambda path: False,
+    lines: Lines | None = None,
 ) -> dict[str, bytes]:
-    """Every output file of the site, except the pages whose path `skip` names."""
+    """Every output file of the site, except the pages whose path `skip` names;
+    `lines` keeps items.json's lines between builds."""
     outputs: dict[str, bytes] = {}
 
     def add(path: str, data: bytes) -> None:
@@ -115,7 +119,7 @@ def render(
     add(SITEMAP, env.get_template("sitemap.xml").render(entries=entries).encode("utf-8"))
     robots = env.get_template("robots.txt").render(sitemap=absolute(site.base_url, SITEMAP))
     add(ROBOTS, robots.encode("utf-8"))
-    add(ITEMS_JSON, items_json(site))
+    add(ITEMS_JSON, items_json(site, lines))
     for name in STATIC_FILES:
         source, _, _ = env.loader.get_source(env, name)  # type: ignore[union-attr]
         add(name, source.encode("utf-8"))
