@@ -76,8 +76,11 @@ class State:
 
 
 def preview_config(config: SiteConfig, host: str, port: int) -> SiteConfig:
-    output = Path(tempfile.mkdtemp(prefix="digest-serve-")) / "site"
-    return replace(config, output=output, base_url=f"http://{host}:{port}/")
+    folder = Path(tempfile.mkdtemp(prefix="digest-serve-"))
+    # A build cache of its own, gone with the folder: the preview's pages (another
+    # base_url) would only crowd the project's cache.
+    cache = folder / "cache" if config.cache is not None else None
+    return replace(config, output=folder / "site", base_url=f"http://{host}:{port}/", cache=cache)
 
 
 def watched_paths(config: SiteConfig, config_file: Path | None) -> list[Path]:
