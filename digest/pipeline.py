@@ -51,9 +51,10 @@ def _model(
     memo_key = key_of(version, loaded.taxonomy, config.language)
     memo = cache.get("enrich", memo_key)
     memo = memo if isinstance(memo, Memo) else Memo()
+    before = (memo.order, memo.named.keys(), memo.tagged.keys())
     items, problems = enrich(loaded.editions, loaded.taxonomy, config.language, memo)
     site = assemble(items, loaded.editions, loaded.taxonomy, config)
-    if not has_errors(problems, strict=False):
+    if (memo.order, memo.named.keys(), memo.tagged.keys()) != before:  # else nothing new
         cache.put("enrich", memo_key, memo)
     return loaded, site, ordered([*loaded.problems, *problems])
 
@@ -107,7 +108,8 @@ def build(
     clock.lap("write" + (" and search" if config.search else ""))
     if prints:
         marks = {path: (mark, holds[path]) for path, mark in prints.items()}
-        cache.put(f"pages-{output_key}", "", marks)
+        if marks != recorded:
+            cache.put(f"pages-{output_key}", "", marks)
     if lines is not None and lines.seen != lines.known:
         cache.put(f"items-{output_key}", site.base_url, lines.seen)
     notes = list(cache.problems)
