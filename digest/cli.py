@@ -25,6 +25,7 @@ from .search import SearchIndexError
 from .write import WriteError
 
 EXIT_OK, EXIT_CONTENT, EXIT_USAGE, EXIT_INTERNAL, EXIT_INTERRUPTED = 0, 1, 2, 70, 130
+EXIT_BROKEN_PIPE = 141  # what a shell reports for a process stopped by SIGPIPE
 
 
 def make_parser() -> argparse.ArgumentParser:
@@ -138,6 +139,10 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("digest: interrupted", file=sys.stderr)
         return EXIT_INTERRUPTED
+    except BrokenPipeError:  # `digest check | head`: the reader left; not a bug
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())  # so that the exit's flush does not fail again
+        return EXIT_BROKEN_PIPE
     except Exception as exc:  # a bug: one line for the editor, the traceback on request
         if os.environ.get("DIGEST_DEBUG"):
             traceback.print_exc()

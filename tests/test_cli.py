@@ -230,3 +230,16 @@ def test_a_long_build_in_a_terminal_shows_its_stage_and_a_pipe_gets_one_line(
     assert piped.stderr == "" and piped.stdout.startswith(
         "Built 600 items in 30 editions into out2/"
     )
+
+
+def test_a_reader_that_stops_reading_is_not_a_bug(tmp_path: Path, content) -> None:
+    folder = content({"1_a.txt": TWO_ITEMS})
+    process = subprocess.Popen(
+        [sys.executable, "-m", "digest", "check", "-v", "--explain", "--content", str(folder)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        cwd=tmp_path,
+    )
+    process.stdout.close()  # like `| head -0`
+    _, err = process.communicate()
+    assert process.returncode == 141 and b"internal error" not in err, err
