@@ -21,13 +21,14 @@ from datetime import datetime
 from importlib import metadata
 from pathlib import Path
 
-from jinja2 import Environment, nodes
+from jinja2 import Environment, TemplateSyntaxError, nodes
 
 from .model import Item, Page, Site
 
 # The parts of `site` that fingerprints cover: values set by site.yaml and the taxonomy.
 SITE_VALUES = ("title", "description", "base_url", "language", "topic_names", "feed_size")
 SITE_VALUES += ("author", "icon")
+COPIED = (".css", ".js", ".svg")  # static files among the templates: copied, never rendered
 PLAIN = frozenset({str, int, float, bool, type(None), datetime})
 # The libraries whose output ends up in the site: a new version may change a page.
 LIBRARIES = ("jinja2", "markupsafe", "markdown", "nh3", "python-slugify", "snowballstemmer")
@@ -59,9 +60,12 @@ def templates_digest(env: Environment) -> str:
 
 def reads_only_site_values(env: Environment) -> bool:
     """Whether every template uses `site` only as `site.NAME` for a NAME in SITE_VALUES."""
-    for name in env.list_templates(filter_func=lambda name: name.endswith((".html", ".xml"))):
-        source, _, _ = env.loader.get_source(env, name)  # type: ignore[union-attr]
-        tree = env.parse(source)
+    for name in env.list_templates(filter_func=lambda name: not name.endswith(COPIED)):
+        try:
+            source, _, _ = env.loader.get_source(env, name)  # type: ignore[union-attr]
+            tree = env.parse(source)
+        except (UnicodeDecodeError, TemplateSyntaxError):
+            continue  # not a template (an image, say): nothing can render it
         uses = [n for n in tree.find_all(nodes.Name) if n.name == "site"]
         plain = [
             n

@@ -182,3 +182,18 @@ def test_the_cache_can_be_deleted_or_damaged_at_any_time(tmp_path: Path) -> None
     shutil.rmtree(cache)
     assert project.built() == first
     assert replace(project.config(tmp_path), cache=None).cache is None
+
+
+def test_a_template_that_reads_all_of_site_turns_page_skipping_off(tmp_path: Path) -> None:
+    from digest.fingerprint import reads_only_site_values
+    from digest.render import make_env
+
+    custom = tmp_path / "templates"
+    custom.mkdir()
+    assert reads_only_site_values(make_env([custom]))
+    (custom / "_dateline.html").write_text("{{ site.title }}", encoding="utf-8")
+    assert reads_only_site_values(make_env([custom]))
+    (custom / "_dateline.html").write_text("{{ site.items|length }}", encoding="utf-8")
+    assert not reads_only_site_values(make_env([custom]))
+    (custom / "_dateline.html").write_text("{% set s = site %}{{ s.title }}", encoding="utf-8")
+    assert not reads_only_site_values(make_env([custom]))
