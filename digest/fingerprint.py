@@ -50,11 +50,14 @@ def code_version() -> str:
 
 
 def templates_digest(env: Environment) -> str:
-    """Every template the environment can load, by name, as it would load it."""
+    """Every file in the template folders, in the order they are searched, by name and bytes
+    (read as bytes: an override folder may hold images too)."""
     digest = hashlib.sha256()
-    for name in env.list_templates():
-        source, _, _ = env.loader.get_source(env, name)  # type: ignore[union-attr]
-        digest.update(name.encode() + b"\0" + source.encode("utf-8", "surrogatepass") + b"\0")
+    for rank, folder in enumerate(getattr(env.loader, "searchpath", ())):
+        root = Path(folder)
+        for path in sorted(p for p in root.rglob("*") if p.is_file()):
+            name = path.relative_to(root).as_posix()
+            digest.update(f"{rank}\0{name}\0".encode() + path.read_bytes() + b"\0")
     return digest.hexdigest()
 
 

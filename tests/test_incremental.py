@@ -51,6 +51,9 @@ class Project:
         self.content.mkdir(parents=True)
         self.templates.mkdir()
         (self.content / "topics.yaml").write_text(TAXONOMY, encoding="utf-8")
+        (self.templates / "logo.png").write_bytes(
+            b"\x89PNG\r\n\x1a\n\xff"
+        )  # not every file is text
         self.settings: dict[str, object] = {}
         self.numbers = 0
         for _ in range(3):
@@ -190,6 +193,7 @@ def test_a_template_that_reads_all_of_site_turns_page_skipping_off(tmp_path: Pat
 
     custom = tmp_path / "templates"
     custom.mkdir()
+    (custom / "logo.png").write_bytes(b"\x89PNG\r\n\x1a\n\xff\xfe")  # not text: skipped
     assert reads_only_site_values(make_env([custom]))
     (custom / "_dateline.html").write_text("{{ site.title }}", encoding="utf-8")
     assert reads_only_site_values(make_env([custom]))
