@@ -63,12 +63,23 @@ def write(
                 files, kept = {**fallback(), MARKER: MARKER_TEXT}, {}
             wanted = {path: hashlib.sha256(data).hexdigest() for path, data in files.items()}
             wanted.update(kept)
+            rendered: dict[str, bytes] = {}
+
+            def rescue(path: str) -> bytes:
+                """A kept file that the site on disk lacks after all (deleted by hand)."""
+                if fallback is None:
+                    raise FileNotFoundError(errno.ENOENT, "missing from the site", path)
+                if not rendered:
+                    rendered.update(fallback())
+                wanted[path] = hashlib.sha256(rendered[path]).hexdigest()
+                return rendered[path]
+
             staging, known = _take_spare(out_dir)
             try:
                 if known is None:
-                    _write_tree(staging, files, kept, out_dir)
+                    _write_tree(staging, files, kept, _Copier(out_dir, rescue))
                 else:
-                    _update_tree(staging, files, wanted, known, out_dir)
+                    _update_tree(staging, files, wanted, known, _Copier(out_dir, rescue))
                 if finish is not None:
                     finish(staging, out_dir if out_dir.is_dir() else None, wanted)
                 # From the swap until the new record is written, the record would be wrong.
@@ -129,10 +140,10 @@ def _update_tree(
     files: Mapping[str, bytes],
     wanted: dict[str, str],
     known: dict[str, str],
-    source: Path,
+    copier: _Copier,
 ) -> None:
     """Make `root`, which holds `known`, hold `wanted`: only what differs is written, from
-    `files` or, for the files kept from the live site, copied from `source`."""
+    `files` or, for the files kept from the live site, copied from there."""
     tops = {path.split("/", 1)[0] for path in wanted}
     for entry in root.iterdir():  # what `finish` added last time, or anything else stray
         if entry.name not in tops:
@@ -154,7 +165,7 @@ def _update_tree(
             if path in files:
                 target.write_bytes(files[path])
             else:
-                shutil.copyfile(source / path, target)
+                copier.copy(path, target)
 
 
 def write_file(path: Path, data: bytes) -> None:
@@ -205,7 +216,7 @@ def _clean_leftovers(out_dir: Path) -> None:
 
 
 def _write_tree(
-    root: Path, files: Mapping[str, bytes], kept: Mapping[str, str], source: Path
+    root: Path, files: Mapping[str, bytes], kept: Mapping[str, str], copier: _Copier
 ) -> None:
     os.chmod(root, 0o777 & ~_umask())  # a site is meant to be read
     made: set[Path] = {root}
@@ -218,7 +229,20 @@ def _write_tree(
         if relative in files:
             target.write_bytes(files[relative])
         else:
-            shutil.copyfile(source / relative, target)
+            copier.copy(relative, target)
+
+
+class _Copier:
+    """Copies kept files from the live site; one it lacks is asked of `rescue` instead."""
+
+    def __init__(self, source: Path, rescue: Callable[[str], bytes]) -> None:
+        self.source, self.rescue = source, rescue
+
+    def copy(self, path: str, target: Path) -> None:
+        try:
+            shutil.copyfile(self.source / path, target)
+        except FileNotFoundError:
+            target.write_bytes(self.rescue(path))
 
 
 def _swap(staging: Path, out_dir: Path) -> None:

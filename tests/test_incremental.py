@@ -201,3 +201,13 @@ def test_a_template_that_reads_all_of_site_turns_page_skipping_off(tmp_path: Pat
     assert not reads_only_site_values(make_env([custom]))
     (custom / "_dateline.html").write_text("{% set s = site %}{{ s.title }}", encoding="utf-8")
     assert not reads_only_site_values(make_env([custom]))
+
+
+def test_a_page_deleted_by_hand_from_the_site_comes_back(tmp_path: Path) -> None:
+    project = Project(tmp_path / "project", random.Random(4))
+    first = project.built()
+    page = next(path for path in first if path.startswith("items/"))
+    (tmp_path / "project" / "site" / page).unlink()
+    # The next build stages in a new folder and copies the unchanged pages from the site:
+    # the one missing there is rendered instead.
+    assert project.built() == first
