@@ -56,7 +56,6 @@ def assemble(
         ),
         _page(ARCHIVE, "archive.html", "Archive", updated=newest, months=_by_month(editions)),
         _page(TOPICS, "topics.html", "Topics", updated=newest, topics=topics),
-        _page(SEARCH, "search.html", "Search", base_path=base_path),
         # Served for any missing address, at any depth: its links start from the site's path.
         Page(
             NOT_FOUND,
@@ -66,6 +65,8 @@ def assemble(
             in_sitemap=False,
         ),
     ]
+    if config.search:  # without an index, a search page could only fail
+        pages.append(_page(SEARCH, "search.html", "Search", base_path=base_path))
     for newer, edition, older in _neighbours(editions):
         pages.append(
             _page(
@@ -120,6 +121,7 @@ def assemble(
         feed_size=config.feed_size,
         author=config.author or config.title,
         icon=config.feed_icon,
+        search=config.search,
     )
 
 

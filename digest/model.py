@@ -108,3 +108,4 @@ class Site:
     feed_size: int
     author: str  # named in the feeds
     icon: str | None  # the feeds' image: a URL, or a path inside the site
+    search: bool = True  # whether the site has its search page (and index)

@@ -121,6 +121,8 @@ def render(
     add(ROBOTS, robots.encode("utf-8"))
     add(ITEMS_JSON, items_json(site, lines))
     for name in STATIC_FILES:
+        if name == SEARCH_SCRIPT and not site.search:
+            continue
         source, _, _ = env.loader.get_source(env, name)  # type: ignore[union-attr]
         add(name, source.encode("utf-8"))
     return outputs

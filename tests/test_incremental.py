@@ -211,3 +211,20 @@ def test_a_page_deleted_by_hand_from_the_site_comes_back(tmp_path: Path) -> None
     # The next build stages in a new folder and copies the unchanged pages from the site:
     # the one missing there is rendered instead.
     assert project.built() == first
+
+
+def test_turning_search_on_and_off_changes_every_page_as_a_clean_build_would(
+    tmp_path: Path,
+) -> None:
+    project = Project(tmp_path / "project", random.Random(5))
+    project.built()
+    for search in (True, False, True):
+        project.settings["search"] = search
+        site = project.built()
+        clean = project.clean(tmp_path / "clean")
+        # Pagefind's own files may differ between two runs (see digest/search.py).
+        assert {p: b for p, b in site.items() if not p.startswith("pagefind/")} == {
+            p: b for p, b in clean.items() if not p.startswith("pagefind/")
+        }
+        assert ("search/index.html" in site) == search
+        assert any(p.startswith("pagefind/") for p in site) == search

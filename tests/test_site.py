@@ -180,6 +180,10 @@ def test_templates_can_be_overridden(tmp_path: Path) -> None:
     pipeline.build(config_for(tmp_path, templates=custom, search=False))
     assert "Custom dateline for Edition 1" in (tmp_path / "site" / "index.html").read_text()
     assert not (tmp_path / "site" / "pagefind").exists()
+    # Without an index there is no search page to fail, nor a link to one.
+    assert not (tmp_path / "site" / "search").exists()
+    assert not (tmp_path / "site" / "search.js").exists()
+    assert 'href="search/"' not in (tmp_path / "site" / "index.html").read_text()
 
 
 # -- in the browser ----------------------------------------------------------------------
