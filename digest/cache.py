@@ -13,10 +13,12 @@ from __future__ import annotations
 import hashlib
 import pickle
 from pathlib import Path
+from typing import TypeVar
 
 from .write import write_file
 
 FORMAT = 1
+T = TypeVar("T")
 
 
 class BuildCache:
@@ -24,7 +26,8 @@ class BuildCache:
         self.folder = folder  # None: no cache, nothing read or written
         self.problems: list[str] = []
 
-    def get(self, name: str, key: str) -> object | None:
+    def get(self, name: str, key: str, kind: type[T]) -> T | None:
+        """The entry `name` if it was stored for `key` and is a `kind`."""
         if self.folder is None:
             return None
         try:
@@ -34,7 +37,7 @@ class BuildCache:
             return None
         if not isinstance(stored, tuple) or stored[:2] != (FORMAT, key):
             return None
-        return stored[2]
+        return stored[2] if isinstance(stored[2], kind) else None
 
     def put(self, name: str, key: str, value: object) -> None:
         if self.folder is None:

@@ -59,19 +59,13 @@ class DuplicateFinder:
         if mine is None:
             mine = features(item.summary, self.language)
         best = self._best_match(mine)
-        return self.restore(item.id, mine, self.first_of[best] if best is not None else None)
-
-    def restore(self, id_: str, mine: frozenset[str], first: int | None) -> str | None:
-        """Record an item whose match an earlier build already found: `first` is the index
-        of its story's first item (None if it is one). Feeding the same items in the same
-        order leaves the finder exactly as `add` would."""
         index = len(self.seen)
-        self.first_of.append(index if first is None else first)
+        self.first_of.append(self.first_of[best] if best is not None else index)
         self.seen.append(mine)
-        self.ids.append(id_)
+        self.ids.append(item.id)
         for feature in mine:
             self.postings.setdefault(feature, []).append(index)
-        return None if first is None else self.ids[first]
+        return self.ids[self.first_of[best]] if best is not None else None
 
     def _best_match(self, mine: frozenset[str]) -> int | None:
         count = len(self.seen)

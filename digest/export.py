@@ -45,21 +45,18 @@ class Lines:
 
     def line(self, item: Item, base_url: str) -> str:
         key = self.key(item)
-        line = self.known.get(key)
-        if line is None:
-            line = json.dumps(item_record(item, base_url), ensure_ascii=False)
+        line = self.known.get(key) or item_line(item, base_url)
         self.seen[key] = line
         return line
 
 
+def item_line(item: Item, base_url: str) -> str:
+    return json.dumps(item_record(item, base_url), ensure_ascii=False)
+
+
 def items_json(site: Site, lines: Lines | None = None) -> bytes:
     # One item a line: readable, diffable between builds, and far smaller than indented JSON.
-    if lines is None:
-        records = [
-            json.dumps(item_record(item, site.base_url), ensure_ascii=False)
-            for item in site.all_items
-        ]
-    else:
-        records = [lines.line(item, site.base_url) for item in site.all_items]
+    line = lines.line if lines is not None else item_line
+    records = [line(item, site.base_url) for item in site.all_items]
     body = ",\n".join(records)
     return ('{"items": [\n' + body + ("\n" if records else "") + "]}\n").encode("utf-8")

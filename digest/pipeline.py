@@ -2,26 +2,23 @@
 
 from __future__ import annotations
 
-import hashlib
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-
-from jinja2 import Environment
 
 from .assemble import assemble
 from .cache import BuildCache, key_of
 from .config import SiteConfig
 from .enrich import Memo, enrich
-from .export import Lines
-from .fingerprint import Fingerprints, code_version, reads_only_site_values, templates_digest
+from .fingerprint import code_version
 from .ledger import LEDGER_NAME, format_ledger
 from .load import Loaded, display, load
 from .model import Site
 from .problems import Problem, has_errors, ordered, warning
 from .render import make_env, render
+from .reuse import Reuse
 from .search import index_site
-from .write import live_manifest, write, write_file
+from .write import write, write_file
 
 
 @dataclass(frozen=True)
@@ -49,13 +46,11 @@ def _model(
     loaded = load(config.content, config)
     cache = cache or BuildCache(None)
     memo_key = key_of(version, loaded.taxonomy, config.language)
-    memo = cache.get("enrich", memo_key)
-    memo = memo if isinstance(memo, Memo) else Memo()
-    before = (memo.order, memo.named.keys(), memo.tagged.keys())
-    items, problems = enrich(loaded.editions, loaded.taxonomy, config.language, memo)
+    memo = cache.get("enrich", memo_key, Memo) or Memo()
+    items, problems, noted = enrich(loaded.editions, loaded.taxonomy, config.language, memo)
     site = assemble(items, loaded.editions, loaded.taxonomy, config)
-    if (memo.order, memo.named.keys(), memo.tagged.keys()) != before:  # else nothing new
-        cache.put("enrich", memo_key, memo)
+    if noted.learned_since(memo):
+        cache.put("enrich", memo_key, noted)
     return loaded, site, ordered([*loaded.problems, *problems])
 
 
@@ -84,34 +79,21 @@ def build(
     if has_errors(problems, strict):
         return result
     env = make_env([config.templates] if config.templates else [], cache.folder)
-    fingerprints = _fingerprints(site, env, version) if config.cache else None
-    prints = {p.path: fingerprints.page(p) for p in site.pages} if fingerprints else {}
-    output_key = hashlib.sha256(str(config.output.absolute()).encode()).hexdigest()[:16]
-    recorded = cache.get(f"pages-{output_key}", "") if prints else None
-    kept = _unchanged(prints, recorded if isinstance(recorded, dict) else {}, config)
-    known_lines = cache.get(f"items-{output_key}", site.base_url) if fingerprints else None
-    lines = None
-    if fingerprints is not None:
-        lines = Lines(fingerprints.value, known_lines if isinstance(known_lines, dict) else {})
+    reuse = Reuse(cache, site, env, version, config.output)
     clock.lap("fingerprints")
-    stage(f"rendering {len(site.pages) - len(kept)} pages")
-    outputs = render(site, env, skip=kept.__contains__, lines=lines)
+    stage(f"rendering {len(site.pages) - len(reuse.kept)} pages")
+    outputs = render(site, env, skip=reuse.kept.__contains__, lines=reuse.lines)
     clock.lap("render")
     stage(f"writing {len(outputs)} files" + (" and indexing search" if config.search else ""))
     holds = write(
         outputs,
         config.output,
         finish=index_site if config.search else None,
-        kept=kept,
+        kept=reuse.kept,
         fallback=lambda: render(site, env),
     )
     clock.lap("write" + (" and search" if config.search else ""))
-    if prints:
-        marks = {path: (mark, holds[path]) for path, mark in prints.items()}
-        if marks != recorded:
-            cache.put(f"pages-{output_key}", "", marks)
-    if lines is not None and lines.seen != lines.known:
-        cache.put(f"items-{output_key}", site.base_url, lines.seen)
+    reuse.save(holds)
     notes = list(cache.problems)
     if loaded.new_dates and loaded.content_writable:
         write_file(
@@ -129,7 +111,7 @@ def build(
         True,
         notes,
         clock.laps,
-        len(site.pages) - len(kept),
+        len(site.pages) - len(reuse.kept),
     )
 
 
@@ -142,27 +124,3 @@ class _Clock:
         now = time.perf_counter()
         self.laps[name] = now - self._last
         self._last = now
-
-
-def _fingerprints(site: Site, env: Environment, version: str) -> Fingerprints | None:
-    """The pages' fingerprints, or None when the templates read more of `site` than
-    fingerprints cover (then every page is rendered)."""
-    if not reads_only_site_values(env):
-        return None
-    return Fingerprints(site, version, templates_digest(env))
-
-
-def _unchanged(
-    prints: dict[str, str], recorded: dict[str, tuple[str, str]], config: SiteConfig
-) -> dict[str, str]:
-    """The pages that need not be rendered: made of the same as when the last build
-    rendered them, and still what the site on disk holds. Path -> digest of the bytes."""
-    if not prints or not recorded:
-        return {}
-    holds = live_manifest(config.output)
-    kept = {}
-    for path, mark in prints.items():
-        before = recorded.get(path)
-        if before is not None and before[0] == mark and holds.get(path) == before[1]:
-            kept[path] = before[1]
-    return kept

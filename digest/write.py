@@ -63,23 +63,13 @@ def write(
                 files, kept = {**fallback(), MARKER: MARKER_TEXT}, {}
             wanted = {path: hashlib.sha256(data).hexdigest() for path, data in files.items()}
             wanted.update(kept)
-            rendered: dict[str, bytes] = {}
-
-            def rescue(path: str) -> bytes:
-                """A kept file that the site on disk lacks after all (deleted by hand)."""
-                if fallback is None:
-                    raise FileNotFoundError(errno.ENOENT, "missing from the site", path)
-                if not rendered:
-                    rendered.update(fallback())
-                wanted[path] = hashlib.sha256(rendered[path]).hexdigest()
-                return rendered[path]
-
+            copier = _Copier(out_dir, fallback, wanted)
             staging, known = _take_spare(out_dir)
             try:
                 if known is None:
-                    _write_tree(staging, files, kept, _Copier(out_dir, rescue))
+                    _write_tree(staging, files, kept, copier)
                 else:
-                    _update_tree(staging, files, wanted, known, _Copier(out_dir, rescue))
+                    _update_tree(staging, files, wanted, known, copier)
                 if finish is not None:
                     finish(staging, out_dir if out_dir.is_dir() else None, wanted)
                 # From the swap until the new record is written, the record would be wrong.
@@ -233,16 +223,29 @@ def _write_tree(
 
 
 class _Copier:
-    """Copies kept files from the live site; one it lacks is asked of `rescue` instead."""
+    """Copies kept files from the live site. One it lacks after all (deleted by hand) is
+    taken from `fallback()`'s outputs instead, and its digest noted in `wanted`."""
 
-    def __init__(self, source: Path, rescue: Callable[[str], bytes]) -> None:
-        self.source, self.rescue = source, rescue
+    def __init__(
+        self,
+        source: Path,
+        fallback: Callable[[], Mapping[str, bytes]] | None,
+        wanted: dict[str, str],
+    ) -> None:
+        self.source, self.fallback, self.wanted = source, fallback, wanted
+        self._rendered: Mapping[str, bytes] | None = None
 
     def copy(self, path: str, target: Path) -> None:
         try:
             shutil.copyfile(self.source / path, target)
         except FileNotFoundError:
-            target.write_bytes(self.rescue(path))
+            if self.fallback is None:
+                raise
+            if self._rendered is None:
+                self._rendered = self.fallback()
+            data = self._rendered[path]
+            self.wanted[path] = hashlib.sha256(data).hexdigest()
+            target.write_bytes(data)
 
 
 def _swap(staging: Path, out_dir: Path) -> None:
