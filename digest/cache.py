@@ -39,6 +39,17 @@ class BuildCache:
             return None
         return stored[2] if isinstance(stored[2], kind) else None
 
+    def subfolder(self, name: str) -> Path | None:
+        """A folder inside the cache for another tool's files (made if need be), or None."""
+        if self.folder is None:
+            return None
+        try:
+            (self.folder / name).mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            self._failed(exc)
+            return None
+        return self.folder / name
+
     def put(self, name: str, key: str, value: object) -> None:
         if self.folder is None:
             return
@@ -47,6 +58,10 @@ class BuildCache:
             data = pickle.dumps((FORMAT, key, value), protocol=pickle.HIGHEST_PROTOCOL)
             write_file(self.folder / name, data)
         except OSError as exc:
+            self._failed(exc)
+
+    def _failed(self, exc: OSError) -> None:
+        if not self.problems:  # once: the next attempts fail for the same reason
             self.problems.append(f"could not save the build cache in {self.folder}: {exc}")
 
 

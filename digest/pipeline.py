@@ -78,7 +78,7 @@ def build(
     result = Result(site, problems, loaded.ignored, bool(loaded.taxonomy.topics))
     if has_errors(problems, strict):
         return result
-    env = make_env([config.templates] if config.templates else [], cache.folder)
+    env = make_env([config.templates] if config.templates else [], cache.subfolder("templates"))
     reuse = Reuse(cache, site, env, version, config.output)
     clock.lap("fingerprints")
     stage(f"rendering {len(site.pages) - len(reuse.kept)} pages")

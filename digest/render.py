@@ -50,13 +50,10 @@ def builtin_templates() -> Path:
     return checkout if checkout.is_dir() else package / "templates"
 
 
-def make_env(overrides: Sequence[Path] = (), cache: Path | None = None) -> Environment:
+def make_env(overrides: Sequence[Path] = (), compiled: Path | None = None) -> Environment:
     """A Jinja environment that looks in `overrides` first, then in the built-in templates;
-    compiled templates are kept in `cache`, if given, for the next build."""
-    bytecode = None
-    if cache is not None:
-        (cache / "templates").mkdir(parents=True, exist_ok=True)
-        bytecode = FileSystemBytecodeCache(str(cache / "templates"))
+    compiled templates are kept in the folder `compiled`, if given, for the next build."""
+    bytecode = FileSystemBytecodeCache(str(compiled)) if compiled is not None else None
     env = Environment(
         loader=FileSystemLoader([*map(str, overrides), str(builtin_templates())]),
         bytecode_cache=bytecode,

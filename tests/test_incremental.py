@@ -228,3 +228,15 @@ def test_turning_search_on_and_off_changes_every_page_as_a_clean_build_would(
         }
         assert ("search/index.html" in site) == search
         assert any(p.startswith("pagefind/") for p in site) == search
+
+
+def test_a_cache_that_cannot_be_written_is_a_note_not_a_failure(tmp_path: Path) -> None:
+    project = Project(tmp_path / "project", random.Random(6))
+    (tmp_path / "project" / "cache").write_text("a file where the folder should be")
+    result = pipeline.build(project.config(project.root))
+    notes = [note for note in result.notes if "build cache" in note]
+    assert result.written and len(notes) == 1  # said once, not once per entry
+    assert notes[0].startswith(
+        f"could not save the build cache in {tmp_path / 'project' / 'cache'}:"
+    )
+    assert tree(tmp_path / "project" / "site") == project.clean(tmp_path / "clean")
