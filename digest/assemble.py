@@ -9,16 +9,15 @@ from typing import TypeVar
 from urllib.parse import urlsplit
 
 from .config import SiteConfig
+from .dates import month_name
 from .model import Edition, EditionFile, Item, Page, Site, Topic
 from .paginate import paginate
+from .search import segments
 from .taxonomy import Taxonomy
 from .urls import ARCHIVE, HOME, NOT_FOUND, SEARCH, TOPICS, page_file, path_of, root_from
 
 T = TypeVar("T")
 EARLIER_EDITIONS_ON_HOME = 10
-MONTHS = (
-    "January February March April May June July August September October November December"
-).split()
 
 
 def newest_first(items: Iterable[Item]) -> list[Item]:
@@ -66,7 +65,8 @@ def assemble(
         ),
     ]
     if config.search:  # without an index, a search page could only fail
-        pages.append(_page(SEARCH, "search.html", "Search", base_path=base_path))
+        choices = tuple((topic.slug, topic.name) for topic in topics)
+        pages.append(_page(SEARCH, "search.html", "Search", topics=choices))
     for newer, edition, older in _neighbours(editions):
         pages.append(
             _page(
@@ -122,6 +122,7 @@ def assemble(
         author=config.author or config.title,
         icon=config.feed_icon,
         search=config.search,
+        search_segments=segments(listed) if config.search else (),
     )
 
 
@@ -211,7 +212,7 @@ def _by_month(editions: Sequence[Edition]) -> list[tuple[str, list[Edition]]]:
     for edition in editions:
         months[(edition.date.year, edition.date.month)].append(edition)
     return [
-        (f"{MONTHS[month - 1]} {year}", months[(year, month)])
+        (month_name(year, month), months[(year, month)])
         for year, month in sorted(months, reverse=True)
     ]
 

@@ -21,7 +21,6 @@ from .load import display
 from .model import Item, Site
 from .problems import ConfigErrors, Problem, UsageError, count_line, has_errors
 from .progress import StageDisplay
-from .search import SearchIndexError
 from .write import WriteError
 
 EXIT_OK, EXIT_CONTENT, EXIT_USAGE, EXIT_INTERNAL, EXIT_INTERRUPTED = 0, 1, 2, 70, 130
@@ -174,7 +173,7 @@ def _run(args: argparse.Namespace) -> int:
     except ConfigErrors as exc:
         _print_problems(exc.problems)
         return EXIT_USAGE
-    except (UsageError, WriteError, SearchIndexError) as exc:
+    except (UsageError, WriteError) as exc:
         print(f"digest: error: {exc}", file=sys.stderr)
         return EXIT_USAGE
 
@@ -211,7 +210,7 @@ def _run_serve(args: argparse.Namespace, config: SiteConfig) -> int:
         except ConfigErrors as exc:
             _print_problems(exc.problems)
             return [str(p) for p in exc.problems]
-        except (UsageError, WriteError, SearchIndexError) as exc:
+        except (UsageError, WriteError) as exc:
             print(f"digest: error: {exc}", file=sys.stderr)
             return [f"error: {exc}"]
         _print_problems(result.problems)

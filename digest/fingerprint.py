@@ -32,7 +32,7 @@ COPIED = (".css", ".js", ".svg")  # static files among the templates: copied, ne
 PLAIN = frozenset({str, int, float, bool, type(None), datetime})
 # The libraries whose output ends up in the site: a new version may change a page.
 LIBRARIES = ("jinja2", "markupsafe", "markdown", "nh3", "python-slugify", "snowballstemmer")
-LIBRARIES += ("PyStemmer", "pagefind", "pyyaml")
+LIBRARIES += ("PyStemmer", "pyyaml")
 
 
 def code_version() -> str:

@@ -81,6 +81,15 @@ class Topic:
 
 
 @dataclass(frozen=True)
+class Segment:
+    """A part of the search index (see digest/search.py)."""
+
+    first: int  # the number of its first item, counting from the oldest
+    items: tuple[Item, ...]  # oldest first
+    key: str  # a digest of everything its files are made of
+
+
+@dataclass(frozen=True)
 class Page:
     """One HTML page to render: where it goes, which template, and what it shows."""
 
@@ -109,3 +118,4 @@ class Site:
     author: str  # named in the feeds
     icon: str | None  # the feeds' image: a URL, or a path inside the site
     search: bool = True  # whether the site has its search page (and index)
+    search_segments: tuple[Segment, ...] = ()  # the search index's parts, oldest first

@@ -17,7 +17,6 @@ from .model import Site
 from .problems import Problem, has_errors, ordered, warning
 from .render import make_env, render
 from .reuse import Reuse
-from .search import index_site
 from .write import write, write_file
 
 
@@ -81,18 +80,13 @@ def build(
     env = make_env([config.templates] if config.templates else [], cache.subfolder("templates"))
     reuse = Reuse(cache, site, env, version, config.output)
     clock.lap("fingerprints")
-    stage(f"rendering {len(site.pages) - len(reuse.kept)} pages")
-    outputs = render(site, env, skip=reuse.kept.__contains__, lines=reuse.lines)
+    rendered = sum(1 for page in site.pages if page.path not in reuse.kept)
+    stage(f"rendering {rendered} pages")
+    outputs = render(site, env, skip=reuse.skips, lines=reuse.lines)
     clock.lap("render")
-    stage(f"writing {len(outputs)} files" + (" and indexing search" if config.search else ""))
-    holds = write(
-        outputs,
-        config.output,
-        finish=index_site if config.search else None,
-        kept=reuse.kept,
-        fallback=lambda: render(site, env),
-    )
-    clock.lap("write" + (" and search" if config.search else ""))
+    stage(f"writing {len(outputs)} files")
+    holds = write(outputs, config.output, kept=reuse.kept, fallback=lambda: render(site, env))
+    clock.lap("write")
     reuse.save(holds)
     notes = list(cache.problems)
     if loaded.new_dates and loaded.content_writable:
@@ -111,7 +105,7 @@ def build(
         True,
         notes,
         clock.laps,
-        len(site.pages) - len(reuse.kept),
+        rendered,
     )
 
 

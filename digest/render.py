@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import html
 from collections.abc import Callable, Sequence
-from datetime import datetime
 from email.utils import format_datetime
 from pathlib import Path
 
@@ -21,8 +20,8 @@ from jinja2 import (
 )
 from markupsafe import Markup
 
-from . import markup
-from .assemble import MONTHS
+from . import markup, search
+from .dates import long_date
 from .export import Lines, items_json
 from .feeds import FILES, all_feeds, json_feed
 from .model import Site
@@ -76,19 +75,14 @@ def make_env(overrides: Sequence[Path] = (), compiled: Path | None = None) -> En
     return env
 
 
-def long_date(when: datetime) -> str:
-    # Spelled out here rather than by strftime("%B"), which follows the machine's locale.
-    return f"{when.day} {MONTHS[when.month - 1]} {when.year}"
-
-
 def render(
     site: Site,
     env: Environment,
     skip: Callable[[str], bool] = lambda path: False,
     lines: Lines | None = None,
 ) -> dict[str, bytes]:
-    """Every output file of the site, except the pages whose path `skip` names;
-    `lines` keeps items.json's lines between builds."""
+    """Every output file of the site, except the pages and search segments whose path
+    `skip` names; `lines` keeps items.json's lines between builds."""
     outputs: dict[str, bytes] = {}
 
     def add(path: str, data: bytes) -> None:
@@ -117,6 +111,12 @@ def render(
     robots = env.get_template("robots.txt").render(sitemap=absolute(site.base_url, SITEMAP))
     add(ROBOTS, robots.encode("utf-8"))
     add(ITEMS_JSON, items_json(site, lines))
+    if site.search:
+        add(search.INDEX, search.index_file(site.search_segments, site.topic_names))
+        for segment in site.search_segments:
+            if not skip(path_of(segment)):  # a segment is skipped whole, by its folder
+                for path, data in search.segment_files(segment):
+                    add(path, data)
     for name in STATIC_FILES:
         if name == SEARCH_SCRIPT and not site.search:
             continue

@@ -1,10 +1,12 @@
-"""What a build takes from the last one's output: the pages it need not render again,
-and the lines of items.json it need not encode again.
+"""What a build takes from the last one's output: the pages and search segments it need
+not render again, and the lines of items.json it need not encode again.
 
 A page is kept when its fingerprint (digest/fingerprint.py) is the one recorded when it
 was last rendered and the site on disk still holds the bytes recorded then; the writer
-then copies it instead of the renderer making it. The records are kept in the build
-cache per output folder, since each folder holds its own site.
+then copies it instead of the renderer making it. A search segment is named by what it
+holds, so it is kept whole when the site on disk still holds the files it gave when the
+same code made it. The records are kept in the build cache per output folder, since each
+folder holds its own site.
 """
 
 from __future__ import annotations
@@ -19,13 +21,15 @@ from .cache import BuildCache
 from .export import Lines
 from .fingerprint import Fingerprints, reads_only_site_values, templates_digest
 from .model import Site
+from .urls import path_of
 from .write import live_manifest
 
 
 class Reuse:
-    """For one build into `output`: `kept` (path -> digest of the bytes) names the pages
-    to take from the site on disk, `lines` the items.json lines known; `save` records this
-    build's for the next."""
+    """For one build into `output`: `kept` (path -> digest of the bytes) names the files
+    to take from the site on disk, `skips(path)` the pages and search segments (by folder)
+    not to render, `lines` the items.json lines known; `save` records this build's for
+    the next."""
 
     def __init__(
         self, cache: BuildCache, site: Site, env: Environment, version: str, output: Path
@@ -35,7 +39,11 @@ class Reuse:
         self._base_url = site.base_url
         self._prints: dict[str, str] = {}
         self._recorded: dict[str, tuple[str, str]] = {}
+        self._version = version
+        self._folders = [path_of(segment) for segment in site.search_segments]
+        self._recorded_segments: dict[str, dict[str, str]] = {}
         self.kept: dict[str, str] = {}
+        self.kept_segments: set[str] = set()
         self.lines: Lines | None = None
         # A template that reads more of `site` than fingerprints cover could make any page
         # depend on any item: then nothing is taken again.
@@ -44,9 +52,19 @@ class Reuse:
         fingerprints = Fingerprints(site, version, templates_digest(env))
         self._prints = {page.path: fingerprints.page(page) for page in site.pages}
         self._recorded = cache.get(f"pages-{self._name}", "", dict) or {}
-        self.kept = _unchanged(self._prints, self._recorded, output)
+        holds = live_manifest(output)
+        self.kept = _unchanged(self._prints, self._recorded, holds)
+        self._recorded_segments = cache.get(f"search-{self._name}", version, dict) or {}
+        for folder in self._folders:
+            files = self._recorded_segments.get(folder)
+            if files and all(holds.get(path) == digest for path, digest in files.items()):
+                self.kept.update(files)
+                self.kept_segments.add(folder)
         known = cache.get(f"items-{self._name}", self._base_url, dict) or {}
         self.lines = Lines(fingerprints.value, known)
+
+    def skips(self, path: str) -> bool:
+        return path in self.kept or path in self.kept_segments
 
     def save(self, holds: Mapping[str, str]) -> None:
         """Record what this build's pages were made of and gave (`holds`: path -> digest)."""
@@ -54,18 +72,25 @@ class Reuse:
             marks = {path: (mark, holds[path]) for path, mark in self._prints.items()}
             if marks != self._recorded:
                 self._cache.put(f"pages-{self._name}", "", marks)
+        if self._prints and self._folders:
+            segments: dict[str, dict[str, str]] = {folder: {} for folder in self._folders}
+            for path, digest in holds.items():
+                folder = path[: path.find("/", path.find("/") + 1) + 1]
+                if folder in segments:
+                    segments[folder][path] = digest
+            if segments != self._recorded_segments:
+                self._cache.put(f"search-{self._name}", self._version, segments)
         if self.lines is not None and self.lines.seen != self.lines.known:
             self._cache.put(f"items-{self._name}", self._base_url, self.lines.seen)
 
 
 def _unchanged(
-    prints: dict[str, str], recorded: dict[str, tuple[str, str]], output: Path
+    prints: dict[str, str], recorded: dict[str, tuple[str, str]], holds: Mapping[str, str]
 ) -> dict[str, str]:
     """The pages made of the same as when the last build rendered them, which the site on
-    disk still holds: path -> digest of the bytes."""
+    disk (`holds`) still holds: path -> digest of the bytes."""
     if not prints or not recorded:
         return {}
-    holds = live_manifest(output)
     kept = {}
     for path, mark in prints.items():
         before = recorded.get(path)

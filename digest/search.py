@@ -1,72 +1,173 @@
-"""Full-text search: Pagefind indexes the written site, in the staging folder, before the swap.
+"""Full-text search: an index of static JSON files under `search/`, which search.js
+queries in the reader's browser. Pure: items in, {path: bytes} out.
 
-Only item pages are indexed (they carry `data-pagefind-body`), with each item's topics
-as a filter. The index is a folder of static files (`pagefind/`) that the search page
-loads; nothing runs on a server.
+Why not a ready-made indexer: Pagefind (used until this module) indexes the whole site
+again on every build, which at 10,000 items was most of the build's time and memory,
+and its indexes cannot be updated. This index is made of segments that a new edition
+leaves alone, so a build re-indexes a few hundred items at most, and the writer, which
+writes only changed files, leaves the rest of the index untouched on disk.
 
-Pagefind writes its filter index in hash-map order, which changes from run to run
-(Pagefind issue #638 made the fragments stable, not the filters). So that rebuilding
-unchanged content still gives a byte-identical site, the previous index is kept when
-the pages it was made from have not changed: `pagefind/source.sha256` records them.
+The listed items, oldest first, are cut into blocks of BLOCK items; whole blocks are
+grouped as the binary digits of their count (1, 2, 4 … LARGEST blocks), and the items
+after the last whole block make one more segment. The cut depends only on the items,
+so an incremental build and a clean one give the same files; adding an edition changes
+the last segment, and now and then merges a few small ones (like a binary counter).
+
+Each segment is a folder named by a digest of what it holds:
+- `meta.json`: how many items, the first letters of its words, its topics' items;
+- `<prefix>.json`: for the words that start with that letter (in large segments, those
+  two letters), the items that have them (numbers within the segment, as gaps);
+- `docs-<n>.json`: what a result shows (link, title, date, topics, text), DOCS items a file.
+`search/index.json` lists the segments, the topic names and the stop words.
+
+A query's words must all match (as prefixes, so "regul" finds regulation and
+regulators), and results come newest first: for a news digest, recency is the order a
+reader expects, and it is the same for every reader and every build.
 """
 
 from __future__ import annotations
 
 import hashlib
-import shutil
-import subprocess
-import sys
-from collections.abc import Mapping
-from importlib import metadata
-from pathlib import Path
+import json
+import re
+import unicodedata
+from collections import defaultdict
+from collections.abc import Iterable, Iterator, Sequence
+from itertools import pairwise
 
-OUTPUT = "pagefind"
-SOURCE_DIGEST = "source.sha256"
+from . import markup
+from .dates import long_date
+from .model import Item, Segment
+from .urls import SEARCH, path_of
+
+FORMAT = "1"  # part of every segment's name: a new format never reuses an old segment
+BLOCK = 256  # items
+LARGEST = 32  # blocks: the largest segment, so that a merge re-indexes 8,192 items at most
+DOCS = 64  # items per docs file: a page of results fetches one or two of them
+NARROW = 1024  # items: a segment up to this size files its words by one letter, not two
+INDEX = SEARCH + "index.json"
+# Words too common to narrow a search: left out of the index and of queries.
+STOP_WORDS = frozenset(
+    "a an and are as at be by for from has have in is it its of on or that the this to was "
+    "were will with au aux d de des du en et l la le les un une".split()
+)
+_WORD = re.compile(r"[^\W_]+")  # letters and digits, as search.js's [\p{L}\p{N}]+
 
 
-class SearchIndexError(Exception):
-    """Pagefind failed; the message has what it said."""
+def segments(items: Sequence[Item]) -> tuple[Segment, ...]:
+    """The segments of the index of `items` (newest first, as the site lists them)."""
+    oldest_first = items[::-1]
+    sizes = [LARGEST * BLOCK] * (len(oldest_first) // (LARGEST * BLOCK))
+    blocks = len(oldest_first) // BLOCK % LARGEST
+    sizes += [
+        (1 << bit) * BLOCK for bit in reversed(range(LARGEST.bit_length())) if blocks >> bit & 1
+    ]
+    if len(oldest_first) % BLOCK:
+        sizes.append(len(oldest_first) % BLOCK)
+    found, first = [], 0
+    for size in sizes:
+        part = tuple(oldest_first[first : first + size])
+        found.append(Segment(first, part, _key(part)))
+        first += size
+    return tuple(found)
 
 
-def source_digest(holds: Mapping[str, str]) -> str:
-    """What the index is made of: every HTML page (path and digest) and Pagefind's version."""
-    digest = hashlib.sha256(metadata.version("pagefind").encode())
-    for path in sorted(p for p in holds if p.endswith(".html")):
-        digest.update(f"{path}\0{holds[path]}\0".encode())
+def _key(items: Iterable[Item]) -> str:
+    digest = hashlib.sha256(FORMAT.encode())
+    for item in items:
+        record = (path_of(item), item.title, item.date, item.topics, item.summary, item.analysis)
+        digest.update(repr(record).encode("utf-8", "surrogatepass") + b"\0")
     return digest.hexdigest()
 
 
-def index_site(folder: Path, previous: Path | None, holds: Mapping[str, str]) -> None:
-    """The writer's `finish` step: make `folder/pagefind/` for the staged site, which
-    holds `holds` (path -> digest), reusing `previous/pagefind/` when its source is the same."""
-    wanted = source_digest(holds)  # from the digests: the pages need not be read back
-    if previous is not None:
-        old = previous / OUTPUT
-        recorded = old / SOURCE_DIGEST
-        if recorded.is_file() and recorded.read_text().strip() == wanted:
-            shutil.copytree(old, folder / OUTPUT)
-            return
-    _run_pagefind(folder)
-    (folder / OUTPUT / SOURCE_DIGEST).write_text(wanted + "\n")
+def index_file(parts: Sequence[Segment], topic_names: dict[str, str]) -> bytes:
+    """search/index.json: the segments (oldest first) and what queries need to know."""
+    return _json(
+        {
+            "format": int(FORMAT),
+            "docs": DOCS,
+            "stop": sorted(STOP_WORDS),
+            "topics": topic_names,
+            "segments": [
+                {"folder": path_of(s).removeprefix(SEARCH), "first": s.first, "count": len(s.items)}
+                for s in parts
+            ],
+        }
+    )
 
 
-def _run_pagefind(folder: Path) -> None:
-    command = [
-        sys.executable,
-        "-m",
-        "pagefind",
-        "--site",
-        str(folder),
-        "--output-subdir",
-        OUTPUT,
-        "--silent",
-    ]
-    try:
-        done = subprocess.run(command, capture_output=True, text=True, check=False, timeout=3600)
-    except (OSError, subprocess.TimeoutExpired) as exc:
-        raise SearchIndexError(f"could not run Pagefind: {exc}") from exc
-    if done.returncode != 0:
-        said = (done.stderr or done.stdout).strip().splitlines()
-        raise SearchIndexError(
-            f"Pagefind failed: {said[-1] if said else f'exit code {done.returncode}'}"
+def segment_files(segment: Segment) -> Iterator[tuple[str, bytes]]:
+    """The files of one segment's folder: (path in the site, bytes)."""
+    postings: dict[str, list[int]] = defaultdict(list)
+    by_topic: dict[str, list[int]] = defaultdict(list)
+    docs = []
+    for number, item in enumerate(segment.items):
+        summary = markup.to_plain(item.summary)
+        analysis = markup.to_plain(item.analysis) if item.analysis else ""
+        for word in sorted(words(f"{item.title} {summary} {analysis}") - STOP_WORDS):
+            postings[word].append(number)
+        for topic in item.topics:
+            by_topic[topic].append(number)
+        docs.append(
+            [path_of(item), item.title, long_date(item.date), list(item.topics), summary, analysis]
         )
+    # Small segments in fewer, larger files: a file costs more to write than its bytes.
+    width = 1 if len(segment.items) <= NARROW else 2
+    shards: dict[str, dict[str, list[int]]] = defaultdict(dict)
+    for word in sorted(postings):
+        shards[word[:width]][word] = _gaps(postings[word])
+    folder = path_of(segment)
+    yield (
+        folder + "meta.json",
+        _json(
+            {
+                "count": len(segment.items),
+                "width": width,
+                "prefixes": sorted(shards),
+                "topics": {topic: _gaps(numbers) for topic, numbers in sorted(by_topic.items())},
+            }
+        ),
+    )
+    for prefix, entries in sorted(shards.items()):
+        yield folder + shard_name(prefix) + ".json", _json(entries)
+    for start in range(0, len(docs), DOCS):
+        yield f"{folder}docs-{start // DOCS}.json", _json(docs[start : start + DOCS])
+
+
+def shard_name(prefix: str) -> str:
+    """A file name for a prefix: itself when plain ASCII, else its code points (as search.js)."""
+    if prefix.isascii() and prefix.isalnum():
+        return prefix
+    return "u" + "-".join(f"{ord(c):x}" for c in prefix)
+
+
+_folded: dict[str, str] = {}
+
+
+def words(text: str) -> set[str]:
+    """The distinct words of `text` as the index keeps them: lower case, without accents
+    (NFKD, marks dropped), split into runs of letters and digits."""
+    found: set[str] = set()
+    for chunk in text.split():  # folding chunk by chunk lets each be folded once a build
+        folded = _folded.get(chunk)
+        if folded is None:
+            folded = _fold(chunk)
+            if len(_folded) < 1_000_000:
+                _folded[chunk] = folded
+        found.update(_WORD.findall(folded))
+    return found
+
+
+def _fold(text: str) -> str:
+    if text.isascii():
+        return text.lower()
+    decomposed = unicodedata.normalize("NFKD", text)
+    return "".join(c for c in decomposed if not unicodedata.category(c).startswith("M")).lower()
+
+
+def _gaps(numbers: list[int]) -> list[int]:
+    return [numbers[0], *(b - a for a, b in pairwise(numbers))]
+
+
+def _json(value: object) -> bytes:
+    return json.dumps(value, ensure_ascii=False, separators=(",", ":")).encode("utf-8")

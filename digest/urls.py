@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from functools import singledispatch
 
-from .model import Edition, Item, Topic
+from .model import Edition, Item, Segment, Topic
 
 HOME = ""
 ARCHIVE = "archive/"
@@ -43,6 +43,12 @@ def _(edition: Edition) -> str:
 @path_of.register
 def _(topic: Topic) -> str:
     return f"topics/{topic.slug}/"
+
+
+@path_of.register
+def _(segment: Segment) -> str:
+    # Named by what it holds, so that a browser never mixes a segment's old files with new.
+    return f"{SEARCH}{segment.first}-{segment.key[:16]}/"
 
 
 def page_file(folder: str) -> str:

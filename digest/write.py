@@ -33,7 +33,6 @@ class WriteError(Exception):
 def write(
     outputs: Mapping[str, bytes],
     out_dir: Path,
-    finish: Callable[[Path, Path | None, Mapping[str, str]], None] | None = None,
     kept: Mapping[str, str] | None = None,
     fallback: Callable[[], Mapping[str, bytes]] | None = None,
 ) -> dict[str, str]:
@@ -43,9 +42,7 @@ def write(
     `kept` names files of the new site that the site being replaced already holds, with
     the digests they must have (the caller did not render them again). If the site on
     disk turns out not to hold them (another build came in between), `fallback()` must
-    give every output instead. `finish(staging, previous, holds)` may add top-level
-    folders to the staged tree before it is swapped in; `previous` is the site being
-    replaced, if there is one.
+    give every output instead.
     """
     out_dir = out_dir.absolute()
     _check_replaceable(out_dir)
@@ -70,8 +67,6 @@ def write(
                     _write_tree(staging, files, kept, copier)
                 else:
                     _update_tree(staging, files, wanted, known, copier)
-                if finish is not None:
-                    finish(staging, out_dir if out_dir.is_dir() else None, wanted)
                 # From the swap until the new record is written, the record would be wrong.
                 live_record.unlink(missing_ok=True)
                 _swap(staging, out_dir)
@@ -135,7 +130,8 @@ def _update_tree(
     """Make `root`, which holds `known`, hold `wanted`: only what differs is written, from
     `files` or, for the files kept from the live site, copied from there."""
     tops = {path.split("/", 1)[0] for path in wanted}
-    for entry in root.iterdir():  # what `finish` added last time, or anything else stray
+    # Anything stray, such as the pagefind/ folder that earlier versions added unrecorded.
+    for entry in root.iterdir():
         if entry.name not in tops:
             shutil.rmtree(entry) if entry.is_dir() and not entry.is_symlink() else entry.unlink()
     for path in sorted(set(known) - set(wanted)):

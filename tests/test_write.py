@@ -46,11 +46,6 @@ def test_the_previous_site_is_brought_up_to_date_not_rewritten(tmp_path: Path) -
     assert not (site / "extra").exists()  # emptied folders go too
 
 
-def finish_with_index(staging: Path, previous: Path | None, holds: dict[str, str]) -> None:
-    (staging / "pagefind").mkdir()
-    (staging / "pagefind" / "x.pf").write_bytes(b"index")
-
-
 @pytest.mark.parametrize("seed", range(20))
 def test_any_sequence_of_writes_leaves_exactly_the_last_outputs(tmp_path: Path, seed: int) -> None:
     """Each write passes some unchanged files as kept (by digest, not bytes), as an
@@ -73,18 +68,14 @@ def test_any_sequence_of_writes_leaves_exactly_the_last_outputs(tmp_path: Path, 
         stale = bool(kept) and rng.random() < 0.2
         if stale:
             kept[next(iter(kept))] = "0" * 64
-        finish = finish_with_index if rng.random() < 0.5 else None
         holds = write(
             {p: data for p, data in outputs.items() if p not in kept},
             site,
-            finish=finish,
             kept=kept,
             fallback=lambda outputs=outputs: outputs,
         )
         expected = {**outputs, MARKER: writer.MARKER_TEXT}
         assert holds == {p: hashlib.sha256(data).hexdigest() for p, data in expected.items()}
-        if finish is not None:
-            expected["pagefind/x.pf"] = b"index"
         assert tree(site) == expected
         last = outputs
 
