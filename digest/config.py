@@ -139,7 +139,9 @@ OPTIONS: dict[str, Option] = {
     "feed_icon": Option(
         _icon, "An image for the feeds: an absolute URL, or a path inside the site."
     ),
-    "search": Option(_boolean, "Whether to build the full-text search (its page and index) with the site."),
+    "search": Option(
+        _boolean, "Whether to build the full-text search (its page and index) with the site."
+    ),
     "templates": Option(
         _path, "A folder of templates that replace the built-in ones of the same name."
     ),
