@@ -38,7 +38,8 @@ class Memo:
 
     def features(self) -> dict[bytes, frozenset[str]]:
         """Each summary's stems, as the finder keeps them."""
-        return dict(zip(self.order, self.finder.seen, strict=True)) if self.finder else {}
+        finder = self.finder
+        return {key: finder.stems(i) for i, key in enumerate(self.order)} if finder else {}
 
     def learned_since(self, old: Memo) -> bool:
         """Whether this holds anything `old` did not (or lacks anything it held)."""
