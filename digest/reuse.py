@@ -17,7 +17,7 @@ from pathlib import Path
 
 from jinja2 import Environment
 
-from .cache import BuildCache
+from .cache import BuildCache, key_of
 from .export import Lines
 from .fingerprint import Fingerprints, reads_only_site_values, templates_digest
 from .model import Site
@@ -36,7 +36,7 @@ class Reuse:
     ) -> None:
         self._cache = cache
         self._name = hashlib.sha256(str(output.absolute()).encode()).hexdigest()[:16]
-        self._base_url = site.base_url
+        self._lines_key = ""
         self._prints: dict[str, str] = {}
         self._recorded: dict[str, tuple[str, str]] = {}
         self._version = version
@@ -60,7 +60,9 @@ class Reuse:
             if files and all(holds.get(path) == digest for path, digest in files.items()):
                 self.kept.update(files)
                 self.kept_segments.add(folder)
-        known = cache.get(f"items-{self._name}", self._base_url, dict) or {}
+        # Lines are made by this version's code: another version's are not taken.
+        self._lines_key = key_of(version, site.base_url)
+        known = cache.get(f"items-{self._name}", self._lines_key, dict) or {}
         self.lines = Lines(fingerprints.value, known)
 
     def skips(self, path: str) -> bool:
@@ -81,7 +83,7 @@ class Reuse:
             if segments != self._recorded_segments:
                 self._cache.put(f"search-{self._name}", self._version, segments)
         if self.lines is not None and self.lines.seen != self.lines.known:
-            self._cache.put(f"items-{self._name}", self._base_url, self.lines.seen)
+            self._cache.put(f"items-{self._name}", self._lines_key, self.lines.seen)
 
 
 def _unchanged(

@@ -4,6 +4,7 @@ and its previous output is byte-identical to a clean build's of the same inputs.
 from __future__ import annotations
 
 import itertools
+import json
 import random
 import re
 import shutil
@@ -13,7 +14,7 @@ from pathlib import Path
 import pytest
 from conftest import ROOT, SAMPLE, tree
 
-from digest import dates, pipeline, render, search
+from digest import dates, export, pipeline, render, search
 from digest.config import SiteConfig
 
 TAXONOMY = (ROOT / "content" / "topics.yaml").read_text(encoding="utf-8")
@@ -162,10 +163,14 @@ def test_an_upgrade_of_digest_renders_every_page_again(tmp_path: Path, monkeypat
     project = Project(tmp_path / "project", random.Random(1))
     project.built()
     monkeypatch.setattr(dates, "MONTHS", [m.upper() for m in dates.MONTHS])  # new code...
+    record = export.item_record
+    monkeypatch.setattr(export, "item_record", lambda *a: {**record(*a), "new": True})
     monkeypatch.setattr(pipeline, "code_version", lambda: "the next version")  # ...new version
     site = project.built()
     assert site == project.clean(tmp_path / "clean")
     assert any(month.encode() in site["index.html"] for month in dates.MONTHS)  # in capitals
+    records = json.loads(site["items.json"])["items"]
+    assert records and all(record["new"] for record in records)  # no line kept from before
 
 
 def test_an_unchanged_rebuild_renders_no_page_and_a_new_edition_few(tmp_path: Path) -> None:
