@@ -141,28 +141,25 @@ def shard_name(prefix: str) -> str:
     return "u" + "-".join(f"{ord(c):x}" for c in prefix)
 
 
-_folded: dict[str, str] = {}
+class _Unmarked(dict[int, str | None]):
+    """For str.translate: deletes combining marks (categories Mn, Mc, Me, as search.js's
+    \\p{M}), keeps every other character; each character's category is looked up once."""
+
+    def __missing__(self, code: int) -> str | None:
+        kept = None if unicodedata.category(chr(code)).startswith("M") else chr(code)
+        self[code] = kept
+        return kept
+
+
+_UNMARKED = _Unmarked()
 
 
 def words(text: str) -> set[str]:
     """The distinct words of `text` as the index keeps them: lower case, without accents
     (NFKD, marks dropped), split into runs of letters and digits."""
-    found: set[str] = set()
-    for chunk in text.split():  # folding chunk by chunk lets each be folded once a build
-        folded = _folded.get(chunk)
-        if folded is None:
-            folded = _fold(chunk)
-            if len(_folded) < 1_000_000:
-                _folded[chunk] = folded
-        found.update(_WORD.findall(folded))
-    return found
-
-
-def _fold(text: str) -> str:
-    if text.isascii():
-        return text.lower()
-    decomposed = unicodedata.normalize("NFKD", text)
-    return "".join(c for c in decomposed if not unicodedata.category(c).startswith("M")).lower()
+    if not text.isascii():
+        text = unicodedata.normalize("NFKD", text).translate(_UNMARKED)
+    return set(_WORD.findall(text.lower()))
 
 
 def _gaps(numbers: list[int]) -> list[int]:

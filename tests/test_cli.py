@@ -204,7 +204,7 @@ def test_a_long_build_in_a_terminal_shows_its_stage_and_a_pipe_gets_one_line(
     sys.path.insert(0, str(ROOT / "bench"))
     from archive import make_archive
 
-    make_archive(600, tmp_path / "content")
+    make_archive(2000, tmp_path / "content")  # a build of a few seconds
     command = [sys.executable, str(ROOT / "build.py"), "--content", "content", "--output", "out"]
     command += ["--taxonomy", str(ROOT / "content" / "topics.yaml")]
     leader, follower = pty.openpty()
@@ -228,7 +228,7 @@ def test_a_long_build_in_a_terminal_shows_its_stage_and_a_pipe_gets_one_line(
         [*command, "--output", "out2"], cwd=tmp_path, capture_output=True, text=True, check=True
     )
     assert piped.stderr == "" and piped.stdout.startswith(
-        "Built 600 items in 30 editions into out2/"
+        "Built 2000 items in 100 editions into out2/"
     )
 
 
