@@ -191,7 +191,9 @@
       await showMore(ticket, false);
     } catch (error) {
       if (ticket !== sequence) return;
-      status.textContent = "Search could not load its index (" + error.message + ").";
+      status.textContent = location.protocol === "file:"
+        ? "Search needs the site served over HTTP (digest serve, or any web server): browsers do not let a page opened from the disk read the index."
+        : "Search could not load its index (" + error.message + ").";
     }
   }
 

@@ -406,3 +406,44 @@ def test_a_search_hit_links_under_the_sub_path(browser, served: str) -> None:
     assert href.startswith(served + "items/"), href
     assert watch.problems == []
     page.context.close()
+
+
+def test_search_finds_what_the_index_holds_across_segments(browser, served_archive: str) -> None:
+    """300 items make two segments (256 + 44): every match in either, newest first, as
+    many as Python's own reading of the same words finds."""
+    from digest.search import words
+
+    with urllib.request.urlopen(served_archive + "items.json") as response:
+        listed = [i for i in json.load(response)["items"] if i["duplicate_of"] is None]
+    with urllib.request.urlopen(served_archive + "search/index.json") as response:
+        assert len(json.load(response)["segments"]) == 2
+
+    def matches(item: dict, token: str) -> bool:
+        text = f"{item['title']} {item['summary']} {item['analysis'] or ''}"
+        return any(word.startswith(token) for word in words(text))
+
+    expected = [item for item in listed if matches(item, "regul") and matches(item, "eu")]
+    assert len(expected) > 20  # more than one page of results
+    page, watch = new_page(browser)
+    page.goto(served_archive + "search/?q=Regul+EU")  # a linked search, in capitals
+    page.wait_for_function("() => document.querySelectorAll('.search-results li').length === 20")
+    status = page.inner_text("#search-status")
+    assert status.startswith(f"{len(expected)} results for “Regul EU”"), status
+    titles = page.locator(".search-results h2").all_inner_texts()
+    assert titles == [item["title"] for item in expected[:20]]  # newest first
+    page.click("#search-more")
+    shown = min(40, len(expected))
+    page.wait_for_function(
+        f"() => document.querySelectorAll('.search-results li').length === {shown}"
+    )
+    assert page.evaluate("document.activeElement.closest('li') !== null")  # focus on the new
+    assert watch.problems == []
+    page.context.close()
+
+
+def test_search_opened_from_the_disk_says_it_needs_a_server(browser, sample_site: Path) -> None:
+    page, _ = new_page(browser)
+    page.goto((sample_site / "search" / "index.html").as_uri() + "?q=CNIL")
+    page.wait_for_function("() => document.getElementById('search-status').textContent !== ''")
+    assert "served over HTTP" in page.inner_text("#search-status")
+    page.context.close()
