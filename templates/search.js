@@ -1,7 +1,7 @@
 // The search page: queries the index that digest/search.py writes under search/, in the
 // reader's browser. Words are folded as the index folds them (no accents, lower case,
-// runs of letters and digits); every word must start a word of the item; results come
-// newest first. Only the files a query needs are fetched, each once.
+// runs of letters and digits); every word must start a word of the item (a plural its
+// singular); results come newest first. Only the files a query needs are fetched, each once.
 (function () {
   "use strict";
   var PAGE = 20; // results shown at a time
@@ -170,7 +170,10 @@
     if (slug) params.set("topic", slug);
     var address = location.pathname + (params.toString() ? "?" + params : "");
     history.replaceState(null, "", address);
-    var all = words(query);
+    // A plural finds its singular too: "regulations" searches for "regulation…".
+    var all = words(query).map(function (word) {
+      return word.length > 3 && word.endsWith("s") ? word.slice(0, -1) : word;
+    });
     var tokens = all.filter(function (word, i) { return all.indexOf(word) === i; });
     try {
       index = index || await load("index.json");

@@ -437,6 +437,11 @@ def test_search_finds_what_the_index_holds_across_segments(browser, served_archi
         f"() => document.querySelectorAll('.search-results li').length === {shown}"
     )
     assert page.evaluate("document.activeElement.closest('li') !== null")  # focus on the new
+    plural = sum(1 for item in listed if matches(item, "regulation"))
+    page.fill("#search-query", "regulations")  # a plural finds the singular too
+    page.wait_for_function(
+        f"() => document.getElementById('search-status').textContent.startsWith('{plural} ')"
+    )
     assert watch.problems == []
     page.context.close()
 
