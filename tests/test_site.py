@@ -367,7 +367,9 @@ def test_a_reader_browses_and_searches(browser, served: str) -> None:
         assert page.locator("h1.item-title").count() == 1
 
         page.locator(".site-nav a", has_text="Search").click()
-        page.keyboard.type("infostealer")  # a word from one summary; the field has focus
+        page.wait_for_url("**/search/")
+        page.wait_for_function("() => document.activeElement.id === 'search-query'")
+        page.keyboard.type("infostealer")  # a word from one summary, into the focused field
         hit = page.locator(".search-results a").first
         hit.wait_for()
         assert page.locator(".search-results mark").first.inner_text() == "infostealer"
@@ -440,8 +442,9 @@ def test_search_finds_what_the_index_holds_across_segments(browser, served_archi
     plural = sum(1 for item in listed if matches(item, "regulation"))
     page.fill("#search-query", "regulations")  # a plural finds the singular too
     page.wait_for_function(
-        f"() => document.getElementById('search-status').textContent.startsWith('{plural} ')"
+        "() => document.getElementById('search-status').textContent.includes('“regulations”')"
     )
+    assert page.inner_text("#search-status").startswith(f"{plural} results"), plural
     assert watch.problems == []
     page.context.close()
 
