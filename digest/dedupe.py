@@ -60,9 +60,6 @@ class DuplicateFinder:
         self.ids: list[str] = []
         self.first_of = array("I")  # index of the story's first item, per item
 
-    def __len__(self) -> int:
-        return len(self.ids)
-
     def stems(self, index: int) -> frozenset[str]:
         """The stems of the `index`th item fed."""
         return frozenset(self.words[n] for n in self._numbers(index))

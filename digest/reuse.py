@@ -43,7 +43,7 @@ class Reuse:
         self._folders = [path_of(segment) for segment in site.search_segments]
         self._recorded_segments: dict[str, dict[str, str]] = {}
         self.kept: dict[str, str] = {}
-        self.kept_segments: set[str] = set()
+        self._kept_segments: set[str] = set()
         self.lines: Lines | None = None
         # A template that reads more of `site` than fingerprints cover could make any page
         # depend on any item: then nothing is taken again.
@@ -59,14 +59,14 @@ class Reuse:
             files = self._recorded_segments.get(folder)
             if files and all(holds.get(path) == digest for path, digest in files.items()):
                 self.kept.update(files)
-                self.kept_segments.add(folder)
+                self._kept_segments.add(folder)
         # Lines are made by this version's code: another version's are not taken.
         self._lines_key = key_of(version, site.base_url)
         known = cache.get(f"items-{self._name}", self._lines_key, dict) or {}
         self.lines = Lines(fingerprints.value, known)
 
     def skips(self, path: str) -> bool:
-        return path in self.kept or path in self.kept_segments
+        return path in self.kept or path in self._kept_segments
 
     def save(self, holds: Mapping[str, str]) -> None:
         """Record what this build's pages were made of and gave (`holds`: path -> digest)."""
@@ -77,7 +77,7 @@ class Reuse:
         if self._prints and self._folders:
             segments: dict[str, dict[str, str]] = {folder: {} for folder in self._folders}
             for path, digest in holds.items():
-                folder = path[: path.find("/", path.find("/") + 1) + 1]
+                folder = path.rpartition("/")[0] + "/"  # a segment's files are at its top
                 if folder in segments:
                     segments[folder][path] = digest
             if segments != self._recorded_segments:

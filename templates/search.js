@@ -50,6 +50,9 @@
 
   function has(object, key) { return Object.prototype.hasOwnProperty.call(object, key); }
 
+  // A query word of one letter must be a whole word; a longer one may start a word.
+  function fits(word, token) { return token.length === 1 ? word === token : word.startsWith(token); }
+
   // The items of one segment that have every token (as a word's start) and the topic.
   async function segmentHits(segment, tokens, slug) {
     var meta = await load(segment.folder + "meta.json");
@@ -63,7 +66,7 @@
     tokens.forEach(function (token, i) {
       var found = new Set();
       Object.keys(shards[i]).forEach(function (word) {
-        if (token.length === 1 ? word === token : word.startsWith(token)) {
+        if (fits(word, token)) {
           numbers(shards[i][word]).forEach(function (n) { found.add(n); });
         }
       });
@@ -97,9 +100,7 @@
 
   function matches(piece, tokens) {
     return words(piece).some(function (word) {
-      return tokens.some(function (token) {
-        return token.length === 1 ? word === token : word.startsWith(token);
-      });
+      return tokens.some(function (token) { return fits(word, token); });
     });
   }
 
