@@ -10,7 +10,7 @@ from urllib.parse import urlsplit
 
 from .config import SiteConfig
 from .dates import month_name
-from .model import Edition, EditionFile, Item, Page, Site, Topic
+from .model import Edition, EditionFile, Item, Page, Repeat, Site, Topic
 from .paginate import paginate
 from .search import segments
 from .taxonomy import Taxonomy
@@ -40,9 +40,9 @@ def assemble(
         if item.duplicate_of is not None:
             also_reported[item.duplicate_of].append(item)
 
-    editions = _editions(listed, edition_files)
+    editions = _editions(every, by_id, edition_files)
     topics = _topics(listed, taxonomy)
-    newest = max((item.date for item in listed), default=None)
+    newest = max((item.date for item in every), default=None)
     pages = [
         _page(
             HOME,
@@ -168,9 +168,13 @@ def _page(
     )
 
 
-def _editions(listed: Sequence[Item], edition_files: Sequence[EditionFile]) -> list[Edition]:
+def _editions(
+    every: Sequence[Item], by_id: dict[str, Item], edition_files: Sequence[EditionFile]
+) -> list[Edition]:
+    """Every edition with an item, even one whose items all repeat earlier reports: its
+    page still shows them, each pointing to where the story was first reported."""
     grouped: dict[int, list[Item]] = defaultdict(list)
-    for item in listed:
+    for item in every:
         grouped[item.edition].append(item)
     editions = []
     for source in sorted(edition_files, key=lambda e: e.number, reverse=True):
@@ -183,7 +187,12 @@ def _editions(listed: Sequence[Item], edition_files: Sequence[EditionFile]) -> l
                 title=source.title or f"Edition {source.number}",
                 date=source.date,
                 source=source.path,
-                items=tuple(members),
+                items=tuple(item for item in members if item.duplicate_of is None),
+                repeats=tuple(
+                    Repeat(item, by_id[item.duplicate_of])
+                    for item in members
+                    if item.duplicate_of is not None
+                ),
             )
         )
     return editions

@@ -64,12 +64,26 @@ class Item:
 
 
 @dataclass(frozen=True)
+class Repeat:
+    """An item of an edition that was grouped under an earlier report of the same story."""
+
+    item: Item
+    first: Item  # the first report, whose page shows both
+
+
+@dataclass(frozen=True)
 class Edition:
     number: int
     title: str
     date: datetime
     source: str
-    items: tuple[Item, ...]
+    items: tuple[Item, ...]  # listed items, in the editor's order
+    repeats: tuple[Repeat, ...] = ()  # its items reported earlier, in the editor's order
+
+    @property
+    def size(self) -> int:
+        """How many items the edition's file holds (repeats of one summary aside)."""
+        return len(self.items) + len(self.repeats)
 
 
 @dataclass(frozen=True)

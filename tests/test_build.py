@@ -376,3 +376,36 @@ def test_the_sample_with_its_taxonomy_gets_topics_and_one_duplicate_pair(
     assert all("Regulation" in [t.term for t in e.tags] for e in regulation.entries)
     topics_page = (site / "topics" / "index.html").read_text()
     assert 'href="regulation/"' in topics_page or 'href="../topics/regulation/"' in topics_page
+
+
+def test_an_edition_whose_items_all_repeat_earlier_reports_keeps_its_page(
+    content, tmp_path: Path, cli
+) -> None:
+    lines = SAMPLE.read_text(encoding="utf-8").splitlines()
+    first = "\n".join(lines[:16] + lines[18:]) + "\n"  # with the CNIL deepfake guidance
+    again = "\n".join(lines[16:18]) + "\n"  # the same story in other words
+    folder = content(
+        {
+            "001_first.txt": first,
+            "002_again.txt": again,
+            "dates.yaml": '"001_first.txt": 2026-11-20T08:00:00+01:00\n'
+            '"002_again.txt": 2026-11-27T08:00:00+01:00\n',
+        }
+    )
+    run = cli("build", "--content", folder, "--output", tmp_path / "site")
+    assert run.code == 0, run.err
+    assert "in 2 editions" in run.out
+    site = tmp_path / "site"
+    items = items_of(site)
+    [repeat] = [item for item in items if item["source"]["file"] == "002_again.txt"]
+    [original] = [item for item in items if item["id"] == repeat["duplicate_of"]]
+    assert original["source"] == {"file": "001_first.txt", "line": 5}
+    page = (site / "editions" / "2" / "index.html").read_text(encoding="utf-8")
+    assert "Reported earlier" in page and "1 item<" in page
+    first_path = original["url"].removeprefix("http://localhost:8000/")
+    assert f'href="../../{first_path}"' in page
+    home = (site / "index.html").read_text(encoding="utf-8")
+    assert 'href="editions/2/"' in home and f'href="{first_path}"' in home
+    # The repeat's own page links to its edition, which exists.
+    repeat_page = site / repeat["url"].removeprefix("http://localhost:8000/") / "index.html"
+    assert 'href="../../editions/2/"' in repeat_page.read_text(encoding="utf-8")
