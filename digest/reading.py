@@ -63,7 +63,7 @@ def _read_inside(path: Path, entry: os.stat_result, folder: str) -> bytes:
         raise NotRead(f"the folder is under {root}")
     place = os.path.join(os.path.realpath(path.parent), path.name)
     if not _within(place, folder):
-        raise NotRead("not inside the content folder")
+        raise NotRead("a path outside the content folder")
     if stat.S_ISLNK(entry.st_mode):
         place = _link_target(path, folder)
     elif not stat.S_ISREG(entry.st_mode):
