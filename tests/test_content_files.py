@@ -10,9 +10,9 @@ from __future__ import annotations
 
 import os
 import tempfile
-from types import SimpleNamespace
 import xml.etree.ElementTree as ET
 from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
 from conftest import TWO_ITEMS, config_for
@@ -138,7 +138,9 @@ def test_a_topics_file_named_elsewhere_may_be_outside_but_must_be_a_regular_file
     cli, content, tmp_path: Path
 ) -> None:
     content({"001_a.txt": TWO_ITEMS})
-    (tmp_path / "topics.yaml").write_text("topics:\n  ai:\n    name: AI\n    terms:\n      startup: 2\n")
+    (tmp_path / "topics.yaml").write_text(
+        "topics:\n  ai:\n    name: AI\n    terms:\n      startup: 2\n"
+    )
     assert cli("check", "--content", "content", "--taxonomy", "topics.yaml").code == 0
     os.mkfifo(tmp_path / "pipe.yaml")
     for name, reason in [
@@ -233,7 +235,7 @@ def test_any_file_names_load_is_an_item_or_a_reported_problem(
 
 
 @settings(
-    max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+    max_examples=15, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
 )
 @given(st.lists(NAMES, min_size=1, max_size=3, unique=True))
 def test_any_file_names_never_break_a_build_nor_the_next_one(
@@ -326,7 +328,7 @@ NONCHARACTERS = st.sampled_from(
 )
 
 
-@settings(max_examples=60, deadline=None)
+@settings(max_examples=30, deadline=None)
 @given(st.lists(st.one_of(NONCHARACTERS, st.text(max_size=3)), min_size=1, max_size=8))
 def test_noncharacters_never_reach_the_feeds(pieces: list[str]) -> None:
     from digest.cli import main
