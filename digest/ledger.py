@@ -9,6 +9,7 @@ from __future__ import annotations
 from contextlib import suppress
 from datetime import datetime
 
+from .parse import date_out_of_range
 from .problems import Problem, error
 from .yamlfile import load_mapping
 
@@ -25,6 +26,9 @@ def parse_ledger(text: str, file: str) -> tuple[dict[str, datetime], list[Proble
     entries, problems = load_mapping(text, file)
     dates: dict[str, datetime] = {}
     for name, entry in entries.items():
+        if not recordable(name):
+            problems.append(error(file, entry.line, f"{name}: not a file name (not valid text)"))
+            continue
         value = entry.value
         if isinstance(value, str):
             with suppress(ValueError):
@@ -39,15 +43,60 @@ def parse_ledger(text: str, file: str) -> tuple[dict[str, datetime], list[Proble
                 )
             )
             continue
+        why = date_out_of_range(value)
+        if why is not None:
+            problems.append(error(file, entry.line, f"{name}: {why}"))
+            continue
         dates[name] = value
     return dates, problems
 
 
+def recordable(name: str) -> bool:
+    """Whether `name` can be written in the ledger: text, not bytes that were not UTF-8.
+
+    os.listdir gives such bytes as lone surrogates, which no UTF-8 file can hold (and
+    libyaml refuses even as escapes); load refuses those names before they get here.
+    """
+    return not any(0xD800 <= ord(char) <= 0xDFFF for char in name)
+
+
 def format_ledger(dates: dict[str, datetime]) -> str:
-    lines = [f"{_quote(name)}: {when.isoformat()}" for name, when in sorted(dates.items())]
+    """The ledger's text; parse_ledger reads it back to the same mapping, whatever the names."""
+    lines = [_entry(name, when) for name, when in sorted(dates.items())]
     return HEADER + "\n".join(lines) + "\n"
 
 
+# YAML reads an implicit key of at most 1024 characters; longer ones need the explicit form.
+_SIMPLE_KEY_LENGTH = 1000
+
+
+def _entry(name: str, when: datetime) -> str:
+    key = _quote(name)
+    if len(key) > _SIMPLE_KEY_LENGTH:
+        return f"? {key}\n: {when.isoformat()}"
+    return f"{key}: {when.isoformat()}"
+
+
 def _quote(name: str) -> str:
-    # File names are quoted so that YAML reads them back as the same strings whatever they hold.
-    return '"' + name.replace("\\", "\\\\").replace('"', '\\"') + '"'
+    """A YAML double-quoted scalar that reads back as `name`, on one line, whatever it holds.
+
+    Every character that is not printable (controls, line and paragraph separators, U+0085,
+    U+FEFF, noncharacters) is written as an escape, so that no reader sees a line break,
+    a byte-order mark or a character that YAML's reader rejects.
+    """
+    if not recordable(name):
+        raise ValueError(f"not a name the ledger can record: {name!r}")
+    return '"' + "".join(_escape(char) for char in name) + '"'
+
+
+def _escape(char: str) -> str:
+    if char in '\\"':
+        return "\\" + char
+    if char.isprintable():
+        return char
+    code = ord(char)
+    if code < 0x100:
+        return f"\\x{code:02X}"
+    if code < 0x10000:
+        return f"\\u{code:04X}"
+    return f"\\U{code:08X}"

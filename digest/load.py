@@ -14,12 +14,13 @@ from zoneinfo import ZoneInfo
 from .config import SiteConfig
 from .ledger import LEDGER_NAME, parse_ledger
 from .model import EditionFile
-from .parse import parse_text, split_lines
-from .problems import ConfigErrors, Problem, UsageError, error, warning
+from .parse import FIRST_YEAR, LAST_YEAR, date_out_of_range, parse_text, split_lines
+from .problems import ConfigErrors, Problem, UsageError, error, printable, warning
+from .reading import NotRead, read_file, system_root
 from .taxonomy import EMPTY, Taxonomy, parse_taxonomy
 from .topics import repeated_terms
 
-ITEM_FILE = re.compile(r"(\d+)_.*\.txt", re.IGNORECASE)
+ITEM_FILE = re.compile(r"(\d+)_.*\.txt", re.IGNORECASE | re.DOTALL)
 TAXONOMY_NAME = "topics.yaml"
 KNOWN_FILES = frozenset({LEDGER_NAME, TAXONOMY_NAME})
 
@@ -36,32 +37,43 @@ class Loaded:
 
 
 def display(path: Path) -> str:
-    """A path as the editor would type it: relative to the working folder when inside it."""
+    """A path as the editor would type it: relative to the working folder when inside it.
+
+    Characters that are not printable (a line break, a control character, a byte that was
+    not UTF-8) are shown escaped, so that a message about the file stays on one line.
+    """
     try:
-        return str(path.relative_to(Path.cwd()))
+        return printable(str(path.relative_to(Path.cwd())))
     except ValueError:
-        return str(path)
+        return printable(str(path))
 
 
 def load(content_dir: Path, config: SiteConfig) -> Loaded:
     if not content_dir.is_dir():
         what = "is not a folder" if content_dir.exists() else "does not exist"
         raise UsageError(f"content folder '{display(content_dir)}' {what}")
+    root = system_root(content_dir)
+    if root is not None:
+        raise UsageError(
+            f"content folder '{display(content_dir)}' is under {root}, which holds the "
+            "system's state, not content: digest does not read there"
+        )
     taxonomy = load_taxonomy(config)
     problems: list[Problem] = []
     ignored: list[str] = []
     ledger_path = content_dir / LEDGER_NAME
-    ledger = _read_ledger(ledger_path, problems)
+    ledger = _read_ledger(ledger_path, content_dir, problems)
 
     by_number: dict[int, str] = {}
     editions: list[EditionFile] = []
     new_dates: dict[str, datetime] = {}
     for path in sorted(content_dir.iterdir(), key=lambda p: p.name):
+        if path.name in KNOWN_FILES:
+            continue
         match = ITEM_FILE.fullmatch(path.name)
-        if not match or not path.is_file() or path.name.startswith("."):
-            if path.name not in KNOWN_FILES:
-                reason = _why_ignored(path, problems)
-                ignored.append(f"{display(path)}: ignored ({reason})")
+        if not match or not path.name.isprintable() or path.name.startswith("."):
+            reason = _why_ignored(path, problems)
+            ignored.append(f"{display(path)}: ignored ({reason})")
             continue
         number = int(match.group(1))
         shown = display(path)
@@ -70,7 +82,9 @@ def load(content_dir: Path, config: SiteConfig) -> Loaded:
                 error(shown, None, f"edition number {number} is also used by {by_number[number]}")
             )
         by_number.setdefault(number, path.name)
-        edition, when_new = _read_edition(path, shown, number, ledger, config.tz, problems)
+        edition, when_new = _read_edition(
+            path, content_dir, shown, number, ledger, config.tz, problems
+        )
         if edition is None:
             continue
         if when_new is not None:
@@ -92,13 +106,18 @@ def load_taxonomy(config: SiteConfig) -> Taxonomy:
     """The topics file; without one (and none named in site.yaml) items get no topics."""
     path = config.taxonomy_file
     shown = display(path)
+    # In the content folder, the folder's policy (its links stay inside it); a topics file
+    # named by the editor elsewhere may be anywhere, but is still only ever a regular file.
+    inside = _within(path.parent, config.content)
     try:
-        text = path.read_text(encoding="utf-8-sig")
+        text = read_file(path, config.content if inside else None).decode("utf-8-sig")
     except FileNotFoundError:
         if config.taxonomy is None:
             return EMPTY
         raise ConfigErrors([error(shown, None, "topics file not found")]) from None
-    except (OSError, UnicodeDecodeError) as exc:
+    except NotRead as exc:
+        raise ConfigErrors([error(shown, None, f"not read: {exc}")]) from None
+    except UnicodeDecodeError as exc:
         raise ConfigErrors([error(shown, None, f"cannot read: {exc}")]) from None
     taxonomy, problems = parse_taxonomy(text, shown, config.language)
     problems += repeated_terms(taxonomy, shown)
@@ -107,12 +126,43 @@ def load_taxonomy(config: SiteConfig) -> Taxonomy:
     return taxonomy
 
 
+def _within(path: Path, folder: Path) -> bool:
+    real, top = os.path.realpath(path), os.path.realpath(folder)
+    return real == top or real.startswith(top.rstrip("/") + "/")
+
+
 def _why_ignored(path: Path, problems: list[Problem]) -> str:
+    name = path.name
+    if name.startswith("."):
+        return "a hidden file"
+    # What the name would be without its invisible parts: if that is an item file's name,
+    # the editor meant one, and it must not be lost unnoticed.
+    visible = "".join(char for char in name if char.isprintable() and not char.isspace())
+    if ITEM_FILE.fullmatch(visible):
+        if not name.isprintable():
+            problems.append(
+                error(
+                    display(path),
+                    None,
+                    "not read: its name holds a line break, a control or invisible "
+                    "character, or bytes that are not UTF-8: rename it",
+                )
+            )
+            return "a name that cannot be recorded"
+        tidy = _tidy(name)
+        rename = f" (to '{tidy}')" if ITEM_FILE.fullmatch(tidy) and tidy.isprintable() else ""
+        problems.append(
+            error(
+                display(path),
+                None,
+                f"not read: the name '{name}' has white space around its number or "
+                f"its '.txt': rename it{rename}",
+            )
+        )
+        return "white space in its name"
     if path.is_dir():
         return "a folder"
-    if path.name.startswith("."):
-        return "a hidden file"
-    if path.suffix.lower() == ".txt":
+    if visible.lower().endswith(".txt"):
         # Most likely an item file whose number was forgotten: never drop it silently.
         problems.append(
             warning(
@@ -125,12 +175,20 @@ def _why_ignored(path: Path, problems: list[Problem]) -> str:
     return "not an item file"
 
 
-def _read_ledger(path: Path, problems: list[Problem]) -> dict[str, datetime]:
+def _tidy(name: str) -> str:
+    name = re.sub(r"^(\d+)\s+_", r"\1_", name.strip())
+    return re.sub(r"\s*\.\s*(txt)$", r".\1", name, flags=re.IGNORECASE)
+
+
+def _read_ledger(path: Path, folder: Path, problems: list[Problem]) -> dict[str, datetime]:
     try:
-        text = path.read_text(encoding="utf-8-sig")
+        text = read_file(path, folder).decode("utf-8-sig")
     except FileNotFoundError:
         return {}
-    except (OSError, UnicodeDecodeError) as exc:
+    except NotRead as exc:
+        problems.append(error(display(path), None, f"date ledger not read: {exc}"))
+        return {}
+    except UnicodeDecodeError as exc:
         problems.append(error(display(path), None, f"cannot read the date ledger: {exc}"))
         return {}
     dates, ledger_problems = parse_ledger(text, display(path))
@@ -140,6 +198,7 @@ def _read_ledger(path: Path, problems: list[Problem]) -> dict[str, datetime]:
 
 def _read_edition(
     path: Path,
+    folder: Path,
     shown: str,
     number: int,
     ledger: dict[str, datetime],
@@ -147,10 +206,13 @@ def _read_edition(
     problems: list[Problem],
 ) -> tuple[EditionFile | None, datetime | None]:
     try:
-        data = path.read_bytes()
-        mtime = path.stat().st_mtime
-    except OSError as exc:
-        problems.append(error(shown, None, f"cannot read: {exc.strerror or exc}"))
+        data = read_file(path, folder)
+        mtime = path.stat().st_mtime  # the file's, or the in-folder file its link leads to
+    except (NotRead, OSError) as exc:
+        # Named like an item file but not readable as one: an error, so that no item is
+        # ever lost without the editor hearing of it.
+        reason = exc.strerror.lower() if isinstance(exc, OSError) and exc.strerror else exc
+        problems.append(error(shown, None, f"not read: {reason}"))
         return None, None
     text = decode(data, shown, problems)
     parsed = parse_text(text, shown)
@@ -163,9 +225,20 @@ def _read_edition(
     elif path.name in ledger:
         when = ledger[path.name]
     else:
+        local = _file_time(mtime, tz)
+        if local is None:
+            problems.append(
+                error(
+                    shown,
+                    None,
+                    f"its modification time ({mtime:.0f} s after 1970) is not a date between "
+                    f"the years {FIRST_YEAR} and {LAST_YEAR}: give the edition a 'date:' in its front matter "
+                    "or in dates.yaml, or touch the file",
+                )
+            )
+            return None, None
         # In the form the ledger will give it back (a fixed UTC offset), so that the first
         # build and the next model the same date the same way.
-        local = datetime.fromtimestamp(int(mtime), tz)
         when = new_date = datetime.fromisoformat(local.isoformat())
     edition = EditionFile(
         number=number,
@@ -176,6 +249,15 @@ def _read_edition(
         items=parsed.items,
     )
     return edition, new_date
+
+
+def _file_time(mtime: float, tz: ZoneInfo) -> datetime | None:
+    """A modification time as a date in the site's zone, or None when it is not a sane one."""
+    try:
+        local = datetime.fromtimestamp(int(mtime), tz)
+    except (OverflowError, OSError, ValueError):  # beyond what the platform's time can hold
+        return None
+    return None if date_out_of_range(local) else local
 
 
 def _as_datetime(value: date | datetime, tz: ZoneInfo) -> datetime:

@@ -31,18 +31,53 @@ class ParsedFile:
     date: date | datetime | None = None
 
 
-def _is_removable_control(char: str) -> bool:
+# Dates a digest can publish. A year before 1900 is a typo (0226 for 2026), not news, and
+# C's struct tm, which feed readers still use, counts years from 1900. The last year keeps
+# a whole year below datetime's limit (9999), so that no UTC offset (always under 24 hours)
+# can overflow when a date is moved to another zone, sorted against dates in other zones,
+# or written in RFC 822 and RFC 3339 for the feeds.
+FIRST_YEAR, LAST_YEAR = 1900, 9998
+
+
+def date_out_of_range(value: date) -> str | None:
+    """Why `value` (a date or a datetime) cannot be an edition's date, or None if it can."""
+    if FIRST_YEAR <= value.year <= LAST_YEAR:
+        return None
+    return f"{value.isoformat()} is not between the years {FIRST_YEAR} and {LAST_YEAR}"
+
+
+def _is_control(char: str) -> bool:
     return char != "\t" and unicodedata.category(char) == "Cc"
 
 
+def _is_noncharacter(char: str) -> bool:
+    # What XML 1.0 forbids beyond the controls (lone surrogates, U+FFFE, U+FFFF), and the
+    # other noncharacters (U+FDD0 to U+FDEF, U+nFFFE, U+nFFFF), which no text may exchange:
+    # one of them makes feed.xml and atom.xml ill-formed.
+    code = ord(char)
+    return 0xD800 <= code <= 0xDFFF or 0xFDD0 <= code <= 0xFDEF or code & 0xFFFE == 0xFFFE
+
+
 def clean_line(text: str) -> tuple[str, list[str]]:
-    """Drop control characters (tab excepted); return the text and what was removed."""
+    """Drop control characters (tab excepted) and noncharacters; return the text and what went."""
     if text.isprintable():
         return text, []
-    removed = [c for c in text if _is_removable_control(c)]
+    removed = [c for c in text if _is_control(c) or _is_noncharacter(c)]
     if not removed:
         return text, []
-    return "".join(c for c in text if not _is_removable_control(c)), removed
+    gone = set(removed)
+    return "".join(c for c in text if c not in gone), removed
+
+
+def _removed_message(removed: list[str]) -> str:
+    def codes(chars: set[str]) -> str:
+        return ", ".join(f"U+{ord(c):04X}" for c in sorted(chars))
+
+    controls = {c for c in removed if _is_control(c)}
+    others = set(removed) - controls
+    parts = [f"control character(s) {codes(controls)}"] if controls else []
+    parts += [f"noncharacter(s) {codes(others)}"] if others else []
+    return "removed " + " and ".join(parts)
 
 
 def split_lines(text: str) -> list[str]:
@@ -61,8 +96,7 @@ def parse_text(text: str, file: str) -> ParsedFile:
     for number, raw in enumerate(lines, start=1):
         line, removed = clean_line(raw)
         if removed:
-            codes = ", ".join(sorted({f"U+{ord(c):04X}" for c in removed}))
-            problems.append(warning(file, number, f"removed control character(s) {codes}"))
+            problems.append(warning(file, number, _removed_message(removed)))
         cleaned.append(line)
 
     start, front = _front_matter(cleaned, file, problems)
@@ -92,12 +126,14 @@ def _front_matter(
     values: dict[str, object] = {}
     for key, entry in entries.items():
         if key == "title":
-            if isinstance(entry.value, str) and entry.value.strip():
-                values["title"] = entry.value.strip()
+            title = _title_text(entry.value)
+            if title:
+                values["title"] = title
             else:
                 problems.append(error(file, entry.line, "title: expected some text"))
         elif key == "date":
             parsed = _front_matter_date(entry.value)
+            why = None if parsed is None else date_out_of_range(parsed)
             if parsed is None:
                 problems.append(
                     error(
@@ -107,6 +143,8 @@ def _front_matter(
                         f"2026-11-26T08:00:00+01:00, got {entry.value!r}",
                     )
                 )
+            elif why is not None:
+                problems.append(error(file, entry.line, f"date: {why}"))
             else:
                 values["date"] = parsed
         else:
@@ -119,6 +157,15 @@ def _front_matter(
                 )
             )
     return end + 1, values
+
+
+def _title_text(value: object) -> str | None:
+    """The title as the editor wrote it: `title: 1984` or `title: 2026-01-01` is text too."""
+    if isinstance(value, date):  # a datetime is a date
+        return value.isoformat()
+    if isinstance(value, str | int | float):  # bool is an int
+        return str(value).strip() or None
+    return None
 
 
 def _front_matter_date(value: object) -> date | datetime | None:

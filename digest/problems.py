@@ -18,8 +18,35 @@ class Problem:
     message: str
 
     def __str__(self) -> str:
+        # Escaped here, whatever the file name or the message holds: one problem, one line.
         where = self.file if self.line is None else f"{self.file}:{self.line}"
-        return f"{where}: {self.severity}: {self.message}"
+        return printable(f"{where}: {self.severity}: {self.message}")
+
+
+def printable(text: str) -> str:
+    """`text` with every character that is not printable escaped (\\n, \\x01, \\u2028 …).
+
+    A byte that was not UTF-8 in a file name (os.listdir gives it as a lone surrogate,
+    U+DC80 to U+DCFF) is shown as that byte, \\xNN. Backslashes are left as they are, so
+    that escaping twice changes nothing.
+    """
+    if text.isprintable():
+        return text
+    return "".join(char if char.isprintable() else _escape(char) for char in text)
+
+
+def _escape(char: str) -> str:
+    code = ord(char)
+    if 0xDC80 <= code <= 0xDCFF:
+        return f"\\x{code - 0xDC00:02x}"
+    short = {"\n": "\\n", "\r": "\\r", "\t": "\\t"}.get(char)
+    if short is not None:
+        return short
+    if code < 0x100:
+        return f"\\x{code:02x}"
+    if code < 0x10000:
+        return f"\\u{code:04x}"
+    return f"\\U{code:08x}"
 
 
 def error(file: str, line: int | None, message: str) -> Problem:

@@ -1,11 +1,13 @@
 from __future__ import annotations
 
 import os
-from datetime import datetime
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 import pytest
 from conftest import TWO_ITEMS, config_for
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from digest.ledger import format_ledger, parse_ledger
 from digest.load import load
@@ -159,3 +161,51 @@ def test_read_only_folder_is_detected(content, tmp_path: Path) -> None:
     finally:
         folder.chmod(0o755)
     assert load(folder, config_for(tmp_path)).content_writable is True
+
+
+FIXED_OFFSETS = st.integers(-(24 * 3600 - 1), 24 * 3600 - 1).map(
+    lambda seconds: timezone(timedelta(seconds=seconds))
+)
+LEDGER_DATES = st.datetimes(
+    min_value=datetime(1900, 1, 2),
+    max_value=datetime(9998, 12, 30),
+    timezones=st.one_of(st.timezones(), FIXED_OFFSETS),
+)
+# Any text without lone surrogates: quotes, backslashes, controls, U+2028, U+0085, U+FEFF,
+# noncharacters, and names long enough to need YAML's explicit key form.
+LEDGER_NAMES = st.one_of(
+    st.text(st.characters(blacklist_categories=("Cs",)), min_size=1, max_size=40),
+    st.text(st.sampled_from('\x00\x01\n\r\t\x85\u2028\u2029\ufeff\ufffe"\\: #'), max_size=400),
+)
+
+
+@settings(max_examples=120, deadline=None)
+@given(st.dictionaries(LEDGER_NAMES, LEDGER_DATES, max_size=6))
+def test_the_ledger_reads_back_exactly_what_it_wrote(dates: dict[str, datetime]) -> None:
+    text = format_ledger(dates)
+    read, problems = parse_ledger(text, "dates.yaml")
+    assert problems == []
+    assert {k: v.isoformat() for k, v in read.items()} == {
+        k: v.isoformat() for k, v in dates.items()
+    }
+    assert read == dates
+
+
+def test_a_name_that_was_not_utf8_is_never_recorded() -> None:
+    with pytest.raises(ValueError, match="not a name the ledger can record"):
+        format_ledger({"1_\udcff.txt": datetime.fromisoformat("2026-01-01T00:00:00+00:00")})
+    dates, problems = parse_ledger('"1_\\uDCFF.txt": 2026-01-01T00:00:00+00:00\n', "dates.yaml")
+    assert dates == {} and [p.severity for p in problems] == ["error"]
+
+
+@pytest.mark.parametrize(
+    "value",
+    ["0001-01-01T00:00:00+05:00", "1899-12-31T23:59:59+00:00", "9999-12-31T23:59:59-23:00"],
+)
+def test_ledger_dates_outside_the_sane_years_are_errors_on_their_line(value: str) -> None:
+    dates, problems = parse_ledger(f'"a.txt": 2026-01-01T00:00:00+00:00\n"b.txt": {value}\n', "d")
+    assert list(dates) == ["a.txt"]
+    assert [str(p) for p in problems] == [
+        f"d:2: error: b.txt: {datetime.fromisoformat(value).isoformat()} is not between "
+        "the years 1900 and 9998"
+    ]

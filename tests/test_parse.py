@@ -6,6 +6,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from digest.parse import clean_line, parse_text, split_lines
+from digest.problems import error, printable
 
 
 def summaries_and_analyses(text: str) -> list[tuple[str, str | None]]:
@@ -209,3 +210,70 @@ def test_parser_never_raises_and_every_line_is_accounted_for(text: str) -> None:
     for number, line in enumerate(lines, start=1):
         if number > front_matter_end and clean_line(line)[0].strip():
             assert number in covered, (number, line, parsed)
+
+
+@pytest.mark.parametrize(
+    ("value", "title"),
+    [
+        ("2026-01-01", "2026-01-01"),
+        ("1984", "1984"),
+        ("3.5", "3.5"),
+        ("true", "True"),
+        ("'  Week 48 '", "Week 48"),
+    ],
+)
+def test_a_title_that_yaml_reads_as_another_type_is_taken_as_text(value: str, title: str) -> None:
+    parsed = parse_text(f"---\ntitle: {value}\n---\nOne.\nAnalysis — A.\n", "f.txt")
+    assert (parsed.title, parsed.problems) == (title, ())
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        "0001-01-01 00:00:00+05:00",
+        '"0001-01-01T00:00:00+05:00"',
+        "1899-12-31",
+        "9999-12-31T23:59:59-23:00",
+        '"9999-12-31"',
+    ],
+)
+def test_a_front_matter_date_outside_the_sane_years_is_an_error_on_its_line(value: str) -> None:
+    [problem] = parse_text(f"---\ndate: {value}\n---\nOne.\nAnalysis — A.\n", "f.txt").problems
+    assert str(problem).startswith("f.txt:2: error: date: ")
+    assert str(problem).endswith(" is not between the years 1900 and 9998")
+
+
+def test_noncharacters_are_removed_with_a_warning() -> None:
+    text = "One\ufffe \uffff\ufdd0.\x07\nAnalysis — \U0010ffffA.\n"
+    assert summaries_and_analyses(text) == [("One .", "A.")]
+    assert messages(text) == [
+        "f.txt:1: warning: removed control character(s) U+0007 and noncharacter(s) U+FDD0, "
+        "U+FFFE, U+FFFF",
+        "f.txt:2: warning: removed noncharacter(s) U+10FFFF",
+    ]
+
+
+def _xml_forbidden_or_noncharacter(char: str) -> bool:
+    code = ord(char)
+    allowed = code in (0x9, 0xA, 0xD) or 0x20 <= code <= 0xD7FF or 0xE000 <= code <= 0xFFFD
+    allowed = allowed or 0x10000 <= code <= 0x10FFFF
+    return (
+        not allowed or 0xFDD0 <= code <= 0xFDEF or code & 0xFFFE == 0xFFFE or 0x7F <= code <= 0x9F
+    )
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(st.characters(), max_size=60))
+def test_no_item_text_keeps_a_character_xml_forbids(text: str) -> None:
+    parsed = parse_text(text, "f.txt")
+    kept = "".join(item.summary + (item.analysis or "") for item in parsed.items)
+    assert not any(_xml_forbidden_or_noncharacter(c) for c in kept)
+    for problem in parsed.problems:
+        assert str(problem).isprintable()
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(), st.text(), st.one_of(st.none(), st.integers(1, 10**6)))
+def test_a_problem_is_always_one_printable_line(file: str, message: str, line: int | None) -> None:
+    shown = str(error(file, line, message))
+    assert shown.isprintable() and printable(shown) == shown
