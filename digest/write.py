@@ -116,7 +116,7 @@ def write(
                 )
             else:
                 since = recorded.since if recorded is not None else 0
-                records = _write_staged(out_dir, files, wanted, live, since, fallback)
+                records, notes = _write_staged(out_dir, files, wanted, live, since, fallback)
             # The site is published: from here on a failure only loses what the next build
             # could have saved, and is said as such.
             notes += _record(live_record, records, "it holds", "renders every page again")
@@ -140,7 +140,7 @@ def _write_staged(
     live: dict[str, Record] | None,
     since: int,
     fallback: Callable[[], Mapping[str, bytes]] | None,
-) -> dict[str, Record]:
+) -> tuple[dict[str, Record], list[str]]:
     copier = _Copier(out_dir, live or {}, fallback, wanted, since)
     staging, known = _take_spare(out_dir)
     try:
@@ -153,13 +153,16 @@ def _write_staged(
         raise
     # The staging name now holds the previous site: keep it, with what it holds, to bring
     # it up to date next time instead of writing every file again.
+    notes: list[str] = []
     if live is not None and staging.is_dir():
-        spare = _manifest(out_dir, "spare")
-        if _record(spare, live, f"'{staging}' holds", "writes every file"):
+        notes = _record(
+            _manifest(out_dir, "spare"), live, f"'{staging}' holds", "writes every file"
+        )
+        if notes:
             shutil.rmtree(staging, ignore_errors=True)  # unrecorded, it is never reused
     else:
         shutil.rmtree(staging, ignore_errors=True)
-    return records
+    return records, notes
 
 
 def _write_in_place(
@@ -347,11 +350,15 @@ def _update_tree(
         target = root / path
         try:
             if target.is_dir() and not target.is_symlink():
-                shutil.rmtree(target)
+                target.rmdir()  # a folder found empty: it may hold wanted files by now
             else:
                 target.unlink()
         except (FileNotFoundError, NotADirectoryError):
             pass  # went with a folder, or made room for a wanted file
+        except OSError as exc:
+            if exc.errno != errno.ENOTEMPTY:
+                raise
+            continue
         folder = target.parent
         while folder != root:  # take away the folders this leaves empty
             try:
