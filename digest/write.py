@@ -100,7 +100,9 @@ def write(
             _clean_leftovers(out_dir)
             live_record = _manifest(out_dir, "live")
             recorded = _read_manifest(live_record) if out_dir.is_dir() else None
-            live = _verified(out_dir, recorded) if recorded is not None else None
+            # Each kept file is checked against its record as it is copied (the caller took
+            # its digests from live_manifest, which checked them too).
+            live = recorded.records if recorded is not None else None
             if kept and (live is None or any(_digest(live, p) != kept[p] for p in kept)):
                 if fallback is None:
                     raise ValueError("kept files are not in the site, and there is no fallback")
