@@ -7,6 +7,7 @@ import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from .assemble import assemble
 from .cache import BuildCache, key_of
@@ -19,7 +20,7 @@ from .model import Site
 from .problems import Problem, has_errors, ordered, warning
 from .render import make_env, render
 from .reuse import Reuse
-from .write import write, write_file
+from .write import WriteError, check_output, write, write_file
 
 
 @dataclass(frozen=True)
@@ -56,9 +57,26 @@ def _model(
 
 
 def build(
-    config: SiteConfig, strict: bool = False, stage: Callable[[str], None] | None = None
+    config: SiteConfig,
+    strict: bool = False,
+    stage: Callable[[str], None] | None = None,
+    config_file: Path | None = None,
 ) -> Result:
-    """Build the site; `stage(name)` is told as each stage starts, for a progress display."""
+    """Build the site; `stage(name)` is told as each stage starts, for a progress display.
+    `config_file` (the site.yaml read, if any) is one more thing the output must not hold."""
+    # Before anything is read or written: an output folder that holds what a build reads
+    # would lose it at the swap.
+    check_output(
+        config.output,
+        {
+            "the content folder": config.content,
+            "the templates folder": config.templates,
+            "the taxonomy file": config.taxonomy_file,
+            "the configuration file": config_file,
+            "the build cache": config.cache,
+        },
+        config.content,
+    )
     with _fewer_collections():
         return _build(config, strict, stage)
 
@@ -104,24 +122,33 @@ def _build(config: SiteConfig, strict: bool, stage: Callable[[str], None] | None
     stage(f"rendering {rendered} pages")
     outputs = render(site, env, skip=reuse.skips, lines=reuse.lines)
     clock.lap("render")
-    stage(f"writing {len(outputs)} files")
-    holds = write(outputs, config.output, kept=reuse.kept, fallback=lambda: render(site, env))
-    clock.lap("write")
-    reuse.save(holds)
-    notes = list(cache.problems)
+    notes = []
     if loaded.new_dates and loaded.content_writable:
-        write_file(
-            ledger_path, format_ledger({**loaded.ledger, **loaded.new_dates}).encode("utf-8")
-        )
+        # Before the site goes live: a published date that was not recorded could move.
+        try:
+            write_file(
+                ledger_path, format_ledger({**loaded.ledger, **loaded.new_dates}).encode("utf-8")
+            )
+        except OSError as exc:
+            raise WriteError(
+                f"cannot record the dates of new editions in {display(ledger_path)} "
+                f"({exc.strerror or exc}); nothing was published"
+            ) from exc
         names = ", ".join(sorted(loaded.new_dates))
         notes.append(f"recorded the date of {names} in {display(ledger_path)} (commit it)")
+    stage(f"writing {len(outputs)} files")
+    written = write(outputs, config.output, kept=reuse.kept, fallback=lambda: render(site, env))
+    clock.lap("write")
+    # The site is live: whatever fails from here on is said in a note, not as a failure.
+    reuse.save(written.holds)
+    notes += [*written.notes, *cache.problems]
     clock.lap("save")
     return Result(
         site,
         problems,
         loaded.ignored,
         result.tagging,
-        len(holds) - 1,
+        len(written.holds) - 1,
         True,
         notes,
         clock.laps,

@@ -4,6 +4,14 @@ The site is written into a staging folder beside the output and then exchanged w
 the old one in a single rename, so a build that fails or is killed leaves the previous
 site exactly as it was, and readers never see half a site. A lock file serializes
 concurrent builds of one output folder.
+
+An output that is a symbolic link is built through: the staging, the spare, the lock and
+the records sit beside the folder it points to, and the link itself is never touched. A
+folder that is a mount point cannot be swapped (the kernel refuses to rename it), so its
+files are replaced one by one instead, each atomically.
+
+What a folder holds is recorded with each file's size and modification time, so that a
+file changed or deleted by hand since is seen with one stat and never trusted.
 """
 
 from __future__ import annotations
@@ -14,20 +22,55 @@ import fcntl
 import hashlib
 import json
 import os
+import re
 import shutil
 import tempfile
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
+from dataclasses import dataclass, field
 from pathlib import Path
 
 MARKER = ".digest-site"
 MARKER_TEXT = b"This folder is written by digest: every build replaces all of it.\n"
 AT_FDCWD = -100
 RENAME_EXCHANGE = 2
+IN_PLACE_TEMP = ".digest-tmp-"
+
+# What a folder holds, per file: the sha256 of its bytes, its size and its mtime_ns.
+Record = tuple[str, int, int]
 
 
 class WriteError(Exception):
     """The output cannot be written where asked; the message says why."""
+
+
+@dataclass(frozen=True)
+class Written:
+    holds: dict[str, str]  # path -> sha256 of the bytes, of every file the site now holds
+    notes: list[str] = field(default_factory=list)  # what the editor should know, all true
+
+
+def check_output(out_dir: Path, protect: Mapping[str, Path | None], content: Path) -> None:
+    """Refuse, before anything is touched, an output folder whose replacement would take
+    away something a build reads: one that is or holds a path of `protect` (label -> path),
+    or lies inside the `content` folder. Real paths are compared, links resolved."""
+    real = _real(out_dir)
+    for label, path in protect.items():
+        if path is None:
+            continue
+        there = Path(os.path.realpath(path))
+        if there == real or real in there.parents:
+            verb = "is" if there == real else "holds"
+            raise WriteError(
+                f"refusing to build into '{out_dir}': it {verb} {label} '{path}', which "
+                "every build replaces or deletes; choose another output folder"
+            )
+    inside = Path(os.path.realpath(content))
+    if real == inside or inside in real.parents:
+        raise WriteError(
+            f"refusing to build into '{out_dir}': it is inside the content folder "
+            f"'{content}'; choose an output folder outside it"
+        )
 
 
 def write(
@@ -35,123 +78,336 @@ def write(
     out_dir: Path,
     kept: Mapping[str, str] | None = None,
     fallback: Callable[[], Mapping[str, bytes]] | None = None,
-) -> dict[str, str]:
+) -> Written:
     """Write `outputs` as the new content of `out_dir`; return what it now holds
-    (path -> sha256 of the bytes).
+    (path -> sha256 of the bytes) and notes.
 
     `kept` names files of the new site that the site being replaced already holds, with
     the digests they must have (the caller did not render them again). If the site on
-    disk turns out not to hold them (another build came in between), `fallback()` must
-    give every output instead.
+    disk turns out not to hold them (another build came in between, or a hand changed
+    them), `fallback()` must give every output instead.
     """
-    out_dir = out_dir.absolute()
-    _check_replaceable(out_dir)
+    shown = out_dir
+    out_dir = _real(out_dir)
+    _check_replaceable(out_dir, shown)
+    in_place = _is_mount(out_dir)
     files = {**outputs, MARKER: MARKER_TEXT}
     kept = dict(kept or {})
+    notes: list[str] = []
     try:
         out_dir.parent.mkdir(parents=True, exist_ok=True)
         with _locked(out_dir):
             _clean_leftovers(out_dir)
             live_record = _manifest(out_dir, "live")
-            live = _read_manifest(live_record) if out_dir.is_dir() else None
-            if kept and (live is None or any(live.get(p) != kept[p] for p in kept)):
+            recorded = _read_manifest(live_record) if out_dir.is_dir() else None
+            # Each kept file is checked against its record as it is copied (the caller took
+            # its digests from live_manifest, which checked them too).
+            live = recorded.records if recorded is not None else None
+            if kept and (live is None or any(_digest(live, p) != kept[p] for p in kept)):
                 if fallback is None:
                     raise ValueError("kept files are not in the site, and there is no fallback")
                 files, kept = {**fallback(), MARKER: MARKER_TEXT}, {}
             wanted = {path: hashlib.sha256(data).hexdigest() for path, data in files.items()}
             wanted.update(kept)
-            copier = _Copier(out_dir, fallback, wanted)
-            staging, known = _take_spare(out_dir)
-            try:
-                if known is None:
-                    _write_tree(staging, files, kept, copier)
-                else:
-                    _update_tree(staging, files, wanted, known, copier)
-                # From the swap until the new record is written, the record would be wrong.
-                live_record.unlink(missing_ok=True)
-                _swap(staging, out_dir)
-            except BaseException:
-                shutil.rmtree(staging, ignore_errors=True)  # half-updated: never reuse it
-                raise
-            # The staging name now holds the previous site: keep it, with what it holds,
-            # to bring it up to date next time instead of writing every file again.
-            if live is not None and staging.is_dir():
-                _write_manifest(_manifest(out_dir, "spare"), live)
+            if in_place:
+                records = _write_in_place(out_dir, files, wanted, recorded, fallback)
+                notes.append(
+                    f"'{shown}' is a mount point, which cannot be swapped whole: its files "
+                    "were replaced one by one, each atomically (a build killed midway can "
+                    "leave a mix of old and new files)"
+                )
             else:
-                shutil.rmtree(staging, ignore_errors=True)
-            _write_manifest(live_record, wanted)
+                since = recorded.since if recorded is not None else 0
+                records, notes = _write_staged(out_dir, files, wanted, live, since, fallback)
+            # The site is published: from here on a failure only loses what the next build
+            # could have saved, and is said as such.
+            notes += _record(live_record, records, "it holds", "renders every page again")
     except OSError as exc:
-        raise WriteError(f"cannot write '{out_dir}': {exc.strerror or exc}") from exc
-    return wanted
+        raise WriteError(_explain(exc, shown, out_dir)) from exc
+    return Written({path: record[0] for path, record in records.items()}, notes)
 
 
 def live_manifest(out_dir: Path) -> dict[str, str]:
-    """What the site in `out_dir` holds, as the build that wrote it recorded it ({} if unknown)."""
-    out_dir = out_dir.absolute()
-    return (_read_manifest(_manifest(out_dir, "live")) or {}) if out_dir.is_dir() else {}
+    """What the site in `out_dir` holds, as the build that wrote it recorded it, less any
+    file changed or deleted since (path -> sha256; {} if unknown)."""
+    out_dir = _real(out_dir)
+    recorded = _read_manifest(_manifest(out_dir, "live")) if out_dir.is_dir() else None
+    return {path: record[0] for path, record in _verified(out_dir, recorded).items()}
+
+
+def _write_staged(
+    out_dir: Path,
+    files: Mapping[str, bytes],
+    wanted: dict[str, str],
+    live: dict[str, Record] | None,
+    since: int,
+    fallback: Callable[[], Mapping[str, bytes]] | None,
+) -> tuple[dict[str, Record], list[str]]:
+    copier = _Copier(out_dir, live or {}, fallback, wanted, since)
+    staging, known = _take_spare(out_dir)
+    try:
+        records = _update_tree(staging, files, wanted, known, copier, _put)
+        # From the swap until the new record is written, the record would be wrong.
+        _manifest(out_dir, "live").unlink(missing_ok=True)
+        _swap(staging, out_dir)
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)  # half-updated: never reuse it
+        raise
+    # The staging name now holds the previous site: keep it, with what it holds, to bring
+    # it up to date next time instead of writing every file again.
+    notes: list[str] = []
+    if live is not None and staging.is_dir():
+        notes = _record(
+            _manifest(out_dir, "spare"), live, f"'{staging}' holds", "writes every file"
+        )
+        if notes:
+            shutil.rmtree(staging, ignore_errors=True)  # unrecorded, it is never reused
+    else:
+        shutil.rmtree(staging, ignore_errors=True)
+    return records, notes
+
+
+def _write_in_place(
+    out_dir: Path,
+    files: Mapping[str, bytes],
+    wanted: dict[str, str],
+    recorded: _Manifest | None,
+    fallback: Callable[[], Mapping[str, bytes]] | None,
+) -> dict[str, Record]:
+    """Bring a folder that cannot be swapped up to date where it is."""
+    out_dir.mkdir(exist_ok=True)
+    _manifest(out_dir, "live").unlink(missing_ok=True)  # wrong from the first file replaced
+    _manifest(out_dir, "spare").unlink(missing_ok=True)  # a spare cannot be swapped in here
+    shutil.rmtree(_spare(out_dir), ignore_errors=True)
+    # A kept file the folder does not hold as recorded can only come from the fallback.
+    copier = _Copier(None, {}, fallback, wanted)
+    return _update_tree(out_dir, files, wanted, recorded, copier, _put_atomically)
+
+
+def _record(path: Path, records: Mapping[str, Record], what: str, next_time: str) -> list[str]:
+    """Write a manifest; if that fails, a note saying what was not recorded and what it costs."""
+    try:
+        data = {p: list(record) for p, record in records.items()}
+        write_file(path, json.dumps(data, sort_keys=True, separators=(",", ":")).encode())
+    except OSError as exc:
+        path.unlink(missing_ok=True)
+        return [
+            f"the site was published; could not record what {what} "
+            f"({exc.strerror or exc}): the next build {next_time}"
+        ]
+    return []
+
+
+def _digest(records: Mapping[str, Record], path: str) -> str | None:
+    record = records.get(path)
+    return record[0] if record is not None else None
 
 
 def _manifest(out_dir: Path, which: str) -> Path:
     return out_dir.parent / f".{out_dir.name}.{which}.json"
 
 
-def _read_manifest(path: Path) -> dict[str, str] | None:
+def _spare(out_dir: Path) -> Path:
+    return out_dir.parent / f".{out_dir.name}.spare"
+
+
+@dataclass(frozen=True)
+class _Manifest:
+    records: dict[str, Record]
+    # When it was written: a file whose time is not older may have been changed within the
+    # same tick of the file system's clock (a few milliseconds), unseen by its time alone.
+    since: int
+
+
+def _read_manifest(path: Path) -> _Manifest | None:
     try:
-        data = json.loads(path.read_text(encoding="utf-8"))
+        with open(path, "rb") as stream:
+            since = os.fstat(stream.fileno()).st_mtime_ns
+            data = json.loads(stream.read().decode("utf-8"))
     except (OSError, ValueError):
         return None
-    return data if isinstance(data, dict) else None
+    if not isinstance(data, dict):
+        return None
+    records: dict[str, Record] = {}
+    for name, record in data.items():
+        # Anything else, such as an older version's digests alone, is not known exactly.
+        if not (
+            isinstance(record, list)
+            and len(record) == 3
+            and isinstance(record[0], str)
+            and all(type(number) is int for number in record[1:])
+        ):
+            return None
+        records[name] = (record[0], record[1], record[2])
+    return _Manifest(records, since)
 
 
-def _write_manifest(path: Path, manifest: dict[str, str]) -> None:
-    write_file(path, json.dumps(manifest, sort_keys=True, separators=(",", ":")).encode())
+def _verified(root: Path, manifest: _Manifest | None) -> dict[str, Record]:
+    """The records that `root` still matches: files changed or deleted since are left out."""
+    if manifest is None:
+        return {}
+    return {
+        path: record
+        for path, record in manifest.records.items()
+        if _matches(os.path.join(root, path), record, manifest.since)
+    }
 
 
-def _take_spare(out_dir: Path) -> tuple[Path, dict[str, str] | None]:
-    """The folder to stage in, and what it holds: the previous site when it is known
-    exactly, else a new empty folder (and None)."""
-    spare = out_dir.parent / f".{out_dir.name}.spare"
+def _matches(path: str, record: Record, since: int, stat: os.stat_result | None = None) -> bool:
+    try:
+        stat = stat or os.stat(path, follow_symlinks=False)
+    except OSError:
+        return False
+    if not _is_plain_file(stat) or (stat.st_size, stat.st_mtime_ns) != record[1:]:
+        return False
+    if stat.st_mtime_ns >= since or stat.st_mtime_ns % 1_000_000_000 == 0:
+        # Written in the record's last clock tick, or timed in whole seconds (a coarse file
+        # system, or a tool that set the time: cp -p, rsync, tar): an edit within that tick
+        # or second would not show in the time. Read the bytes.
+        try:
+            with open(path, "rb") as stream:
+                return hashlib.file_digest(stream, "sha256").hexdigest() == record[0]
+        except OSError:
+            return False
+    # An edit that keeps the size and sets the time back to the very nanosecond is not seen.
+    return True
+
+
+def _is_plain_file(stat: os.stat_result) -> bool:
+    return (stat.st_mode & 0o170000) == 0o100000
+
+
+def _take_spare(out_dir: Path) -> tuple[Path, _Manifest | None]:
+    """The folder to stage in, and what it holds: the previous site when it is known,
+    else a new empty folder."""
+    spare = _spare(out_dir)
     recorded = _manifest(out_dir, "spare")
     known = _read_manifest(recorded) if spare.is_dir() else None
     recorded.unlink(missing_ok=True)  # from here on the spare is being changed: never trust it
     if known is None:
         shutil.rmtree(spare, ignore_errors=True)
         spare.mkdir()
+        os.chmod(spare, 0o777 & ~_umask())  # a site is meant to be read
     return spare, known
+
+
+def _survey(root: Path, manifest: _Manifest | None) -> tuple[dict[str, Record], list[str]]:
+    """What `root` holds as recorded in `known`, and every other entry in it (files it
+    holds otherwise, files and links no record names, empty folders), deepest first."""
+    known = manifest.records if manifest is not None else {}
+    since = manifest.since if manifest is not None else 0
+    good: dict[str, Record] = {}
+    others: list[str] = []
+
+    def walk(folder: str, prefix: str) -> bool:
+        empty = True
+        with os.scandir(folder) as entries:
+            for entry in entries:
+                empty = False
+                relative = prefix + entry.name
+                if entry.is_dir(follow_symlinks=False):
+                    if walk(entry.path, relative + "/"):
+                        others.append(relative)
+                    continue
+                record = known.get(relative)
+                stat = entry.stat(follow_symlinks=False)
+                if record is not None and _matches(entry.path, record, since, stat):
+                    good[relative] = record
+                else:
+                    others.append(relative)
+        return empty
+
+    walk(str(root), "")
+    return good, others
 
 
 def _update_tree(
     root: Path,
     files: Mapping[str, bytes],
     wanted: dict[str, str],
-    known: dict[str, str],
+    known: _Manifest | None,
     copier: _Copier,
-) -> None:
-    """Make `root`, which holds `known`, hold `wanted`: only what differs is written, from
-    `files` or, for the files kept from the live site, copied from there."""
-    tops = {path.split("/", 1)[0] for path in wanted}
-    # Anything stray, such as the pagefind/ folder that earlier versions added unrecorded.
-    for entry in root.iterdir():
-        if entry.name not in tops:
-            shutil.rmtree(entry) if entry.is_dir() and not entry.is_symlink() else entry.unlink()
-    for path in sorted(set(known) - set(wanted)):
+    put: Callable[[Path, bytes], Record],
+) -> dict[str, Record]:
+    """Make `root`, which holds `known` as far as it still matches, hold `wanted`: only
+    what differs is written, from `files` or, for the files kept from the live site,
+    copied from there. Whatever else it holds goes, last."""
+    good, others = _survey(root, known)
+    untrusted = set(others)
+    records: dict[str, Record] = {}
+    for path in sorted(wanted):
+        have = good.get(path)
+        if have is not None and have[0] == wanted[path]:
+            records[path] = have
+            continue
         target = root / path
-        target.unlink(missing_ok=True)
+        _make_room(root, target, path in untrusted)
+        if path in files:
+            records[path] = put(target, files[path])
+        else:
+            records[path] = copier.copy(path, target, put)
+    for path in [*others, *good]:
+        if path in wanted:
+            continue
+        target = root / path
+        try:
+            if target.is_dir() and not target.is_symlink():
+                target.rmdir()  # a folder found empty: it may hold wanted files by now
+            else:
+                target.unlink()
+        except (FileNotFoundError, NotADirectoryError):
+            pass  # went with a folder, or made room for a wanted file
+        except OSError as exc:
+            if exc.errno != errno.ENOTEMPTY:
+                raise
+            continue
         folder = target.parent
         while folder != root:  # take away the folders this leaves empty
-            if folder.is_dir():
-                if any(folder.iterdir()):
-                    break
+            try:
                 folder.rmdir()
+            except OSError:
+                break
             folder = folder.parent
-    for path in sorted(wanted):
-        if known.get(path) != wanted[path]:
-            target = root / path
-            target.parent.mkdir(parents=True, exist_ok=True)
-            if path in files:
-                target.write_bytes(files[path])
-            else:
-                copier.copy(path, target)
+    return records
+
+
+def _make_room(root: Path, target: Path, untrusted: bool) -> None:
+    """Take away what stands where the file `target` and its folders must go. A file not
+    known to be digest's own is removed, not written through: it may be a link, or share
+    its bytes with another file."""
+    folder = root
+    for part in target.relative_to(root).parts[:-1]:
+        folder = folder / part
+        if folder.is_symlink() or (folder.exists() and not folder.is_dir()):
+            folder.unlink()
+    if target.is_dir() and not target.is_symlink():
+        shutil.rmtree(target)
+    elif untrusted:
+        target.unlink(missing_ok=True)
+    target.parent.mkdir(parents=True, exist_ok=True)
+
+
+def _put(target: Path, data: bytes) -> Record:
+    target.write_bytes(data)
+    return _record_of(target, data)
+
+
+def _put_atomically(target: Path, data: bytes) -> Record:
+    handle, temp = tempfile.mkstemp(prefix=IN_PLACE_TEMP, dir=target.parent)
+    try:
+        with os.fdopen(handle, "wb") as stream:
+            stream.write(data)
+        os.chmod(temp, 0o666 & ~_umask())
+        os.replace(temp, target)
+    except BaseException:
+        Path(temp).unlink(missing_ok=True)
+        raise
+    return _record_of(target, data)
+
+
+def _record_of(target: Path, data: bytes) -> Record:
+    stat = os.stat(target)
+    return (hashlib.sha256(data).hexdigest(), stat.st_size, stat.st_mtime_ns)
 
 
 def write_file(path: Path, data: bytes) -> None:
@@ -167,17 +423,66 @@ def write_file(path: Path, data: bytes) -> None:
         raise
 
 
-def _check_replaceable(out_dir: Path) -> None:
+def _real(out_dir: Path) -> Path:
+    """The folder a build writes: links (to it or its parents) resolved."""
+    try:
+        real = Path(os.path.realpath(out_dir, strict=True))
+    except FileNotFoundError:
+        real = Path(os.path.realpath(out_dir))  # not made yet, or a link to a missing folder
+    except OSError as exc:
+        raise WriteError(f"cannot write the site to '{out_dir}': {exc.strerror or exc}") from exc
+    if real.is_symlink() or real == real.parent:
+        raise WriteError(f"cannot write the site to '{out_dir}': it is a loop of links or '/'")
+    return real
+
+
+def _explain(exc: OSError, shown: Path, real: Path) -> str:
+    reason = exc.strerror or str(exc)
+    if exc.errno == errno.EBUSY:
+        reason += " (a mount point that digest did not recognise as one?)"
+    if Path(os.path.abspath(shown)) != real:
+        return (
+            f"cannot write the site to '{shown}', a link to '{real}': {reason}; digest stages "
+            f"the new site, its lock and its records beside that folder, in '{real.parent}', "
+            "which must be writable"
+        )
+    return f"cannot write '{shown}': {reason}"
+
+
+def _check_replaceable(out_dir: Path, shown: Path) -> None:
     if not out_dir.exists():
         return
     if not out_dir.is_dir():
-        raise WriteError(f"cannot write the site to '{out_dir}': it is a file")
+        raise WriteError(f"cannot write the site to '{shown}': it is a file")
     if (out_dir / MARKER).exists() or not any(out_dir.iterdir()):
         return
     raise WriteError(
-        f"refusing to replace '{out_dir}': it holds files that digest did not write "
+        f"refusing to replace '{shown}': it holds files that digest did not write "
         f"(no {MARKER} file in it); choose another --output or empty that folder"
     )
+
+
+def _is_mount(folder: Path) -> bool:
+    """Whether `folder` is a mount point, including a bind mount within one file system."""
+    if not folder.is_dir():
+        return False
+    if os.path.ismount(folder):
+        return True
+    try:
+        with open("/proc/self/mountinfo", "rb") as stream:
+            table = stream.read()
+    except OSError:
+        return False
+    wanted = os.fsencode(folder)
+    for line in table.splitlines():
+        fields = line.split(b" ")
+        if len(fields) > 4 and _unescape(fields[4]) == wanted:
+            return True
+    return False
+
+
+def _unescape(field: bytes) -> bytes:
+    return re.sub(rb"\\([0-7]{3})", lambda m: bytes([int(m[1], 8)]), field)
 
 
 @contextmanager
@@ -201,47 +506,41 @@ def _clean_leftovers(out_dir: Path) -> None:
         shutil.rmtree(leftover, ignore_errors=True)
 
 
-def _write_tree(
-    root: Path, files: Mapping[str, bytes], kept: Mapping[str, str], copier: _Copier
-) -> None:
-    os.chmod(root, 0o777 & ~_umask())  # a site is meant to be read
-    made: set[Path] = {root}
-    for relative in sorted([*files, *kept]):
-        target = root / relative
-        folder = target.parent
-        if folder not in made:
-            folder.mkdir(parents=True, exist_ok=True)
-            made.add(folder)
-        if relative in files:
-            target.write_bytes(files[relative])
-        else:
-            copier.copy(relative, target)
-
-
 class _Copier:
-    """Copies kept files from the live site. One it lacks after all (deleted by hand) is
-    taken from `fallback()`'s outputs instead, and its digest noted in `wanted`."""
+    """Copies kept files from the live site (`source`), each checked against its record
+    (`live`) first. One the live site no longer holds as recorded is taken from
+    `fallback()`'s outputs instead, and its digest noted in `wanted`."""
 
     def __init__(
         self,
-        source: Path,
+        source: Path | None,
+        live: Mapping[str, Record],
         fallback: Callable[[], Mapping[str, bytes]] | None,
         wanted: dict[str, str],
+        since: int = 0,
     ) -> None:
-        self.source, self.fallback, self.wanted = source, fallback, wanted
+        self.source, self.live, self.fallback, self.wanted = source, live, fallback, wanted
+        self.since = since
         self._rendered: Mapping[str, bytes] | None = None
 
-    def copy(self, path: str, target: Path) -> None:
-        try:
-            shutil.copyfile(self.source / path, target)
-        except FileNotFoundError:
-            if self.fallback is None:
-                raise
-            if self._rendered is None:
-                self._rendered = self.fallback()
-            data = self._rendered[path]
-            self.wanted[path] = hashlib.sha256(data).hexdigest()
-            target.write_bytes(data)
+    def copy(self, path: str, target: Path, put: Callable[[Path, bytes], Record]) -> Record:
+        record = self.live.get(path)
+        if self.source is not None and record is not None and record[0] == self.wanted[path]:
+            source = self.source / path
+            if _matches(str(source), record, self.since):
+                try:
+                    shutil.copyfile(source, target)
+                    stat = os.stat(target)
+                    return (record[0], stat.st_size, stat.st_mtime_ns)
+                except FileNotFoundError:
+                    pass
+        if self.fallback is None:
+            raise FileNotFoundError(errno.ENOENT, "a kept file is gone", str(path))
+        if self._rendered is None:
+            self._rendered = self.fallback()
+        data = self._rendered[path]
+        self.wanted[path] = hashlib.sha256(data).hexdigest()
+        return put(target, data)
 
 
 def _swap(staging: Path, out_dir: Path) -> None:
@@ -256,7 +555,10 @@ def _swap(staging: Path, out_dir: Path) -> None:
     os.rmdir(backup)
     os.rename(out_dir, backup)
     os.rename(staging, out_dir)
-    os.rename(backup, staging)
+    try:
+        os.rename(backup, staging)
+    except OSError:  # the new site is live: the old one is only not kept as the spare
+        shutil.rmtree(backup, ignore_errors=True)
 
 
 def _exchange(a: Path, b: Path) -> bool:
