@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import http.client
+import os
 import queue
 import signal
 import subprocess
@@ -13,18 +14,23 @@ import urllib.request
 from pathlib import Path
 
 import pytest
-from conftest import SAMPLE, require_tool
+from conftest import ROOT, SAMPLE, require_tool
 
 NEW = "A brand new story about humanoid robots in Lyon.\nAnalysis — Lyon builds on its industrial past.\n"
 BROKEN = "Analysis — an analysis with no summary\n"
 
 
+# The checkout's digest, not whichever one is installed: the subprocess runs elsewhere.
+CHECKOUT = {**os.environ, "PYTHONPATH": str(ROOT)}
+
+
 class Preview:
-    def __init__(self, folder: Path) -> None:
+    def __init__(self, folder: Path, *extra: str, env: dict[str, str] | None = None) -> None:
         self.folder = folder
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "digest", "serve", "--port", "0", "--content", "content"],
+            [sys.executable, "-m", "digest", "serve", "--port", "0", "--content", "content", *extra],
             cwd=folder, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+            env={**CHECKOUT, **(env or {})},
         )  # fmt: skip
         self.lines: queue.Queue[str] = queue.Queue()
         self.output: list[str] = []
