@@ -364,7 +364,8 @@ def stopped_by_sigterm() -> Iterator[None]:
 def bind(host: str, port: int, root: Callable[[], Path], state: State) -> PreviewServer:
     try:
         return PreviewServer((host, port), root, state)
-    except (OSError, ValueError, OverflowError) as exc:  # UnicodeError (IDNA) is a ValueError
+    # UnicodeError (a label too long for IDNA) is a ValueError; a NUL in the name a TypeError.
+    except (OSError, ValueError, TypeError, OverflowError) as exc:
         reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
         raise UsageError(f"cannot serve on {host}:{port}: {reason}") from None
 
