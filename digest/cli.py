@@ -16,7 +16,7 @@ from dataclasses import replace
 from pathlib import Path
 
 from . import __version__, evaluate, pipeline, serve
-from .config import SiteConfig, load_config
+from .config import DEFAULT_CONFIG, SiteConfig, load_config
 from .load import display
 from .model import Item, Site
 from .problems import ConfigErrors, Problem, UsageError, count_line, has_errors
@@ -119,11 +119,29 @@ def make_parser() -> argparse.ArgumentParser:
     )
     serve.add_argument(
         "--port",
-        type=int,
+        type=_port,
         default=8000,
         help="port to listen on (default: 8000; 0 picks a free one)",
     )
     return parser
+
+
+def _port(text: str) -> int:
+    # Checked here so that a bad port is a usage error (exit 2) with argparse's message.
+    try:
+        port = int(text)
+    except ValueError:
+        port = -1
+    if not 0 <= port <= 65535:
+        raise argparse.ArgumentTypeError(f"expected a port from 0 to 65535, got {text!r}")
+    return port
+
+
+def _config_file(args: argparse.Namespace) -> Path | None:
+    """The site configuration in use: --config, else ./site.yaml when it exists."""
+    if args.config is not None:
+        return Path(args.config)
+    return DEFAULT_CONFIG if DEFAULT_CONFIG.exists() else None
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -165,7 +183,12 @@ def _run(args: argparse.Namespace) -> int:
     try:
         if args.command == "build":
             with StageDisplay(enabled=not args.quiet and sys.stderr.isatty()) as display_stage:
-                result = pipeline.build(config, strict=args.strict, stage=display_stage)
+                result = pipeline.build(
+                    config,
+                    strict=args.strict,
+                    stage=display_stage,
+                    config_file=_config_file(args),
+                )
         else:
             result = pipeline.check(config)
         if args.command == "eval":
@@ -203,10 +226,28 @@ def _run(args: argparse.Namespace) -> int:
 
 
 def _run_serve(args: argparse.Namespace, config: SiteConfig) -> int:
+    if not config.content.is_dir():  # there would be nothing to watch
+        what = "is not a folder" if config.content.exists() else "does not exist"
+        print(f"digest: error: content folder '{display(config.content)}' {what}", file=sys.stderr)
+        return EXIT_USAGE
+    config_file = _config_file(args)
+
     def build(preview: SiteConfig) -> list[str]:
+        """One preview build: the problem lines that stopped it, or none. site.yaml is read
+        again, so that an edit to it counts; a bug is left to serve.run to show."""
         started = time.perf_counter()
+        fresh, problems = load_config(args.config)
+        if problems:
+            _print_problems(problems)
+            return [str(p) for p in problems]
+        fresh = replace(
+            _with_flags(fresh, args),
+            output=preview.output,
+            base_url=preview.base_url,
+            cache=preview.cache,
+        )
         try:
-            result = pipeline.build(preview, strict=args.strict)
+            result = pipeline.build(fresh, strict=args.strict, config_file=config_file)
         except ConfigErrors as exc:
             _print_problems(exc.problems)
             return [str(p) for p in exc.problems]
@@ -217,18 +258,19 @@ def _run_serve(args: argparse.Namespace, config: SiteConfig) -> int:
         if has_errors(result.problems, args.strict):
             return [str(p) for p in result.problems]
         if not args.quiet:
-            print(_summary("build", result, preview, time.perf_counter() - started), flush=True)
+            print(_summary("build", result, fresh, time.perf_counter() - started), flush=True)
         return []
 
+    def say(line: str) -> None:
+        print(line, flush=True)
+
     try:
-        serve.run(
-            config, args.config, args.host, args.port, build, lambda line: print(line, flush=True)
-        )
-    except OSError as exc:
-        print(
-            f"digest: error: cannot serve on {args.host}:{args.port}: {exc.strerror or exc}",
-            file=sys.stderr,
-        )
+        serve.run(config, config_file, args.host, args.port, build, say)
+    except UsageError as exc:  # the address cannot be served on
+        print(f"digest: error: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    except OSError as exc:  # the temporary folder or the watcher could not be set up
+        print(f"digest: error: cannot serve: {exc.strerror or exc}", file=sys.stderr)
         return EXIT_USAGE
     return EXIT_OK
 

@@ -11,17 +11,25 @@ from __future__ import annotations
 
 import json
 import mimetypes
+import os
+import re
+import signal
+import stat
+import sys
 import tempfile
 import threading
-from collections.abc import Callable, Iterable
+import traceback
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from urllib.parse import unquote, urlsplit
+from urllib.parse import unquote
 
 from .config import SiteConfig
 from .ledger import LEDGER_NAME
+from .problems import UsageError
 from .render import builtin_templates
 
 CLIENT_PATH = "/__digest/reload.js"
@@ -84,11 +92,10 @@ def preview_config(config: SiteConfig, host: str, port: int) -> SiteConfig:
 
 
 def watched_paths(config: SiteConfig, config_file: Path | None) -> list[Path]:
-    paths = [config.content, builtin_templates()]
-    for extra in (config.templates, config.taxonomy, config_file):
-        if extra is not None and extra.exists():
-            paths.append(extra)
-    return paths
+    # Only what exists: the watcher refuses a missing path (a missing content folder is
+    # reported by the build).
+    paths = [config.content, builtin_templates(), config.templates, config.taxonomy, config_file]
+    return [path for path in paths if path is not None and path.exists()]
 
 
 def is_source_change(path: str) -> bool:
@@ -96,6 +103,85 @@ def is_source_change(path: str) -> bool:
     # rebuild for it would never end. Hidden files are editors' and systems' own.
     name = Path(path).name
     return name != LEDGER_NAME and not name.startswith(".")
+
+
+# Longer names and paths cannot exist on the file systems a site is built on (NAME_MAX,
+# PATH_MAX): answered without asking the file system, which would fail on them.
+NAME_MAX, PATH_MAX = 255, 4096
+BAD_ESCAPE = re.compile(r"%(?![0-9A-Fa-f]{2})")
+BARE_PAGE = b"<!doctype html><title>No site yet</title><body></body>"
+
+
+@dataclass(frozen=True)
+class Answer:
+    """What a request target names in the site: a file, a redirect, or nothing (404), or
+    it is malformed (400)."""
+
+    status: HTTPStatus
+    file: Path | None = None
+    location: str | None = None
+
+
+MALFORMED = Answer(HTTPStatus.BAD_REQUEST)
+ABSENT = Answer(HTTPStatus.NOT_FOUND)
+
+
+def locate(root: Path, target: str) -> Answer:
+    """Map a request target (`/path?query`, as sent) to a regular file inside `root`.
+
+    Malformed: anything but printable ASCII, a %-escape that is not two hex digits, escapes
+    that are not UTF-8 or that decode to control characters (NUL included). Not there: a
+    `.`, `..` or empty segment, a name or path too long to exist, anything that resolves
+    outside the site (a symlink leading out is not followed), a folder's `index.html` when
+    it is missing, a file asked for with a trailing slash, anything but a regular file.
+    A folder asked for without its slash is redirected, query kept.
+    """
+    if not target.startswith("/") or not target.isascii() or not target.isprintable():
+        return MALFORMED
+    raw_path, question, query = target.partition("?")
+    raw_path = raw_path.partition("#")[0]
+    if " " in raw_path or BAD_ESCAPE.search(raw_path):
+        return MALFORMED
+    try:
+        path = unquote(raw_path, errors="strict")
+    except UnicodeDecodeError:
+        return MALFORMED
+    if any(ord(c) < 0x20 or 0x7F <= ord(c) < 0xA0 for c in path):
+        return MALFORMED
+    wants_folder = path.endswith("/")
+    parts = path[1:].split("/")
+    if wants_folder:
+        parts.pop()
+    if len(path.encode()) > PATH_MAX or any(
+        part in ("", ".", "..") or len(part.encode()) > NAME_MAX for part in parts
+    ):
+        return ABSENT
+    try:
+        site = os.path.realpath(root)
+        found = _inside(site, os.path.join(site, *parts))
+        if found is None:
+            return ABSENT
+        mode = os.stat(found).st_mode
+        if stat.S_ISDIR(mode):
+            if not wants_folder:
+                return Answer(
+                    HTTPStatus.MOVED_PERMANENTLY, location=f"{raw_path}/{question}{query}"
+                )
+            found = _inside(site, os.path.join(found, "index.html"))
+            if found is None:
+                return ABSENT
+            mode = os.stat(found).st_mode
+        elif wants_folder:
+            return ABSENT
+        # Not a FIFO or a device: reading one would hang the handler or read forever.
+        return Answer(HTTPStatus.OK, file=Path(found)) if stat.S_ISREG(mode) else ABSENT
+    except (OSError, ValueError):  # gone in a rebuild's swap, or a name the system refuses
+        return ABSENT
+
+
+def _inside(site: str, path: str) -> str | None:
+    real = os.path.realpath(path)
+    return real if real == site or real.startswith(site.rstrip("/") + "/") else None
 
 
 class Handler(BaseHTTPRequestHandler):
@@ -109,53 +195,59 @@ class Handler(BaseHTTPRequestHandler):
         self.do_GET()
 
     def do_GET(self) -> None:
-        path = urlsplit(self.path).path
+        path = self.path.partition("?")[0]
         if path == CLIENT_PATH:
             self._send(HTTPStatus.OK, TYPES[".js"], CLIENT.encode())
         elif path == EVENTS_PATH:
             self._events()
         else:
-            self._file(path)
+            self._file()
 
-    def _file(self, url_path: str) -> None:
+    def _file(self) -> None:
         root = self.server.root()
-        target = (root / unquote(url_path).lstrip("/")).resolve()
-        if not target.is_relative_to(root.resolve()):  # no way out of the site
-            target = root / "no such page"
-        elif target.is_dir():
-            if not url_path.endswith("/"):
-                self.send_response(HTTPStatus.MOVED_PERMANENTLY)
-                self.send_header("Location", url_path + "/")
-                self.end_headers()
-                return
-            target = target / "index.html"
-        status = HTTPStatus.OK
-        if not target.is_file():
-            status, target = HTTPStatus.NOT_FOUND, root / "404.html"
-        # Before any good build there is no site: a bare page still carries the overlay.
-        body = (
-            target.read_bytes()
-            if target.is_file()
-            else b"<!doctype html><title>No site yet</title><body></body>"
-        )
+        answer = locate(root, self.path)
+        if answer.status == HTTPStatus.BAD_REQUEST:
+            self._send(answer.status, TYPES[".txt"], b"400 bad request: a malformed path\n")
+            return
+        if answer.location is not None:
+            self._send(
+                answer.status, TYPES[".txt"], f"moved to {answer.location}\n".encode(),
+                [("Location", answer.location)],
+            )  # fmt: skip
+            return
+        status, target = answer.status, answer.file
+        if target is None:
+            target = locate(root, "/404.html").file
+        try:
+            # Before any good build there is no site: a bare page still carries the overlay.
+            body = target.read_bytes() if target is not None else BARE_PAGE
+        except OSError:  # removed by a rebuild since it was found
+            status, target, body = HTTPStatus.NOT_FOUND, None, BARE_PAGE
+        suffix = target.suffix if target is not None else ".html"
         kind = (
-            TYPES.get(target.suffix)
-            or mimetypes.guess_type(target.name)[0]
+            TYPES.get(suffix)
+            or (target is not None and mimetypes.guess_type(target.name)[0])
             or "application/octet-stream"
         )
-        if not target.is_file():
-            kind = TYPES[".html"]
-        if target.suffix == ".html":
+        if suffix == ".html":
             body = body.replace(
                 b"</body>", f'<script src="{CLIENT_PATH}"></script>\n</body>'.encode(), 1
             )
         self._send(status, kind, body)
 
-    def _send(self, status: HTTPStatus, kind: str, body: bytes) -> None:
+    def _send(
+        self,
+        status: HTTPStatus,
+        kind: str,
+        body: bytes,
+        headers: Iterable[tuple[str, str]] = (),
+    ) -> None:
         self.send_response(status)
         self.send_header("Content-Type", kind)
         self.send_header("Content-Length", str(len(body)))
         self.send_header("Cache-Control", "no-store")
+        for name, value in headers:
+            self.send_header(name, value)
         self.end_headers()
         if not getattr(self, "head_only", False):
             self.wfile.write(body)
@@ -210,19 +302,72 @@ class PreviewServer(ThreadingHTTPServer):
             self.state.changed.notify_all()
         super().shutdown()
 
+    def handle_error(self, request: object, client_address: object) -> None:
+        # A reader who leaves mid-answer (a reload, a closed tab) is not an error to show.
+        if not isinstance(sys.exc_info()[1], ConnectionError):
+            super().handle_error(request, client_address)  # type: ignore[arg-type]
+
 
 def changed_names(changes: Iterable[tuple[object, str]]) -> list[str]:
     return sorted({Path(path).name for _, path in changes if is_source_change(path)})
 
 
 def fingerprint(paths: Iterable[Path]) -> set[tuple[str, int, int]]:
+    """Every watched file with its mtime and size; files that vanish while looked at are skipped."""
     found = set()
     for path in paths:
-        for file in [path] if path.is_file() else path.rglob("*"):
-            if file.is_file() and is_source_change(str(file)):
-                stat = file.stat()
-                found.add((str(file), stat.st_mtime_ns, stat.st_size))
+        files = [str(path)] if path.is_file() else _walk(path)
+        for file in files:
+            try:
+                status = os.stat(file)
+            except OSError:
+                continue
+            if stat.S_ISREG(status.st_mode) and is_source_change(file):
+                found.add((file, status.st_mtime_ns, status.st_size))
     return found
+
+
+def _walk(folder: Path) -> Iterator[str]:
+    for parent, _, names in os.walk(folder):  # os.walk skips folders it cannot read
+        for name in names:
+            yield os.path.join(parent, name)
+
+
+def attempt(build: Callable[[SiteConfig], list[str]], config: SiteConfig) -> list[str]:
+    """Run one build; whatever it raises, the preview goes on and the overlay says what."""
+    try:
+        return build(config)
+    except Exception as exc:  # a bug in digest: shown as one, the last good site stays
+        traceback.print_exc()
+        line = f"internal error: {type(exc).__name__}: {exc} (a bug in digest)"
+        print(f"digest: {line}", file=sys.stderr, flush=True)
+        return [line]
+
+
+@contextmanager
+def stopped_by_sigterm() -> Iterator[None]:
+    """Inside: SIGTERM stops the way Ctrl-C does (KeyboardInterrupt), so that cleanup runs."""
+    if threading.current_thread() is not threading.main_thread():
+        yield  # only the main thread may handle signals (serve run in-process by a test)
+        return
+
+    def interrupt(signum: int, frame: object) -> None:
+        raise KeyboardInterrupt
+
+    previous = signal.signal(signal.SIGTERM, interrupt)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
+def bind(host: str, port: int, root: Callable[[], Path], state: State) -> PreviewServer:
+    try:
+        return PreviewServer((host, port), root, state)
+    # UnicodeError (a label too long for IDNA) is a ValueError; a NUL in the name a TypeError.
+    except (OSError, ValueError, TypeError, OverflowError) as exc:
+        reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
+        raise UsageError(f"cannot serve on {host}:{port}: {reason}") from None
 
 
 def run(
@@ -233,41 +378,51 @@ def run(
     build: Callable[[SiteConfig], list[str]],
     say: Callable[[str], None],
 ) -> None:
-    """Serve until Ctrl-C. `build(config)` builds and returns the problem lines that stop it."""
+    """Serve until Ctrl-C or SIGTERM. `build(config)` builds and returns the problem lines
+    that stop it; whatever it raises is shown as an internal error and serving goes on.
+    An address that cannot be served on is a UsageError."""
     import shutil
 
     import watchfiles
 
     state = State()
     preview: list[SiteConfig] = []
-    server = PreviewServer((host, port), lambda: preview[0].output, state)
-    preview.append(preview_config(config, host, server.server_address[1]))
-    paths = watched_paths(config, config_file)
-    before = fingerprint(paths)
-    state.publish(build(preview[0]))
-    threading.Thread(target=server.serve_forever, daemon=True).start()
+    server = bind(host, port, lambda: preview[0].output, state)
     stop = threading.Event()
-    announced = False
-    try:
-        # Timeouts make the watcher yield (nothing) as soon as it runs: a change made during
-        # the first build, before it watched, is then caught by comparing fingerprints.
-        for changes in watchfiles.watch(
-            *paths, stop_event=stop, step=50, debounce=400, rust_timeout=250, yield_on_timeout=True
-        ):
-            if not announced:
-                if fingerprint(paths) != before:
-                    state.publish(build(preview[0]))
-                say(f"Serving {preview[0].base_url} — watching for changes (Ctrl-C stops)")
-                announced = True
-            names = changed_names(changes)
-            if names:
-                say(f"changed: {', '.join(names)}")
-                state.publish(build(preview[0]))
-    except KeyboardInterrupt:
-        pass
-    finally:
-        stop.set()
-        server.shutdown()
-        server.server_close()
-        shutil.rmtree(preview[0].output.parent, ignore_errors=True)
-        say("stopped")
+    serving: threading.Thread | None = None
+    with stopped_by_sigterm():
+        try:
+            preview.append(preview_config(config, host, server.server_address[1]))
+            # Served from the start: before the first good build, pages show the overlay.
+            serving = threading.Thread(target=server.serve_forever, daemon=True)
+            serving.start()
+            paths = watched_paths(config, config_file)
+            before = fingerprint(paths)
+            state.publish(attempt(build, preview[0]))
+            announced = False
+            # Timeouts make the watcher yield (nothing) as soon as it runs: a change made
+            # during the first build, before it watched, is then caught by comparing
+            # fingerprints.
+            for changes in watchfiles.watch(
+                *paths, stop_event=stop, step=50, debounce=400, rust_timeout=250,
+                yield_on_timeout=True,
+            ):  # fmt: skip
+                if not announced:
+                    if fingerprint(paths) != before:
+                        state.publish(attempt(build, preview[0]))
+                    say(f"Serving {preview[0].base_url} — watching for changes (Ctrl-C stops)")
+                    announced = True
+                names = changed_names(changes)
+                if names:
+                    say(f"changed: {', '.join(names)}")
+                    state.publish(attempt(build, preview[0]))
+        except KeyboardInterrupt:
+            pass
+        finally:
+            stop.set()
+            if serving is not None and serving.ident is not None:
+                server.shutdown()  # only once started: it waits for serve_forever to end
+            server.server_close()
+            if preview:
+                shutil.rmtree(preview[0].output.parent, ignore_errors=True)
+            say("stopped")

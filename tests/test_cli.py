@@ -6,9 +6,12 @@ import sys
 from pathlib import Path
 
 import pytest
-from conftest import ROOT, TWO_ITEMS, tree
+from conftest import ROOT, SAMPLE, TWO_ITEMS, tree
+from test_serve import CHECKOUT, NEW, Preview
 
 from digest.config import OPTIONS
+from digest.problems import ConfigErrors, UsageError, error
+from digest.write import WriteError
 
 
 def test_build_succeeds_and_says_what_it_did(cli, content, tmp_path: Path) -> None:
@@ -145,6 +148,7 @@ def test_build_py_is_digest_build(tmp_path: Path, content) -> None:
             text=True,
             cwd=tmp_path,
             check=False,
+            env=CHECKOUT,  # `-m digest` from elsewhere would find the installed copy first
         )
         assert done.returncode == 0, done.stderr
         outputs[name] = tree(tmp_path / name)
@@ -243,3 +247,189 @@ def test_a_reader_that_stops_reading_is_not_a_bug(tmp_path: Path, content) -> No
     process.stdout.close()  # like `| head -0`
     _, err = process.communicate()
     assert process.returncode == 141 and b"internal error" not in err, err
+
+
+@pytest.mark.parametrize("port", ["99999", "-1", "65536", "http", ""])
+def test_a_port_out_of_range_is_a_usage_error(cli, content, port: str) -> None:
+    content({"1_a.txt": TWO_ITEMS})
+    run = cli("serve", "--content", "content", "--port", port)
+    assert run.code == 2
+    assert f"argument --port: expected a port from 0 to 65535, got {port!r}" in run.err
+
+
+@pytest.mark.parametrize(
+    "host", ["no-such-host.invalid", "192.0.2.1", "a" * 300, "999.1.1.1", "::1%nope", "x\x00y"]
+)
+def test_an_address_that_cannot_be_served_on_is_a_usage_error(cli, content, host: str) -> None:
+    content({"1_a.txt": TWO_ITEMS})
+    run = cli("serve", "--content", "content", "--host", host, "--port", "0")
+    assert run.code == 2, run.err
+    assert run.err.startswith(f"digest: error: cannot serve on {host}:0: ")
+    assert len(run.err.splitlines()) == 1 and "Traceback" not in run.err
+
+
+def test_serve_without_its_content_folder_is_a_usage_error(cli) -> None:
+    run = cli("serve", "--content", "nowhere", "--port", "0")
+    assert (run.code, run.err) == (2, "digest: error: content folder 'nowhere' does not exist\n")
+
+
+@pytest.mark.parametrize("given", [None, "other.yaml"])
+def test_the_config_file_goes_to_the_build(cli, content, monkeypatch, tmp_path, given) -> None:
+    # pipeline.build refuses an output folder that holds it: it must know which file it is.
+    content({"1_a.txt": TWO_ITEMS})
+    (tmp_path / (given or "site.yaml")).write_text("title: X\n")
+    seen = []
+
+    def build(config, strict=False, stage=None, config_file=None):
+        seen.append(config_file)
+        raise UsageError("stop here")
+
+    monkeypatch.setattr("digest.pipeline.build", build)
+    run = cli("build", "--content", "content", *(["--config", given] if given else []))
+    assert run.code == 2 and seen == [Path(given or "site.yaml")]
+    (tmp_path / (given or "site.yaml")).unlink()
+    if given is None:  # no site.yaml: none to protect
+        cli("build", "--content", "content")
+        assert seen[-1] is None
+
+
+@pytest.mark.parametrize(
+    ("failure", "code", "message"),
+    [
+        (ConfigErrors([error("t/base.html", 3, "unexpected '}'")]), 2,
+         "t/base.html:3: error: unexpected '}'\ndigest: 1 error, 0 warnings\n"),
+        (UsageError("content folder 'x' does not exist"), 2,
+         "digest: error: content folder 'x' does not exist\n"),
+        (WriteError("cannot write 'site': No space left on device"), 2,
+         "digest: error: cannot write 'site': No space left on device\n"),
+    ],
+)  # fmt: skip
+def test_each_expected_failure_has_its_exit_code(
+    cli, content, monkeypatch, failure: Exception, code: int, message: str
+) -> None:
+    content({"1_a.txt": TWO_ITEMS})
+
+    def build(*args: object, **kwargs: object) -> None:
+        raise failure
+
+    monkeypatch.setattr("digest.pipeline.build", build)
+    monkeypatch.setattr("digest.pipeline.check", build)
+    for command in ("build", "check"):
+        run = cli(command, "--content", "content")
+        assert (run.code, run.err) == (code, message)
+
+
+# --- `digest serve` outlives every failure a build can have ---
+
+BUG = """\
+import os
+from pathlib import Path
+
+import digest.pipeline
+
+real = digest.pipeline.render
+
+
+def render(*args, **kwargs):  # a bug in digest, present while the marker file is
+    if Path(os.environ["DIGEST_TEST_BUG"]).exists():
+        raise RuntimeError("simulated bug")
+    return real(*args, **kwargs)
+
+
+digest.pipeline.render = render
+"""
+
+
+class Events:
+    """The preview's server-sent events, read one at a time with a deadline."""
+
+    def __init__(self, url: str) -> None:
+        import urllib.request
+
+        self.stream = urllib.request.urlopen(url + "__digest/events", timeout=30)
+
+    def wait_for(self, name: str, timeout: float = 30) -> list[str]:
+        import json
+        import time
+
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            line = self.stream.readline().decode()
+            if line == f"event: {name}\n":
+                return json.loads(self.stream.readline().decode().removeprefix("data: "))
+        raise AssertionError(f"no {name} event")
+
+
+def _serving(tmp_path: Path, site_yaml: str = "") -> tuple[Preview, Events]:
+    (tmp_path / "content").mkdir()
+    (tmp_path / "content" / "000_sample.txt").write_bytes(SAMPLE.read_bytes())
+    (tmp_path / "t").mkdir()
+    (tmp_path / "site.yaml").write_text("templates: t\n" + site_yaml)
+    (tmp_path / "sitecustomize.py").write_text(BUG)
+    env = {
+        "PYTHONPATH": f"{tmp_path}{os.pathsep}{ROOT}",
+        "DIGEST_TEST_BUG": str(tmp_path / "content" / "bug.md"),
+    }
+    preview = Preview(tmp_path, env=env)
+    events = Events(preview.url)
+    assert events.wait_for("problems") == []
+    return preview, events
+
+
+def _last_good_site_then_fixed(preview: Preview, events: Events, fix) -> None:
+    status, _, body = preview.get("/")
+    assert status == 200 and body.count(b'<article class="item"') == 19  # the last good site
+    fix()
+    events.wait_for("reload")
+    status, _, body = preview.get("/")
+    assert status == 200 and b"humanoid robots in Lyon" in body  # and the fix with it
+
+
+@pytest.mark.parametrize(
+    ("name", "text", "where"),
+    [
+        ("content/001_new.txt", "---\ndate: 2026-02-30\n---\n", "content/001_new.txt:2: error: "),
+        ("t/base.html", "<!doctype html>\n{% if %}\n", "t/base.html:2: error: "),
+        ("t/item.html", "{% extends 'item.html' %}\n", "t/item.html:1: error: "),
+        ("site.yaml", "templates: t\nfeed_size: many\n", "site.yaml:2: error: feed_size: "),
+    ],
+)  # fmt: skip
+def test_serve_shows_a_bad_file_and_keeps_the_last_good_site(
+    tmp_path: Path, name: str, text: str, where: str
+) -> None:
+    preview, events = _serving(tmp_path)
+    try:
+        (tmp_path / name).write_text(text + (NEW if name.endswith(".txt") else ""))
+        problems = events.wait_for("problems")
+        assert any(line.startswith(where) for line in problems), problems
+        preview.wait_for(where)  # in the terminal too
+
+        def fix() -> None:
+            (tmp_path / name).write_text("templates: t\n") if name == "site.yaml" else (
+                tmp_path / name
+            ).unlink()
+            (tmp_path / "content" / "002_new.txt").write_text(NEW)
+
+        _last_good_site_then_fixed(preview, events, fix)
+    finally:
+        assert preview.stop() == 0
+    assert "Traceback" not in "".join(preview.output)
+
+
+def test_serve_shows_a_bug_as_one_and_goes_on(tmp_path: Path) -> None:
+    preview, events = _serving(tmp_path)
+    try:
+        (tmp_path / "content" / "bug.md").write_text("now render fails")
+        problems = events.wait_for("problems")
+        assert problems == ["internal error: RuntimeError: simulated bug (a bug in digest)"]
+        preview.wait_for("digest: internal error: RuntimeError: simulated bug")
+        output = "".join(preview.output)
+        assert "Traceback (most recent call last)" in output and "in render" in output
+
+        def fix() -> None:
+            (tmp_path / "content" / "bug.md").unlink()
+            (tmp_path / "content" / "002_new.txt").write_text(NEW)
+
+        _last_good_site_then_fixed(preview, events, fix)
+    finally:
+        assert preview.stop() == 0

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import http.client
+import os
 import queue
 import signal
+import socket
 import subprocess
 import sys
 import threading
@@ -13,18 +15,23 @@ import urllib.request
 from pathlib import Path
 
 import pytest
-from conftest import SAMPLE, require_tool
+from conftest import ROOT, SAMPLE, require_tool
 
 NEW = "A brand new story about humanoid robots in Lyon.\nAnalysis — Lyon builds on its industrial past.\n"
 BROKEN = "Analysis — an analysis with no summary\n"
 
 
+# The checkout's digest, not whichever one is installed: the subprocess runs elsewhere.
+CHECKOUT = {**os.environ, "PYTHONPATH": str(ROOT)}
+
+
 class Preview:
-    def __init__(self, folder: Path) -> None:
+    def __init__(self, folder: Path, *extra: str, env: dict[str, str] | None = None) -> None:
         self.folder = folder
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "digest", "serve", "--port", "0", "--content", "content"],
+            [sys.executable, "-m", "digest", "serve", "--port", "0", "--content", "content", *extra],
             cwd=folder, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+            env={**CHECKOUT, **(env or {})},
         )  # fmt: skip
         self.lines: queue.Queue[str] = queue.Queue()
         self.output: list[str] = []
@@ -131,16 +138,6 @@ def test_a_broken_file_shows_its_problems_and_the_last_good_site_stays(preview: 
     events.close()
 
 
-def test_ctrl_c_stops_cleanly(preview: Preview) -> None:
-    assert preview.stop() == 0
-    assert "stopped" in "".join(preview.output)
-    assert not any(
-        Path(line.split(" into ")[1].split(" (")[0]).exists()
-        for line in preview.output
-        if " into " in line
-    )
-
-
 def test_the_overlay_and_reload_in_a_browser(preview: Preview) -> None:
     require_tool("chromium")
     playwright_api = pytest.importorskip("playwright.sync_api")
@@ -163,3 +160,165 @@ def test_the_overlay_and_reload_in_a_browser(preview: Preview) -> None:
         )
         assert page.locator("#digest-problems").count() == 0
         browser.close()
+
+
+@pytest.mark.parametrize("stop", [signal.SIGINT, signal.SIGTERM])
+def test_ctrl_c_and_sigterm_remove_the_temporary_folder(tmp_path: Path, stop: int) -> None:
+    # SIGTERM (a service manager, `kill`, a container stopping) ends as Ctrl-C does: exit 0.
+    (tmp_path / "content").mkdir()
+    (tmp_path / "content" / "000_sample.txt").write_bytes(SAMPLE.read_bytes())
+    running = Preview(tmp_path)
+    built = next(line for line in running.output if " into " in line)
+    folder = Path(built.split(" into ")[1].split(" (")[0]).parent
+    assert folder.name.startswith("digest-serve-") and folder.is_dir()
+    running.process.send_signal(stop)
+    assert running.process.wait(timeout=20) == 0
+    running.wait_for("stopped")
+    assert not folder.exists()
+
+
+# --- what a request can name: every target, however malformed, gets 200, 301, 400 or 404 ---
+
+from hypothesis import HealthCheck, given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+from digest.serve import PreviewServer, State, locate  # noqa: E402
+
+
+@pytest.fixture(scope="module")
+def small_site(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A site with a page, a folder, a symlink in and one out, a FIFO, a secret beside it."""
+    base = tmp_path_factory.mktemp("served")
+    (base / "secret.txt").write_text("root:x:0:0")
+    site = base / "site"
+    (site / "topics").mkdir(parents=True)
+    (site / "index.html").write_text("<html><body>home</body></html>")
+    (site / "404.html").write_text("<html><body>not here</body></html>")
+    (site / "topics" / "index.html").write_text("<html><body>topics</body></html>")
+    (site / "search").mkdir()  # a folder without its index.html
+    (site / "feed.xml").write_text("<rss/>")
+    (site / "in.xml").symlink_to(site / "feed.xml")
+    (site / "out.txt").symlink_to(base / "secret.txt")
+    (site / "up").symlink_to(base)
+    os.mkfifo(site / "pipe.txt")
+    return site
+
+
+SEGMENTS = st.one_of(
+    st.sampled_from(["", ".", "..", "index.html", "topics", "search", "feed.xml", "in.xml",
+                     "out.txt", "up", "secret.txt", "pipe.txt", "%2e%2e", "%2f", "%00", "%zz",
+                     "%ff", "%c3%a9", "%", "a" * 300, "\x00", "\xff", "é", "?q=x", "#f"]),
+    st.text(st.characters(codec="latin-1"), max_size=12),
+)  # fmt: skip
+TARGETS = st.one_of(
+    st.lists(SEGMENTS, max_size=8).map(lambda parts: "/" + "/".join(parts)),
+    st.integers(1, 3000).map(lambda depth: "/" + "a/" * depth),
+    st.text(st.characters(codec="latin-1"), max_size=40),
+)
+
+
+@settings(
+    max_examples=300, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(target=TARGETS)
+def test_every_target_is_a_file_inside_the_site_or_an_answer_without_one(
+    small_site: Path, target: str
+) -> None:
+    answer = locate(small_site, target)
+    assert answer.status in (200, 301, 400, 404)
+    if answer.status == 200:
+        assert answer.file is not None and answer.file.is_relative_to(small_site.resolve())
+        assert answer.file.is_file() and answer.file.name != "pipe.txt"
+    if answer.status == 301:
+        assert answer.location is not None and answer.location.isprintable()
+
+
+@pytest.mark.parametrize(
+    ("target", "status", "where"),
+    [
+        ("/", 200, "index.html"),
+        ("/topics/", 200, "topics/index.html"),
+        ("/topics", 301, "/topics/"),
+        ("/topics?q=x", 301, "/topics/?q=x"),  # the query goes along
+        ("/search?q=robots&page=2", 301, "/search/?q=robots&page=2"),
+        ("/search/", 404, None),  # a folder without its index.html
+        ("/index.html/", 404, None),  # a file with a trailing slash
+        ("/in.xml", 200, "feed.xml"),  # a symlink that stays inside
+        ("/out.txt", 404, None),  # one that leads out
+        ("/up/secret.txt", 404, None),
+        ("/pipe.txt", 404, None),  # reading a FIFO would hang
+        ("/../secret.txt", 404, None),
+        ("/%2e%2e/secret.txt", 404, None),
+        ("/topics/%2e%2e/%2e%2e/secret.txt", 404, None),
+        ("/" + "a" * 300, 404, None),
+        ("/" + "a/" * 3000, 404, None),
+        ("/%00", 400, None),
+        ("/index.html%00.txt", 400, None),
+        ("/%zz", 400, None),
+        ("/%ff", 400, None),  # not UTF-8
+        ("/\xff", 400, None),  # a raw byte, as http.server hands it over (Latin-1)
+        ("/a\x1bb", 400, None),
+        ("*", 400, None),
+    ],
+)
+def test_what_a_target_names(small_site: Path, target: str, status: int, where: str | None) -> None:
+    answer = locate(small_site, target)
+    assert answer.status == status
+    if status == 200:
+        assert answer.file == (small_site / where).resolve()
+    if status == 301:
+        assert answer.location == where
+
+
+def raw_request(port: int, target: bytes) -> tuple[int, bytes]:
+    """Send a GET with the target's bytes as they are; the status and the body."""
+    with socket.create_connection(("127.0.0.1", port), timeout=10) as connection:
+        connection.sendall(b"GET " + target + b" HTTP/1.0\r\n\r\n")
+        answer = b""
+        while chunk := connection.recv(65536):
+            answer += chunk
+    head, _, body = answer.partition(b"\r\n\r\n")
+    return int(head.split()[1]), body
+
+
+@pytest.fixture(scope="module")
+def small_server(small_site: Path):
+    server = PreviewServer(("127.0.0.1", 0), lambda: small_site, State())
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    yield server.server_address[1]
+    server.shutdown()
+    server.server_close()
+
+
+RAW_TARGETS = st.one_of(
+    TARGETS.map(lambda text: text.encode("latin-1")),
+    st.binary(max_size=60).map(lambda raw: b"/" + raw),
+).map(lambda raw: raw.replace(b"\r", b"").replace(b"\n", b""))  # those would end the line
+# A target of whitespace only leaves "GET HTTP/1.0", an HTTP/0.9 request: its answer has no
+# status line, by that old protocol's rules.
+RAW_TARGETS = RAW_TARGETS.filter(lambda raw: raw.decode("latin-1").strip())
+
+
+@settings(
+    max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(target=RAW_TARGETS)
+def test_a_running_server_answers_every_path_with_a_status_and_a_body(
+    small_server: int, target: bytes
+) -> None:
+    status, body = raw_request(small_server, target)
+    assert status in (200, 301, 400, 404), target
+    assert body and b"root:x" not in body, target
+
+
+def test_the_server_still_answers_and_printed_no_traceback(
+    small_server: int, capfd: pytest.CaptureFixture[str]
+) -> None:
+    for target in (b"/%00", b"/index.html%00.txt", b"/" + b"a" * 300, b"/a" * 3000, b"/\xff\xfe",
+                   b"/%c3%28", b"/../../etc/passwd", b"/topics?q=x"):  # fmt: skip
+        assert raw_request(small_server, target)[0] in (301, 400, 404)
+    assert raw_request(small_server, b"/") == (
+        200,
+        b'<html><body>home<script src="/__digest/reload.js"></script>\n</body></html>',
+    )
+    assert "Traceback" not in capfd.readouterr().err
