@@ -31,7 +31,7 @@ SITE_VALUES += ("author", "icon", "search")
 COPIED = (".css", ".js", ".svg")  # static files among the templates: copied, never rendered
 PLAIN = frozenset({str, int, float, bool, type(None), datetime})
 # The libraries whose output ends up in the site: a new version may change a page.
-LIBRARIES = ("jinja2", "markupsafe", "markdown", "nh3", "python-slugify", "snowballstemmer")
+LIBRARIES = ("jinja2", "markupsafe", "markdown-it-py", "nh3", "python-slugify", "snowballstemmer")
 LIBRARIES += ("PyStemmer", "pyyaml")
 
 
