@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import shutil
 import threading
+import time
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
@@ -336,3 +337,65 @@ def test_only_templates_named_as_not_markup_are_left_unescaped() -> None:
         assert env.from_string("{{ v }}").environment.autoescape(name) is True  # type: ignore[operator]
     for name in ("robots.txt", "style.css", "search.js"):
         assert env.autoescape(name) is False  # type: ignore[operator]
+
+
+KILLED_PARENT = """
+import os, sys
+from pathlib import Path
+sys.path.insert(0, sys.argv[1] + "/bench")
+from archive import make_archive
+from digest import pipeline, render
+from digest.config import SiteConfig
+
+folder, gate = Path(sys.argv[2]), int(sys.argv[3])
+make_archive(40, folder / "content")
+render.PARALLEL_FROM = 1  # a helper for 40 items' pages, as for 2,000
+real = render._render_share
+
+def share():
+    print(os.getpid(), flush=True)  # the helper is rendering: the test kills its parent now
+    os.read(gate, 1)  # and lets it go on once the parent is dead
+    return real()
+
+render._render_share = share
+config = SiteConfig(content=folder / "content", output=folder / "site", cache=None)
+pipeline.build(config)
+"""
+
+
+def test_the_helper_dies_quietly_with_a_killed_parent(tmp_path: Path) -> None:
+    import os
+    import signal
+    import subprocess
+    import sys
+
+    gate, release = os.pipe()
+    build = subprocess.Popen(
+        [sys.executable, "-c", KILLED_PARENT, str(ROOT), str(tmp_path), str(gate)],
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        pass_fds=[gate],
+    )
+    os.close(gate)
+    assert build.stdout is not None and build.stderr is not None
+    helper = int(build.stdout.readline())
+    build.send_signal(signal.SIGKILL)
+    build.wait()
+    os.close(release)  # a helper still alive would go on, and write to its dead parent
+    # The helper holds the same stderr: its end arrives once the helper is gone too.
+    err = build.stderr.read()
+    assert build.returncode == -signal.SIGKILL
+    assert err == b""
+    # Its files are closed early in its exit: wait for the rest of it, a few seconds at most.
+    deadline = time.monotonic() + 10
+    while _state(helper) not in ("gone", "Z", "X") and time.monotonic() < deadline:
+        time.sleep(0.01)
+    assert _state(helper) in ("gone", "Z", "X")  # a zombie is left for init to reap
+
+
+def _state(pid: int) -> str:
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().split(") ")[1][0]
+    except FileNotFoundError:
+        return "gone"
