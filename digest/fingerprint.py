@@ -31,7 +31,7 @@ SITE_VALUES += ("author", "icon", "search")
 COPIED = (".css", ".js", ".svg")  # static files among the templates: copied, never rendered
 PLAIN = frozenset({str, int, float, bool, type(None), datetime})
 # The libraries whose output ends up in the site: a new version may change a page.
-LIBRARIES = ("jinja2", "markupsafe", "markdown", "nh3", "python-slugify", "snowballstemmer")
+LIBRARIES = ("jinja2", "markupsafe", "markdown-it-py", "nh3", "python-slugify", "snowballstemmer")
 LIBRARIES += ("PyStemmer", "pyyaml")
 
 
@@ -57,7 +57,11 @@ def templates_digest(env: Environment) -> str:
         root = Path(folder)
         for path in sorted(p for p in root.rglob("*") if p.is_file()):
             name = path.relative_to(root).as_posix()
-            digest.update(f"{rank}\0{name}\0".encode() + path.read_bytes() + b"\0")
+            try:
+                data = path.read_bytes()
+            except OSError as exc:  # render reports a template it cannot read
+                data = f"unreadable: {exc}".encode()
+            digest.update(f"{rank}\0{name}\0".encode() + data + b"\0")
     return digest.hexdigest()
 
 
@@ -67,8 +71,8 @@ def reads_only_site_values(env: Environment) -> bool:
         try:
             source, _, _ = env.loader.get_source(env, name)  # type: ignore[union-attr]
             tree = env.parse(source)
-        except (UnicodeDecodeError, TemplateSyntaxError):
-            continue  # not a template (an image, say): nothing can render it
+        except (UnicodeDecodeError, TemplateSyntaxError, RecursionError, OSError):
+            continue  # not a template (an image, say), or one that render reports
         uses = [n for n in tree.find_all(nodes.Name) if n.name == "site"]
         plain = [
             n

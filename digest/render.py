@@ -1,33 +1,45 @@
 """The fourth stage: site model -> {output path: bytes}, through Jinja templates.
 
-Autoescaping is on for every .html and .xml template and undefined names are errors,
-so a template can neither leak unescaped item text nor silently print nothing.
+Autoescaping is on for every template but those whose name says they are not markup
+(robots.txt), and undefined names are errors, so a template can neither leak unescaped
+text nor silently print nothing.
+
+Templates can be the editor's own (site.yaml's `templates`), so they are input like any
+other: a template that cannot be compiled or rendered is a problem at its FILE:LINE
+(TemplateErrors), never a crash. All templates are compiled before anything is
+rendered, so that every syntax error is reported at once.
 """
 
 from __future__ import annotations
 
+import ctypes
 import html
 import multiprocessing
 import os
+import signal
 import threading
 from collections.abc import Callable, Iterator, Sequence
 from email.utils import format_datetime
 from pathlib import Path
+from types import TracebackType
 
 from jinja2 import (
     Environment,
-    FileSystemBytecodeCache,
     FileSystemLoader,
     StrictUndefined,
-    select_autoescape,
+    TemplateNotFound,
+    TemplateSyntaxError,
 )
 from markupsafe import Markup
 
 from . import markup, search
+from .cache import BuildCache, CompiledTemplates
 from .dates import long_date
 from .export import Lines, items_json
 from .feeds import FILES, all_feeds, json_feed
+from .load import display
 from .model import Page, Segment, Site
+from .problems import ConfigErrors, Problem, error
 from .urls import (
     FAVICON,
     ITEMS_JSON,
@@ -42,6 +54,16 @@ from .urls import (
 )
 
 STATIC_FILES = (STYLESHEET, SEARCH_SCRIPT, FAVICON)
+# Templates whose output is not markup; every other is autoescaped, whatever its name, so
+# that a new markup template (.svg, .opml, .atom, …) cannot be added unescaped.
+NOT_MARKUP = (".txt", ".css", ".js", ".json")
+# The files compiled before rendering: what can be a page, a feed or a part of one. Other
+# files in a template folder (images, notes) are not templates.
+TEMPLATE_SUFFIXES = (".html", ".htm", ".xml", ".opml", ".txt", ".j2", ".jinja")
+
+
+class TemplateErrors(ConfigErrors):
+    """Templates that cannot be compiled or rendered, each a Problem at its FILE:LINE."""
 
 
 def builtin_templates() -> Path:
@@ -52,14 +74,13 @@ def builtin_templates() -> Path:
     return checkout if checkout.is_dir() else package / "templates"
 
 
-def make_env(overrides: Sequence[Path] = (), compiled: Path | None = None) -> Environment:
+def make_env(overrides: Sequence[Path] = (), compiled: BuildCache | None = None) -> Environment:
     """A Jinja environment that looks in `overrides` first, then in the built-in templates;
-    compiled templates are kept in the folder `compiled`, if given, for the next build."""
-    bytecode = FileSystemBytecodeCache(str(compiled)) if compiled is not None else None
+    compiled templates are kept in the cache `compiled`, if given, for the next build."""
     env = Environment(
         loader=FileSystemLoader([*map(str, overrides), str(builtin_templates())]),
-        bytecode_cache=bytecode,
-        autoescape=select_autoescape(enabled_extensions=("html", "xml"), default_for_string=False),
+        bytecode_cache=CompiledTemplates(compiled) if compiled is not None else None,
+        autoescape=_is_markup,
         undefined=StrictUndefined,
         trim_blocks=True,
         lstrip_blocks=True,
@@ -78,6 +99,10 @@ def make_env(overrides: Sequence[Path] = (), compiled: Path | None = None) -> En
     return env
 
 
+def _is_markup(name: str | None) -> bool:
+    return name is None or not name.endswith(NOT_MARKUP)
+
+
 def render(
     site: Site,
     env: Environment,
@@ -85,7 +110,119 @@ def render(
     lines: Lines | None = None,
 ) -> dict[str, bytes]:
     """Every output file of the site, except the pages and search segments whose path
-    `skip` names; `lines` keeps items.json's lines between builds."""
+    `skip` names; `lines` keeps items.json's lines between builds. Raises TemplateErrors
+    for templates that cannot be compiled or rendered."""
+    problems = compile_templates(env)
+    if problems:
+        raise TemplateErrors(problems)
+    try:
+        return _render(site, env, skip, lines)
+    except TemplateErrors:
+        raise
+    except Exception as exc:
+        problem = template_problem(env, exc)
+        if problem is None:  # not the templates' doing: a bug in digest
+            raise
+        raise TemplateErrors([problem]) from None
+
+
+def compile_templates(env: Environment) -> list[Problem]:
+    """Compile every template in the template folders: a problem for each that cannot be."""
+    problems: list[Problem] = []
+    for name in env.list_templates(filter_func=lambda name: name.endswith(TEMPLATE_SUFFIXES)):
+        try:
+            env.get_template(name)
+        except TemplateSyntaxError as exc:  # unknown filters and tests too
+            problems.append(error(_shown(exc.filename, env, name), exc.lineno, exc.message or ""))
+        except UnicodeDecodeError as exc:
+            problems.append(_undecodable(env, name, exc))
+        except RecursionError:
+            shown = _shown(None, env, name)
+            problems.append(error(shown, None, "the template nests too deeply to be compiled"))
+        except OSError as exc:
+            shown = _shown(None, env, name)
+            problems.append(error(shown, None, f"cannot read the template: {exc.strerror}"))
+    return problems
+
+
+def template_problem(env: Environment, exc: BaseException) -> Problem | None:
+    """The problem in the editor's templates that `exc`, raised while rendering, comes
+    from, at the innermost template line it passed through; None if no template of
+    theirs had a part in it (then it is a bug in digest or in a built-in template)."""
+    frames = _template_frames(exc.__traceback__)
+    if isinstance(exc, TemplateSyntaxError) and exc.filename:  # a part compiled on use
+        frames.append((exc.filename, exc.lineno))
+    overrides = [Path(folder).resolve() for folder in _searchpath(env)[:-1]]
+    if not any(Path(file).resolve().is_relative_to(o) for file, _ in frames for o in overrides):
+        return None
+    file, line = frames[-1]
+    return error(_shown(file, env, ""), line, _message(exc))
+
+
+def _message(exc: BaseException) -> str:
+    if isinstance(exc, RecursionError):
+        return "the template extends or includes itself without end"
+    if isinstance(exc, TemplateNotFound):
+        return f"no template named '{exc.name}' in the template folders"
+    if isinstance(exc, UnicodeDecodeError):
+        return "the template this line uses is not UTF-8 text"
+    if isinstance(exc, TemplateSyntaxError):
+        return exc.message or "syntax error"
+    return f"{exc}" if type(exc).__module__.startswith("jinja2") else f"{type(exc).__name__}: {exc}"
+
+
+def _template_frames(tb: TracebackType | None) -> list[tuple[str, int]]:
+    # Jinja rewrites a traceback so that each frame of template code carries the
+    # template's file and line, and marks those frames with this global.
+    frames = []
+    while tb is not None:
+        if "__jinja_exception__" in tb.tb_frame.f_globals:
+            frames.append((tb.tb_frame.f_code.co_filename, tb.tb_lineno))
+        tb = tb.tb_next
+    return frames
+
+
+def _searchpath(env: Environment) -> list[str]:
+    return list(getattr(env.loader, "searchpath", ()))
+
+
+def _file_of(env: Environment, name: str) -> Path | None:
+    """The file that template `name` is read from: the first in the search path."""
+    for folder in _searchpath(env):
+        path = Path(folder, name)
+        if path.is_file():
+            return path
+    return None
+
+
+def _shown(filename: str | None, env: Environment, name: str) -> str:
+    path = Path(filename) if filename else _file_of(env, name)
+    return display(path) if path is not None else name
+
+
+def _undecodable(env: Environment, name: str, exc: UnicodeDecodeError) -> Problem:
+    # The loader decodes the whole file, so the error's offset is the file's.
+    line = exc.object[: exc.start].count(b"\n") + 1
+    byte = exc.object[exc.start]
+    message = f"the template is not UTF-8 text (byte 0x{byte:02x}); save it as UTF-8"
+    return error(_shown(None, env, name), line, message)
+
+
+def _static(env: Environment, name: str) -> bytes:
+    """A static file (the stylesheet, the script, the icon), copied as its bytes."""
+    path = _file_of(env, name)
+    try:
+        if path is None:
+            raise FileNotFoundError(f"no {name} in the template folders")
+        return path.read_bytes()
+    except OSError as exc:
+        where = display(path) if path is not None else name
+        raise TemplateErrors([error(where, None, f"cannot read: {exc}")]) from None
+
+
+def _render(
+    site: Site, env: Environment, skip: Callable[[str], bool], lines: Lines | None
+) -> dict[str, bytes]:
     outputs: dict[str, bytes] = {}
 
     def add(path: str, data: bytes) -> None:
@@ -130,8 +267,7 @@ def render(
     for name in STATIC_FILES:
         if name == SEARCH_SCRIPT and not site.search:
             continue
-        source, _, _ = env.loader.get_source(env, name)  # type: ignore[union-attr]
-        add(name, source.encode("utf-8"))
+        add(name, _static(env, name))
     return outputs
 
 
@@ -169,7 +305,10 @@ _share: tuple[Site, Environment, Sequence[Page], Sequence[Segment]] | None = Non
 class _Helper:
     """A second process that renders a share of the pages and search segments while this
     one renders the rest: rendering is pure, so the shares add up to the same outputs.
-    With nothing to share, there is no second process."""
+    With nothing to share, there is no second process.
+
+    A template problem found by the child comes back as a Problem, like its outputs; the
+    child dies with this process, so that it never writes to a pipe nobody reads."""
 
     def __init__(
         self, site: Site, env: Environment, pages: Sequence[Page], segments: Sequence[Segment]
@@ -180,13 +319,19 @@ class _Helper:
             return
         _share = (site, env, pages, segments)  # what the forked child finds in its memory
         try:
-            self._pool = multiprocessing.get_context("fork").Pool(1)
+            context = multiprocessing.get_context("fork")
+            self._pool = context.Pool(1, initializer=_die_with, initargs=(os.getpid(),))
         finally:
             _share = None
         self._result = self._pool.apply_async(_render_share)
 
     def results(self) -> list[tuple[str, bytes]]:
-        return self._result.get() if self._pool is not None else []
+        if self._pool is None:
+            return []
+        done = self._result.get()
+        if isinstance(done, Problem):
+            raise TemplateErrors([done])
+        return done
 
     def __enter__(self) -> _Helper:
         return self
@@ -197,7 +342,29 @@ class _Helper:
             self._pool.join()
 
 
-def _render_share() -> list[tuple[str, bytes]]:
+PR_SET_PDEATHSIG = 1  # linux/prctl.h
+
+
+def _die_with(parent: int) -> None:
+    """Have this (child) process killed when `parent` ends: otherwise a parent killed while
+    the child works leaves it to finish, write to a closed pipe and print a traceback."""
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+    except (OSError, AttributeError):  # not Linux: the child may outlive a killed parent
+        return
+    if os.getppid() != parent:  # the parent was gone before the request was made
+        os._exit(0)
+
+
+def _render_share() -> list[tuple[str, bytes]] | Problem:
     assert _share is not None
     site, env, pages, segments = _share
-    return [*_render_pages(site, env, pages), *_segment_files(segments)]
+    try:
+        return [*_render_pages(site, env, pages), *_segment_files(segments)]
+    except Exception as exc:
+        # The exception itself may not survive pickling, nor should its traceback cross.
+        problem = template_problem(env, exc)
+        if problem is None:
+            raise
+        return problem

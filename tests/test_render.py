@@ -1,15 +1,22 @@
-"""Rendering shared with a second process gives the same outputs as rendering alone."""
+"""Rendering shared with a second process gives the same outputs as rendering alone; the
+editor's templates, broken in any way, give problems at their FILE:LINE; every markup
+output escapes hostile values."""
 
 from __future__ import annotations
 
 import shutil
 import threading
+import time
+import xml.etree.ElementTree as ET
 from pathlib import Path
 
 import pytest
-from conftest import ROOT, config_for
+from conftest import ROOT, TWO_ITEMS, config_for
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from digest import pipeline, render
+from digest.cache import BuildCache
 
 
 @pytest.fixture(scope="module")
@@ -73,8 +80,11 @@ def test_an_error_in_either_process_reaches_the_build(site, monkeypatch, tmp_pat
     broken = tmp_path / "templates"
     broken.mkdir()
     (broken / "item.html").write_text("{{ no_such_name }}", encoding="utf-8")
-    with pytest.raises(Exception, match="no_such_name"):  # both processes render items
+    with pytest.raises(render.TemplateErrors) as caught:  # both processes render items
         render.render(site, render.make_env([broken]))
+    assert [str(p) for p in caught.value.problems] == [
+        f"{broken / 'item.html'}:1: error: 'no_such_name' is undefined"
+    ]
 
     def fail(segment):
         raise ValueError("the helper failed")
@@ -83,3 +93,309 @@ def test_an_error_in_either_process_reaches_the_build(site, monkeypatch, tmp_pat
     with pytest.raises(ValueError, match="the helper failed"):
         render.render(site, render.make_env())
     assert multiprocessing.active_children() == []  # no helper left behind
+
+
+HELPER_SHARE = 2  # with search segments, the helper renders pages 2, 5, 8…
+
+
+def test_a_template_problem_in_the_helper_comes_back_as_a_problem(
+    site, monkeypatch, tmp_path: Path
+) -> None:
+    import multiprocessing
+
+    monkeypatch.setattr(render, "PARALLEL_FROM", 1)
+    page = site.pages[HELPER_SHARE]
+    assert site.search  # the share above is the one with search segments
+    own = tmp_path / "templates"
+    own.mkdir()
+    source = f'{{% if page.path == "{page.path}" %}}\n\n{{{{ 1 + "a" }}}}{{% endif %}}'
+    (own / page.template).write_text(source, encoding="utf-8")
+    parent_renders = []
+    real = render._render_pages
+
+    def spy(site, env, pages):
+        parent_renders.extend(p.path for p in pages)
+        return real(site, env, pages)
+
+    monkeypatch.setattr(render, "_render_pages", spy)
+    with pytest.raises(render.TemplateErrors) as caught:
+        render.render(site, render.make_env([own]))
+    assert page.path not in parent_renders  # so the problem did come from the helper
+    assert [str(p) for p in caught.value.problems] == [
+        f"{own / page.template}:3: error: TypeError: unsupported operand type(s) for +: 'int' and 'str'"
+    ]
+    assert multiprocessing.active_children() == []
+
+
+# Each broken template: its name in the override folder, its bytes, the line reported and
+# words of the message.
+BROKEN = {
+    "syntax": ("item.html", b"ok\n{% if %}\n", 2, "Expected an expression"),
+    "unclosed": ("_item.html", b"{% for x in y %}\nno end\n", 2, "Unexpected end of template"),
+    "undefined": ("item.html", b"a\nb\n{{ nothing_here.x }}\n", 3, "'nothing_here' is undefined"),
+    "include": (
+        "_item.html",
+        b"\n{% include 'nowhere.html' %}",
+        2,
+        "no template named 'nowhere.html'",
+    ),
+    "encoding": ("base.html", b"<p>\n\xe9t\xe9\n", 2, "not UTF-8 text (byte 0xe9)"),
+    "extends itself": ("base.html", b"{% extends 'base.html' %}\n", 1, "itself without end"),
+    "filter": ("item.html", b"\n{{ page.title|shout }}", 2, "No filter named 'shout'"),
+    "test": ("item.html", b"{% if page is shouting %}x{% endif %}", 1, "No test named 'shouting'"),
+    "late filter": ("item.html", b"{% if page %}\n{{ 1|shout }}{% endif %}", 2, "shout"),
+    "feed": ("rss.xml", b"<rss>{{ feed.nope }}</rss>", 1, "has no attribute 'nope'"),
+    "type": ("feeds.opml", b"\n{{ site.title + 1 }}", 2, "TypeError"),
+}
+
+
+@pytest.mark.parametrize("case", BROKEN)
+def test_a_broken_template_is_a_problem_at_its_line(case: str, cli, tmp_path: Path) -> None:
+    name, source, line, words = BROKEN[case]
+    content = tmp_path / "content"
+    content.mkdir()
+    shutil.copy(ROOT / "content" / "000_e808da6115982e84.txt", content / "001_first.txt")
+    own = tmp_path / "mine"
+    own.mkdir()
+    (own / name).write_bytes(source)
+    (tmp_path / "site.yaml").write_text("templates: mine\nbase_url: https://example.org/\n")
+    run = cli("build")
+    assert run.code == 2, run.err
+    problems = [line for line in (run.out + run.err).splitlines() if ": error: " in line]
+    assert len(problems) == 1 and problems[0].startswith(f"mine/{name}:{line}: error: ")
+    assert words in problems[0]
+    assert "Traceback" not in run.err
+
+
+def test_every_syntax_error_is_reported_at_once(site, tmp_path: Path) -> None:
+    own = tmp_path / "mine"
+    own.mkdir()
+    (own / "item.html").write_text("{% if %}", encoding="utf-8")
+    (own / "topic.html").write_text("\n{{ }}", encoding="utf-8")
+    (own / "notes.png").write_bytes(b"\x89PNG\xff")  # not a template: not compiled
+    with pytest.raises(render.TemplateErrors) as caught:
+        render.render(site, render.make_env([own]))
+    found = {(p.file, p.line) for p in caught.value.problems}
+    assert found == {(str(own / "item.html"), 1), (str(own / "topic.html"), 2)}
+
+
+def test_an_error_in_a_built_in_template_alone_is_a_bug_not_a_problem(site, monkeypatch) -> None:
+    def broken(text: str) -> str:
+        raise ValueError("a bug in a filter")
+
+    env = render.make_env()
+    env.filters["long_date"] = broken
+    with pytest.raises(ValueError, match="a bug in a filter"):
+        render.render(site, env)
+
+
+TEMPLATE_TEXT = st.lists(
+    st.sampled_from(
+        [
+            "{{",
+            "}}",
+            "{%",
+            "%}",
+            "{#",
+            "#}",
+            " if ",
+            " for x in ",
+            " endif ",
+            " endfor ",
+            " include ",
+            " extends ",
+            "'item.html'",
+            "'base.html'",
+            "'_nope.html'",
+            " page",
+            " site",
+            ".title",
+            "|",
+            "upper",
+            "nope",
+            "(",
+            ")",
+            "[",
+            "]",
+            "1",
+            "+",
+            "'a'",
+            "\n",
+            " ",
+            "x",
+            "-",
+            "~",
+            "\xe9",
+            " block ",
+            " endblock ",
+            " macro ",
+            " set ",
+            "=",
+            " is ",
+            " not ",
+            " in ",
+        ]
+    ),
+    max_size=25,
+).map("".join)
+
+
+@settings(
+    max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(source=TEMPLATE_TEXT, encode=st.sampled_from(["utf-8", "latin-1"]))
+def test_any_template_renders_or_gives_problems_at_its_lines(
+    small_site, tmp_path_factory: pytest.TempPathFactory, source: str, encode: str
+) -> None:
+    own = tmp_path_factory.mktemp("own")
+    (own / "item.html").write_bytes(source.encode(encode))
+    compiled = BuildCache(tmp_path_factory.getbasetemp() / "compiled")  # the built-in ones
+    try:
+        render.render(small_site, render.make_env([own], compiled))
+    except render.TemplateErrors as exc:
+        lines = source.count("\n") + 1
+        for problem in exc.problems:
+            assert problem.severity == "error" and problem.message
+            assert problem.file in (
+                str(own / "item.html"),
+                str(render.builtin_templates() / "base.html"),
+            )
+            assert problem.line is None or 1 <= problem.line <= max(lines, 200)
+
+
+@pytest.fixture(scope="module")
+def small_site(tmp_path_factory: pytest.TempPathFactory):
+    content = tmp_path_factory.mktemp("small") / "content"
+    content.mkdir()
+    (content / "001_first.txt").write_text(TWO_ITEMS, encoding="utf-8")
+    _, model, problems = pipeline._model(config_for(content.parent))
+    assert not problems
+    return model
+
+
+HOSTILE = """A & B <hostile x="1"> 'q' "dq" \" onmouseover="alert(1)"""
+
+
+def test_every_template_escapes_hostile_values(cli, tmp_path: Path) -> None:
+    content = tmp_path / "content"
+    content.mkdir()
+    (content / "001_first.txt").write_text(
+        f"---\ntitle: '{HOSTILE.replace(chr(39), chr(39) * 2)}'\n---\n"
+        f"{HOSTILE} regulation GDPR.\nAnalysis — {HOSTILE}\n",
+        encoding="utf-8",
+    )
+    quoted = HOSTILE.replace("'", "''")
+    (content / "topics.yaml").write_text(
+        f"topics:\n  regulation:\n    name: '{quoted}'\n    description: '{quoted}'\n"
+        "    terms:\n      GDPR: 3\n",
+        encoding="utf-8",
+    )
+    (tmp_path / "site.yaml").write_text(
+        f"title: '{quoted}'\ndescription: '{quoted}'\nbase_url: https://example.org/a&b/\n",
+        encoding="utf-8",
+    )
+    run = cli("build")
+    assert run.code == 0, run.out + run.err
+    outputs = {
+        str(p.relative_to(tmp_path / "site")): p.read_bytes()
+        for p in (tmp_path / "site").rglob("*")
+        if p.is_file()
+    }
+    markup_outputs = [p for p in outputs if p.endswith((".html", ".xml", ".opml", ".svg"))]
+    assert {"feeds.opml", "feed.xml", "atom.xml", "index.html", "sitemap.xml"} <= set(outputs)
+    assert "topics/regulation/index.html" in outputs  # the hostile topic is on its page
+    for path in markup_outputs:
+        assert b"<hostile" not in outputs[path], path
+        if path.endswith((".xml", ".opml", ".svg")):
+            ET.fromstring(outputs[path])  # well-formed, whatever the values
+        else:
+            attributes = _attributes(outputs[path].decode("utf-8"))
+            assert "onmouseover" not in attributes and "x" not in attributes, path
+    seen = b"".join(outputs[p] for p in markup_outputs)
+    assert b"A &amp; B &lt;hostile" in seen or b"A &amp;amp; B &amp;lt;hostile" in seen
+    opml = ET.fromstring(outputs["feeds.opml"])
+    assert opml.findtext("head/title") == f"{HOSTILE}: all feeds"
+    assert {o.get("title") for o in opml.iter("outline")} >= {f"{HOSTILE}"}
+
+
+def _attributes(page: str) -> set[str]:
+    from html.parser import HTMLParser
+
+    names: set[str] = set()
+
+    class Collect(HTMLParser):
+        def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+            names.update(name for name, _ in attrs)
+
+    Collect().feed(page)
+    return names
+
+
+def test_only_templates_named_as_not_markup_are_left_unescaped() -> None:
+    env = render.make_env()
+    for name in ("x.html", "x.xml", "x.opml", "x.svg", "x.atom", "x.rdf", "x"):
+        assert env.from_string("{{ v }}").environment.autoescape(name) is True  # type: ignore[operator]
+    for name in ("robots.txt", "style.css", "search.js"):
+        assert env.autoescape(name) is False  # type: ignore[operator]
+
+
+KILLED_PARENT = """
+import os, sys
+from pathlib import Path
+sys.path.insert(0, sys.argv[1] + "/bench")
+from archive import make_archive
+from digest import pipeline, render
+from digest.config import SiteConfig
+
+folder, gate = Path(sys.argv[2]), int(sys.argv[3])
+make_archive(40, folder / "content")
+render.PARALLEL_FROM = 1  # a helper for 40 items' pages, as for 2,000
+real = render._render_share
+
+def share():
+    print(os.getpid(), flush=True)  # the helper is rendering: the test kills its parent now
+    os.read(gate, 1)  # and lets it go on once the parent is dead
+    return real()
+
+render._render_share = share
+config = SiteConfig(content=folder / "content", output=folder / "site", cache=None)
+pipeline.build(config)
+"""
+
+
+def test_the_helper_dies_quietly_with_a_killed_parent(tmp_path: Path) -> None:
+    import os
+    import signal
+    import subprocess
+    import sys
+
+    gate, release = os.pipe()
+    build = subprocess.Popen(
+        [sys.executable, "-c", KILLED_PARENT, str(ROOT), str(tmp_path), str(gate)],
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        pass_fds=[gate],
+    )
+    os.close(gate)
+    assert build.stdout is not None and build.stderr is not None
+    helper = int(build.stdout.readline())
+    build.send_signal(signal.SIGKILL)
+    build.wait()
+    os.close(release)  # a helper still alive would go on, and write to its dead parent
+    # The helper holds the same stderr: its end arrives once the helper is gone too.
+    err = build.stderr.read()
+    assert build.returncode == -signal.SIGKILL
+    assert err == b""
+    # Its files are closed early in its exit: wait for the rest of it, a few seconds at most.
+    deadline = time.monotonic() + 10
+    while _state(helper) not in ("gone", "Z", "X") and time.monotonic() < deadline:
+        time.sleep(0.01)
+    assert _state(helper) in ("gone", "Z", "X")  # a zombie is left for init to reap
+
+
+def _state(pid: int) -> str:
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().split(") ")[1][0]
+    except FileNotFoundError:
+        return "gone"
