@@ -68,13 +68,12 @@ def load_mapping(
     lines = _Lines(text, first_line)
     try:
         return _load(text, file, lines, nested, as_text, Loader)
+    except (yaml.YAMLError, UnicodeEncodeError):  # libyaml takes UTF-8: not a lone surrogate
+        pass  # read again by PyYAML's own parser, whose messages and lines are the clearer ones
+    try:
+        return _load(text, file, lines, nested, as_text, yaml.SafeLoader)
     except yaml.YAMLError as exc:
         failure = exc
-    if Loader is not yaml.SafeLoader:  # its messages and lines are the clearer ones
-        try:
-            return _load(text, file, lines, nested, as_text, yaml.SafeLoader)
-        except yaml.YAMLError as exc:
-            failure = exc
     if isinstance(failure, yaml.reader.ReaderError):  # a character YAML does not allow
         at: int | None = failure.position
     else:
@@ -247,7 +246,7 @@ def _construct(
         mark = getattr(exc, "problem_mark", None) or node.start_mark
         reason = getattr(exc, "problem", None) or str(exc).splitlines()[0]
         problems.append(error(file, lines.of(mark), f"not valid YAML: {_cut(reason)}"))
-    except Exception as exc:  # noqa: BLE001 - the boundary: see the docstring
+    except Exception as exc:  # the boundary: see the docstring
         problems.append(error(file, lines.of(node.start_mark), _unreadable(node, exc)))
     return _FAILED
 
@@ -262,13 +261,16 @@ KINDS = {
 
 def _unreadable(node: yaml.Node, exc: Exception) -> str:
     kind = KINDS.get(node.tag.rsplit(":", 1)[-1], f"a {_cut(node.tag)} value")
-    reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+    written = shorten(node.value) if isinstance(node, yaml.ScalarNode) else "this value"
+    message = f"cannot read {written} as {kind}"
+    if not isinstance(exc, ValueError | OverflowError) or not str(exc):
+        return message  # other exceptions say how PyYAML failed, not what is wrong
+    reason = str(exc).splitlines()[0]
     if "integer string conversion" in reason:  # Python's own advice is not the editor's
         reason = f"more than {sys.get_int_max_str_digits()} digits"
     elif reason.startswith("offset must be"):  # datetime's, in terms of timedelta
         reason = "an offset from UTC must be less than 24 hours"
-    written = shorten(node.value) if isinstance(node, yaml.ScalarNode) else "this value"
-    return f"cannot read {written} as {kind}: {_cut(reason)}"
+    return f"{message}: {_cut(reason)}"
 
 
 def _cut(text: str, width: int = 2 * SHOWN) -> str:
