@@ -20,17 +20,16 @@ from digest.yamlfile import MAX_DEPTH, NO_ANCHORS, load_mapping, shorten
 # tags that construct objects, impossible dates, endless numbers, deep brackets,
 # characters YAML's reader rejects and escapes that produce them anyway.
 NAMES = st.sampled_from(["title", "base_url", "topics", "terms", "a", "b", "x y", "001_x.txt"])
+ODD_SCALARS = [
+    "1.10", "0x1F", "-0", "1e400", ".inf", "true", "no", "~", "null", "''", '""',
+    "2026-02-30", "2026-11-26", "2026-01-01 25:00:00", "2026-01-01T10:00:00+24:00",
+    "2026-01-01T10:61:00-99:00", "0001-01-01T00:00:00+05:00", "9999-12-31",
+    '"\\x01\\0\\uFFFE\\ud800"', "'it''s'", '"\\"q\\""', "|\n  block\n  text",
+    ">\n  folded", "https://example.org/\nDisallow: /", "[1, 2", "{a: 1",
+    "- a\n- b", "a: b: c", "\t", "%TAG ! tag:x,1:", "@", "`", "? k\n: v",
+]  # fmt: skip
 SCALARS = st.one_of(
-    st.sampled_from(
-        [
-            "1.10", "0x1F", "-0", "1e400", ".inf", "true", "no", "~", "null", "''", '""',
-            "2026-02-30", "2026-11-26", "2026-01-01 25:00:00", "2026-01-01T10:00:00+24:00",
-            "2026-01-01T10:61:00-99:00", "0001-01-01T00:00:00+05:00", "9999-12-31",
-            '"\\x01\\0\\uFFFE\\ud800"', "'it''s'", '"\\"q\\""', "|\n  block\n  text",
-            ">\n  folded", "https://example.org/\nDisallow: /", "[1, 2", "{a: 1",
-            "- a\n- b", "a: b: c", "\t", "%TAG ! tag:x,1:", "@", "`", "? k\n: v",
-        ]
-    ),  # fmt: skip
+    st.sampled_from(ODD_SCALARS),
     st.integers(min_value=4000, max_value=6000).map(lambda n: "9" * n),
     st.integers(min_value=1, max_value=60).map(lambda n: "[" * n + "]" * (n % 3)),
     st.integers(min_value=1, max_value=40).map(lambda n: "{a: " * n),
@@ -71,7 +70,9 @@ def last_line(text: str, first_line: int = 1) -> int:
 
 def assert_well_placed(problems: list[Problem], text: str, first_line: int = 1) -> None:
     for problem in problems:
-        assert problem.line is not None and first_line <= problem.line <= last_line(text, first_line)
+        assert problem.line is not None and first_line <= problem.line <= last_line(
+            text, first_line
+        )
         assert "\n" not in problem.message and len(problem.message) < 400
 
 
@@ -138,7 +139,9 @@ def test_anchors_and_aliases_are_refused_at_their_lines_before_any_value() -> No
 def test_nesting_is_bounded_before_it_is_built() -> None:
     deep = "x: " + "[" * 100_000 + "\n"
     _, problems = load_mapping(deep, "f.yaml")
-    assert [str(p) for p in problems] == [f"f.yaml:1: error: nested more than {MAX_DEPTH} levels deep"]
+    assert [str(p) for p in problems] == [
+        f"f.yaml:1: error: nested more than {MAX_DEPTH} levels deep"
+    ]
     fine = "x: " + "[" * (MAX_DEPTH - 1) + "]" * (MAX_DEPTH - 1) + "\n"  # the mapping is one
     assert load_mapping(fine, "f.yaml")[1] == []
 
@@ -180,7 +183,7 @@ def test_raw_keeps_a_scalar_as_written() -> None:
     entries, _ = load_mapping('a: 1.10\nb: "2026-11-26"\nc: 2026-11-26\nd: [1]\ne: x\n  y\n', "f")
     assert [(k, e.raw) for k, e in entries.items()] == [
         ("a", "1.10"), ("b", "2026-11-26"), ("c", "2026-11-26"), ("d", None), ("e", "x y"),
-    ]  # fmt: skip
+]  # fmt: skip
     assert entries["a"].value == 1.1
 
 
@@ -195,6 +198,10 @@ def test_shorten_cuts_long_values() -> None:
 
 
 def test_the_shipped_yaml_uses_no_anchors() -> None:
-    for path in (ROOT / "site.yaml", ROOT / "content" / "topics.yaml", ROOT / "content" / "dates.yaml"):
+    for path in (
+        ROOT / "site.yaml",
+        ROOT / "content" / "topics.yaml",
+        ROOT / "content" / "dates.yaml",
+    ):
         _, problems = load_mapping(path.read_text(encoding="utf-8"), str(path), nested=True)
         assert problems == []
