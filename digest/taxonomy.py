@@ -208,7 +208,7 @@ def _terms(entry: Entry | None, where: str, file: str, problems: list[Problem]) 
                 error(
                     file,
                     item.line,
-                    f"{where}: {shown} is too long for a term ({len(words)} words, "
+                    f"{where}: {shown} is too long for a term ({len(words)} word(s), "
                     f"{len(text)} characters; at most {MAX_TERM_WORDS} and {MAX_TERM_CHARACTERS})",
                 )
             )
