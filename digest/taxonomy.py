@@ -7,14 +7,22 @@ this module only reads and checks what the editor wrote, reporting FILE:LINE pro
 
 from __future__ import annotations
 
+import math
 import re
 from dataclasses import dataclass
 
 from .problems import Problem, error
 from .words import words_of
-from .yamlfile import Entry, load_mapping
+from .yamlfile import Entry, load_mapping, shorten
 
 SLUG = re.compile(r"[a-z0-9]+(?:-[a-z0-9]+)*")
+# A term is a word or a name, not a passage: the longest in the shipped taxonomy has 4
+# words and 21 characters, and official names ("United Nations Educational, Scientific
+# and Cultural Organization") fit in 8 words and 100 characters. The bound keeps tagging
+# linear in the text: each word of an item is compared with at most MAX_TERM_WORDS words
+# of each term that can start there.
+MAX_TERM_WORDS = 8
+MAX_TERM_CHARACTERS = 100
 
 
 @dataclass(frozen=True)
@@ -72,7 +80,7 @@ def parse_taxonomy(text: str, file: str, language: str = "en") -> tuple[Taxonomy
                     rules.append(rule)
         else:
             problems.append(
-                error(file, entry.line, f"unknown key '{key}' (known: settings, topics)")
+                error(file, entry.line, f"unknown key {shorten(key)} (known: settings, topics)")
             )
     taxonomy = Taxonomy(
         topics=tuple(rules),
@@ -93,36 +101,39 @@ def _settings(entry: Entry, file: str, problems: list[Problem]) -> dict[str, flo
         if key not in SETTINGS:
             known = ", ".join(SETTINGS)
             problems.append(
-                error(file, item.line, f"settings: unknown setting '{key}' (known: {known})")
+                error(file, item.line, f"settings: unknown setting {shorten(key)} (known: {known})")
             )
-        elif key == "max_topics" and not (isinstance(item.value, int) and item.value >= 1):
+        elif key == "max_topics" and not (_is_whole(item.value) and item.value >= 1):  # type: ignore[operator]
             problems.append(
                 error(
                     file,
                     item.line,
-                    f"settings.max_topics: expected a whole number of at least 1, got {item.value!r}",
+                    "settings.max_topics: expected a whole number of at least 1, "
+                    f"got {shorten(item.value)}",
                 )
             )
-        elif not _is_number(item.value) or item.value < 0:
+        elif (number := _number(item.value)) is None or number < 0:
             problems.append(
                 error(
                     file,
                     item.line,
-                    f"settings.{key}: expected a number of at least 0, got {item.value!r}",
+                    f"settings.{key}: expected a number of at least 0, got {shorten(item.value)}",
                 )
             )
         else:
-            values[key] = float(item.value)  # type: ignore[arg-type]
+            values[key] = number
     return values
 
 
 def _topic(slug: str, entry: Entry, file: str, problems: list[Problem]) -> TopicRule | None:
-    if not SLUG.fullmatch(slug):
+    if not SLUG.fullmatch(slug) or len(slug) > MAX_TERM_CHARACTERS:
         problems.append(
             error(
                 file,
                 entry.line,
-                f"topic '{slug}': a topic's key is its URL slug: lowercase letters, digits and hyphens",
+                f"topic {shorten(slug)}: a topic's key is its URL slug: "
+                "lowercase letters, digits and hyphens"
+                + (f", at most {MAX_TERM_CHARACTERS}" if len(slug) > MAX_TERM_CHARACTERS else ""),
             )
         )
         return None
@@ -136,7 +147,9 @@ def _topic(slug: str, entry: Entry, file: str, problems: list[Problem]) -> Topic
         if key not in TOPIC_KEYS:
             problems.append(
                 error(
-                    file, item.line, f"{slug}: unknown key '{key}' (known: {', '.join(TOPIC_KEYS)})"
+                    file,
+                    item.line,
+                    f"{slug}: unknown key {shorten(key)} (known: {', '.join(TOPIC_KEYS)})",
                 )
             )
     name = _text(fields.get("name"), f"{slug}.name", file, problems, default=slug)
@@ -158,7 +171,13 @@ def _text(entry: Entry | None, where: str, file: str, problems: list[Problem], d
     if not isinstance(entry.value, str) or not entry.value.strip():
         problems.append(error(file, entry.line, f"{where}: expected some text"))
         return default
-    return entry.value.strip()
+    text = entry.value.strip()
+    if not text.isprintable():  # names and descriptions are one line, shown in feeds too
+        problems.append(
+            error(file, entry.line, f"{where}: expected one line of text, got {shorten(text)}")
+        )
+        return default
+    return text
 
 
 def _terms(entry: Entry | None, where: str, file: str, problems: list[Problem]) -> tuple[Term, ...]:
@@ -169,19 +188,46 @@ def _terms(entry: Entry | None, where: str, file: str, problems: list[Problem]) 
         return ()
     terms = []
     for text, item in entry.value.items():
-        if not _is_number(item.value) or item.value <= 0:
+        shown = shorten(text)
+        weight = _number(item.value)
+        if weight is None or weight <= 0:
             problems.append(
                 error(
-                    file, item.line, f"{where}: '{text}' needs a weight above 0, got {item.value!r}"
+                    file,
+                    item.line,
+                    f"{where}: {shown} needs a weight above 0, got {shorten(item.value)}",
                 )
             )
             continue
-        if not words_of(text):
-            problems.append(error(file, item.line, f"{where}: '{text}' has no words to match"))
+        words = words_of(text)
+        if not words:
+            problems.append(error(file, item.line, f"{where}: {shown} has no words to match"))
             continue
-        terms.append(Term(text, float(item.value), item.line))  # type: ignore[arg-type]
+        if len(words) > MAX_TERM_WORDS or len(text) > MAX_TERM_CHARACTERS:
+            problems.append(
+                error(
+                    file,
+                    item.line,
+                    f"{where}: {shown} is too long for a term ({len(words)} word(s), "
+                    f"{len(text)} characters; at most {MAX_TERM_WORDS} and {MAX_TERM_CHARACTERS})",
+                )
+            )
+            continue
+        terms.append(Term(text, weight, item.line))
     return tuple(terms)
 
 
-def _is_number(value: object) -> bool:
-    return isinstance(value, int | float) and not isinstance(value, bool)
+def _is_whole(value: object) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def _number(value: object) -> float | None:
+    """`value` as a finite float, or None: YAML reads .nan, .inf and 1e999 as floats, and
+    an integer of 400 digits is too large for one."""
+    if not isinstance(value, int | float) or isinstance(value, bool):
+        return None
+    try:
+        number = float(value)
+    except OverflowError:
+        return None
+    return number if math.isfinite(number) else None

@@ -10,7 +10,7 @@ drag items into topics. Terms that argue against a topic subtract their weight.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import lru_cache
 
 from .model import Evidence
@@ -42,88 +42,131 @@ def compile_term(text: str, language: str = "en") -> tuple[tuple[str, str], ...]
     return tuple(compiled)
 
 
-def _fits(kind: str, key: str, word: str, language: str) -> bool:
-    if kind == "stem":
-        return stem(word, language) == key
-    if kind == "acronym":  # also in the plural: GPU, GPUs
-        return word == key or word == key + "s"
+# A term's place in the taxonomy (topics in order, each one's terms then its against
+# terms), the topic it belongs to, whether it argues against it, and the term.
+Slot = tuple[int, int, bool, Term]
+
+
+@dataclass
+class _Node:
+    """The terms that begin with the same words share a path here, so that an item's word
+    is compared once with what may follow it, however many terms begin the same way."""
+
+    next: dict[tuple[str, str], _Node] = field(default_factory=dict)  # by (kind, key)
+    prefixes: dict[str, _Node] = field(default_factory=dict)  # last words ending in *
+    prefix_lengths: tuple[int, ...] = ()
+    ends: list[Slot] = field(default_factory=list)  # the terms whose words end here
+
+
+def _keys(word: str, language: str) -> list[tuple[str, str]]:
+    """The (kind, key) pairs a word of the text fits, in the order matches are reported."""
     folded = word.casefold()
-    if kind == "word":
-        return folded == key or folded == key + "s"
-    return folded.startswith(key)
-
-
-Slot = tuple[int, bool, Term, tuple[tuple[str, str], ...]]  # topic, against?, term, its words
+    keys = [("stem", stem(word, language)), ("acronym", word), ("word", folded)]
+    if word.endswith("s"):  # the plural of an acronym: GPUs
+        keys.append(("acronym", word[:-1]))
+    if folded.endswith("s"):  # the plural of a whole word: =author, authors
+        keys.append(("word", folded[:-1]))
+    return keys
 
 
 @dataclass(frozen=True)
 class _Index:
-    """The taxonomy's terms by their first word, so that a text is read once, not once a term.
+    """The taxonomy's terms as a tree of their words, so that a text is read once, not once
+    a term, and each of its words is compared with as many levels as a term has words
+    (at most taxonomy.MAX_TERM_WORDS).
 
-    `starting` remembers, for every word met so far, the terms that can start at it:
-    most words start none, and after the first few hundred items nearly every word of
-    a text is found there with one dictionary look-up.
+    `starting` remembers, for every word met so far, the branches that start at it: most
+    words start none, and after the first few hundred items nearly every word of a text
+    is found there with one dictionary look-up.
     """
 
     language: str
-    by_key: dict[tuple[str, str], tuple[Slot, ...]]  # (kind, key) of the first word
-    by_prefix: tuple[tuple[str, Slot], ...]
-    starting: dict[str, tuple[Slot, ...]]
+    root: _Node
+    starting: dict[str, tuple[tuple[int, _Node], ...]]  # word -> (rank of its key, branch)
     order: dict[int, int]  # id of a term -> its place in the taxonomy
 
-    def slots_starting_at(self, word: str) -> tuple[Slot, ...]:
-        slots = self.starting.get(word)
-        if slots is None:
-            folded = word.casefold()
-            keys = [("stem", stem(word, self.language)), ("acronym", word), ("word", folded)]
-            if folded.endswith("s"):  # plurals of acronyms and of whole words
-                keys += [("acronym", word[:-1]), ("word", folded[:-1])]
-            found = [slot for key in keys for slot in self.by_key.get(key, ())]
-            found += [slot for prefix, slot in self.by_prefix if folded.startswith(prefix)]
-            slots = self.starting[word] = tuple(found)
-        return slots
+    def first_steps(self, word: str) -> tuple[tuple[int, _Node], ...]:
+        steps = self.starting.get(word)
+        if steps is None:
+            found = list(enumerate(self.root.next.get(key) for key in _keys(word, self.language)))
+            prefixed = _prefixed(self.root, word.casefold())
+            steps = tuple((rank, node) for rank, node in found if node is not None)
+            steps += tuple((len(found), node) for node in prefixed)
+            self.starting[word] = steps
+        return steps
+
+    def steps(self, level: list[_Node], word: str) -> list[_Node]:
+        """The nodes one word further down from those of `level`."""
+        keys = _keys(word, self.language)
+        folded = word.casefold()
+        found = []
+        for node in level:
+            if node.next:
+                found += [child for key in keys if (child := node.next.get(key)) is not None]
+            if node.prefix_lengths:
+                found += _prefixed(node, folded)
+        return found
+
+
+def _prefixed(node: _Node, folded: str) -> list[_Node]:
+    found = (node.prefixes.get(folded[:length]) for length in node.prefix_lengths)
+    return [n for n in found if n is not None]
 
 
 @lru_cache(maxsize=4)
 def _index(taxonomy: Taxonomy) -> _Index:
-    by_key: dict[tuple[str, str], list[Slot]] = {}
-    by_prefix: list[tuple[str, Slot]] = []
+    root = _Node()
+    place = 0
     for number, rule in enumerate(taxonomy.topics):
         for against, terms in ((False, rule.terms), (True, rule.against)):
             for term in terms:
-                words = compile_term(term.text, taxonomy.language)
-                slot = (number, against, term, words)
-                if words[0][0] == "prefix":
-                    by_prefix.append((words[0][1], slot))
-                else:
-                    by_key.setdefault(words[0], []).append(slot)
+                node = root
+                for kind, key in compile_term(term.text, taxonomy.language):
+                    if kind == "prefix":  # only ever the last word
+                        node = node.prefixes.setdefault(key, _Node())
+                    else:
+                        node = node.next.setdefault((kind, key), _Node())
+                node.ends.append((place, number, against, term))
+                place += 1
+    nodes = [root]
+    while nodes:  # the prefix lengths each node tries, once the tree is complete
+        node = nodes.pop()
+        node.prefix_lengths = tuple(sorted({len(key) for key in node.prefixes}))
+        nodes.extend(node.next.values())
     order = {
         id(term): place for place, term in enumerate(t for r in taxonomy.topics for t in r.terms)
     }
-    return _Index(
-        taxonomy.language, {k: tuple(v) for k, v in by_key.items()}, tuple(by_prefix), {}, order
-    )
+    return _Index(taxonomy.language, root, {}, order)
 
 
 def _matches(text: str, taxonomy: Taxonomy) -> dict[tuple[int, bool], list[Term]]:
     """The terms found in `text`, each once, by (topic index, against)."""
     index = _index(taxonomy)
-    language = taxonomy.language
     words = words_of(text)
     found: dict[tuple[int, bool], list[Term]] = {}
     seen: set[int] = set()  # ids of the terms found: every slot's term lives in the index
     starting = index.starting
     for start, word in enumerate(words):
-        slots = starting.get(word)
-        if slots is None:
-            slots = index.slots_starting_at(word)
-        if not slots:
+        branches = starting.get(word)
+        if branches is None:
+            branches = index.first_steps(word)
+        if not branches:
             continue
-        for number, against, term, term_words in slots:
-            if id(term) in seen or start + len(term_words) > len(words):
-                continue
-            rest = enumerate(term_words[1:], start=start + 1)
-            if all(_fits(kind, key, words[at], language) for at, (kind, key) in rest):
+        hits: list[tuple[int, Slot]] = []  # (rank of the first word's key, slot)
+        for rank, branch in branches:
+            hits += [(rank, slot) for slot in branch.ends]
+            level = [branch] if branch.next or branch.prefix_lengths else []
+            at = start + 1
+            while level and at < len(words):  # as many levels as the longest term has words
+                level = index.steps(level, words[at])
+                hits += [(rank, slot) for node in level for slot in node.ends]
+                at += 1
+        if len(hits) > 1:
+            # As a term-by-term reading would find them: by the first word's key, then in
+            # the taxonomy's order (the order the against terms are listed in).
+            hits.sort(key=lambda hit: (hit[0], hit[1][0]))
+        for _, (_, number, against, term) in hits:
+            if id(term) not in seen:
                 seen.add(id(term))
                 found.setdefault((number, against), []).append(term)
     return found

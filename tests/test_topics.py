@@ -1,10 +1,15 @@
 from __future__ import annotations
 
+import json
+
 import pytest
 from conftest import ROOT
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from digest.taxonomy import Taxonomy, Term, TopicRule, parse_taxonomy
 from digest.topics import choose, compile_term, repeated_terms, score
+from digest.words import stem, words_of
 
 
 def taxonomy(
@@ -131,3 +136,132 @@ def test_the_shipped_taxonomy_is_valid_and_has_the_eight_topics() -> None:
         "regulation", "funding", "open-source", "labor", "security", "infrastructure", "robotics", "culture",
     ]  # fmt: skip
     assert all(t.name and t.description and t.terms for t in taxonomy.topics)
+
+
+def test_a_term_longer_than_eight_words_or_100_characters_is_reported_on_its_line() -> None:
+    long_name = "x" * 101
+    text = (
+        "topics:\n  t:\n    terms:\n"
+        "      United Nations Educational Scientific and Cultural Organization: 3\n"
+        "      one two three four five six seven eight nine: 1\n"
+        f"      {long_name}: 1\n"
+    )
+    taxonomy, problems = parse_taxonomy(text, "topics.yaml")
+    assert [str(p) for p in problems] == [
+        "topics.yaml:5: error: t.terms: 'one two three four five six seven eight nine' is too "
+        "long for a term (9 word(s), 44 characters; at most 8 and 100)",
+        f"topics.yaml:6: error: t.terms: '{'x' * 58}… is too long for a term "
+        "(1 word(s), 101 characters; at most 8 and 100)",
+    ]
+    assert [t.text for t in taxonomy.topics[0].terms] == [
+        "United Nations Educational Scientific and Cultural Organization"
+    ]
+
+
+@pytest.mark.parametrize("weight", [".nan", ".inf", "-.inf", "1" * 400, "1e999", "true", "[1]"])
+def test_weights_and_settings_are_finite_numbers(weight: str) -> None:
+    text = f"settings:\n  threshold: {weight}\ntopics:\n  t:\n    terms:\n      law: {weight}\n"
+    taxonomy, problems = parse_taxonomy(text, "topics.yaml")
+    assert [p.line for p in problems] == [2, 6]
+    assert taxonomy.threshold == 2.0 and taxonomy.topics[0].terms == ()
+
+
+def test_terms_that_begin_alike_are_each_found_only_where_they_end() -> None:
+    terms = [("data " * 7 + f"x{i}", 1.0) for i in range(20)]
+    tax = taxonomy(*terms)
+    [evidence] = score("data " * 3000 + "x7 then " + "data " * 7 + "x19", None, tax)
+    assert evidence.summary == (
+        "data data data data data data data x7",
+        "data data data data data data data x19",
+    )
+
+
+# Terms and texts from a few words in their forms (inflected, capitals, plurals, prefixes),
+# so that terms share beginnings, overlap and repeat across topics.
+FORMS = [
+    "data",
+    "DATA",
+    "Datas",
+    "GPU",
+    "GPUs",
+    "author",
+    "authors",
+    "authority",
+    "open",
+    "law",
+    "laws",
+]
+TERM = st.lists(
+    st.sampled_from(["data", "DATA", "GPU", "=author", "auth*", "open", "law*", "Law", "s"]),
+    min_size=1,
+    max_size=4,
+).map(" ".join)
+
+
+def fits(kind: str, key: str, word: str) -> bool:
+    """The matching rules of README.md, read one word at a time."""
+    folded = word.casefold()
+    if kind == "stem":
+        return stem(word) == key
+    if kind == "acronym":
+        return word in (key, key + "s")
+    if kind == "word":
+        return folded in (key, key + "s")
+    return folded.startswith(key)
+
+
+def naive_matches(text: str, terms: list[str]) -> set[str]:
+    words = words_of(text)
+    found = set()
+    for term in terms:
+        keys = compile_term(term)
+        for start in range(len(words) - len(keys) + 1):
+            if all(fits(kind, key, words[start + i]) for i, (kind, key) in enumerate(keys)):
+                found.add(term)
+    return found
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    st.lists(TERM, min_size=1, max_size=8, unique=True),
+    st.lists(st.sampled_from(FORMS), max_size=30).map(" ".join),
+)
+def test_matching_finds_exactly_the_terms_a_word_by_word_reading_finds(
+    terms: list[str], text: str
+) -> None:
+    evidence = score(text, None, taxonomy(*((t, 1.0) for t in terms)))
+    assert set(evidence[0].summary if evidence else ()) == naive_matches(text, terms)
+
+
+TOPICS_TEXT = st.lists(
+    st.tuples(
+        st.sampled_from(["t", "a-b", "Bad", "x" * 120, "settings"]),
+        st.lists(
+            st.tuples(
+                st.one_of(TERM, st.text(max_size=20), st.integers(1, 30).map(lambda n: "w " * n)),
+                st.sampled_from(
+                    ["1", "0", "-1", ".nan", "1e999", "9" * 400, "x", "[1]", "{a: 1}", ""]
+                ),
+            ),
+            max_size=5,
+        ),
+    ),
+    max_size=4,
+)
+
+
+@settings(max_examples=200, deadline=None)
+@given(TOPICS_TEXT)
+def test_any_topics_yaml_gives_a_taxonomy_and_problems_inside_it(topics: list) -> None:
+    lines = ["settings:", "  max_topics: 2", "topics:"]
+    for slug, terms in topics:
+        lines += [f"  {slug}:", "    name: N", "    terms:"]
+        lines += [f"      {json.dumps(term)}: {weight}" for term, weight in terms]
+    text = "\n".join(lines) + "\n"
+    taxonomy_found, problems = parse_taxonomy(text, "topics.yaml")
+    problems += repeated_terms(taxonomy_found, "topics.yaml")
+    assert all(p.line is not None and 1 <= p.line <= len(lines) for p in problems)
+    for rule in taxonomy_found.topics:
+        for term in rule.terms:
+            assert len(term.text) <= 100 and len(term.text.split()) <= 8 and term.weight > 0
+    score("w " * 50 + "data GPU open law", None, taxonomy_found)
