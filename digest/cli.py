@@ -17,10 +17,10 @@ from pathlib import Path
 
 from . import __version__, evaluate, pipeline, serve
 from .config import DEFAULT_CONFIG, SiteConfig, load_config
-from .load import display
 from .model import Item, Site
-from .problems import ConfigErrors, Problem, UsageError, count_line, has_errors
+from .problems import ConfigErrors, Problem, UsageError, count_line, display, has_errors
 from .progress import StageDisplay
+from .reading import NotRead, read_file
 from .write import WriteError
 
 EXIT_OK, EXIT_CONTENT, EXIT_USAGE, EXIT_INTERNAL, EXIT_INTERRUPTED = 0, 1, 2, 70, 130
@@ -173,7 +173,7 @@ def main(argv: list[str] | None = None) -> int:
 
 def _run(args: argparse.Namespace) -> int:
     started = time.perf_counter()
-    config, problems = load_config(args.config)
+    config, problems = load_config(args.config, _overridden(args))
     if problems:
         _print_problems(problems)
         return EXIT_USAGE
@@ -236,7 +236,7 @@ def _run_serve(args: argparse.Namespace, config: SiteConfig) -> int:
         """One preview build: the problem lines that stopped it, or none. site.yaml is read
         again, so that an edit to it counts; a bug is left to serve.run to show."""
         started = time.perf_counter()
-        fresh, problems = load_config(args.config)
+        fresh, problems = load_config(args.config, _overridden(args))
         if problems:
             _print_problems(problems)
             return [str(p) for p in problems]
@@ -281,9 +281,10 @@ def _run_eval(args: argparse.Namespace, result: pipeline.Result) -> int:
         print("digest: error: no topics file, so nothing to evaluate", file=sys.stderr)
         return EXIT_USAGE
     try:
-        text = args.labels.read_text(encoding="utf-8-sig")
-    except OSError as exc:
-        print(f"digest: error: cannot read '{args.labels}': {exc.strerror or exc}", file=sys.stderr)
+        text = read_file(args.labels).decode("utf-8-sig")
+    except (OSError, NotRead, UnicodeDecodeError) as exc:
+        reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else exc
+        print(f"digest: error: cannot read '{display(args.labels)}': {reason}", file=sys.stderr)
         return EXIT_USAGE
     labels, problems = evaluate.parse_labels(text, display(args.labels), topics)
     if problems:
@@ -295,6 +296,13 @@ def _run_eval(args: argparse.Namespace, result: pipeline.Result) -> int:
         print(f"digest: overall F1 {report.overall.f1:.3f} is below {args.min_f1}", file=sys.stderr)
         return EXIT_CONTENT
     return EXIT_OK
+
+
+def _overridden(args: argparse.Namespace) -> set[str]:
+    """The settings the command line gives, so that site.yaml's are not looked for."""
+    flags = {"content": args.content, "taxonomy": args.taxonomy}
+    flags["output"] = getattr(args, "output", None)
+    return {name for name, value in flags.items() if value is not None}
 
 
 def _with_flags(config: SiteConfig, args: argparse.Namespace) -> SiteConfig:

@@ -5,12 +5,13 @@ from __future__ import annotations
 import ipaddress
 import re
 import unicodedata
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from dataclasses import dataclass, fields, replace
 from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from .problems import Problem, error
+from .problems import Problem, display, error
+from .reading import NotRead, read_file
 from .yamlfile import load_mapping, shorten
 
 DEFAULT_CONFIG = Path("site.yaml")
@@ -77,10 +78,11 @@ def _unwritable(char: str) -> bool:
     return unicodedata.category(char) in ("Cc", "Cs") or char in "\ufffe\uffff"
 
 
-# An http(s) URL digest can paste into HTML, XML, robots.txt and JSON as it is: a host,
-# an optional port and a path of characters that need no escaping anywhere.
+# An http(s) URL that stays one token in HTML, XML, robots.txt and JSON: a host, an
+# optional port and a path of RFC 3986's characters without quotes (an & is escaped by
+# the templates, which all autoescape, and is harmless in robots.txt).
 URL = re.compile(r"(?P<scheme>[A-Za-z][A-Za-z0-9+.-]*)://(?P<authority>[^/?#]*)(?P<path>[^?#]*)")
-PATH_CHARACTERS = re.compile(r"(?:[A-Za-z0-9\-._~!$()*+,;=:@/]|%[0-9A-Fa-f]{2})*")
+PATH_CHARACTERS = re.compile(r"(?:[A-Za-z0-9\-._~!$&()*+,;=:@/]|%[0-9A-Fa-f]{2})*")
 QUERY_CHARACTERS = re.compile(r"(?:[A-Za-z0-9\-._~!$()*+,;=:@/?#]|%[0-9A-Fa-f]{2})*")
 HOST_LABEL = re.compile(r"[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?")
 UNSAFE = set("\"'<>\\`{}|^")
@@ -114,7 +116,7 @@ def _url(text: str, example: str) -> str:
         raise ValueError(f"a port is a number from 1 to 65535, got {shorten(port)}")
     if not PATH_CHARACTERS.fullmatch(match["path"]):
         raise ValueError(
-            "a URL's path may hold letters, digits, - . _ ~ / ! $ ( ) * + , ; = : @ and "
+            "a URL's path may hold letters, digits, - . _ ~ / ! $ & ( ) * + , ; = : @ and "
             f"%XX escapes, got {shorten(match['path'])}"
         )
     if not QUERY_CHARACTERS.fullmatch(text[match.end() :]):  # & is for HTML to escape: not here
@@ -248,12 +250,17 @@ assert set(OPTIONS) == {f.name for f in fields(SiteConfig)}
 
 
 def parse_config(
-    text: str, file: str, base_dir: Path, check_folders: bool = True
+    text: str,
+    file: str,
+    base_dir: Path,
+    check_folders: bool = True,
+    overridden: Collection[str] = (),
 ) -> tuple[SiteConfig, list[Problem]]:
     """Check the text of a site.yaml; relative folders are taken from `base_dir`.
 
     With `check_folders`, the folders and files it names are looked at too, so that a
-    missing one is reported on its line rather than later without one.
+    missing one is reported on its line rather than later without one; except those of
+    the settings in `overridden`, which the command line replaces.
     """
     entries, problems = load_mapping(text, file)
     values: dict[str, object] = {}
@@ -272,7 +279,7 @@ def parse_config(
             continue
         if isinstance(value, Path) and not value.is_absolute():
             value = base_dir / value
-        if check_folders and isinstance(value, Path):
+        if check_folders and isinstance(value, Path) and key not in overridden:
             trouble = _path_trouble(key, value, shorten(entry.value))
             if trouble is not None:
                 problems.append(error(file, entry.line, f"{key}: {trouble}"))
@@ -308,19 +315,25 @@ def _path_trouble(key: str, path: Path, written: str) -> str | None:
     return None
 
 
-def load_config(path: Path | None) -> tuple[SiteConfig, list[Problem]]:
-    """Read `path`, or ./site.yaml when it exists, or fall back to the defaults."""
+def load_config(
+    path: Path | None, overridden: Collection[str] = ()
+) -> tuple[SiteConfig, list[Problem]]:
+    """Read `path`, or ./site.yaml when it exists, or fall back to the defaults; the
+    settings in `overridden` (given on the command line) are not looked for on disk."""
     explicit = path is not None
     path = path if path is not None else DEFAULT_CONFIG
+    shown = display(path)
     try:
-        text = path.read_text(encoding="utf-8-sig")
+        text = read_file(path).decode("utf-8-sig")
     except FileNotFoundError:
         if explicit:
-            return SiteConfig(), [error(str(path), None, "configuration file not found")]
+            return SiteConfig(), [error(shown, None, "configuration file not found")]
         return SiteConfig(), []
-    except (OSError, UnicodeDecodeError) as exc:
-        return SiteConfig(), [error(str(path), None, f"cannot read: {_reason(exc)}")]
-    return parse_config(text, str(path), path.parent)
+    except NotRead as exc:
+        return SiteConfig(), [error(shown, None, f"not read: {exc}")]
+    except UnicodeDecodeError as exc:
+        return SiteConfig(), [error(shown, None, f"cannot read: {_reason(exc)}")]
+    return parse_config(text, shown, path.parent, overridden=overridden)
 
 
 def _reason(exc: Exception) -> str:

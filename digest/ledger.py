@@ -11,7 +11,7 @@ from datetime import datetime
 
 from .parse import date_out_of_range
 from .problems import Problem, error
-from .yamlfile import load_mapping
+from .yamlfile import load_mapping, shorten
 
 LEDGER_NAME = "dates.yaml"
 HEADER = """\
@@ -39,7 +39,7 @@ def parse_ledger(text: str, file: str) -> tuple[dict[str, datetime], list[Proble
                     file,
                     entry.line,
                     f"{name}: expected a date and time with its offset, "
-                    f"such as 2026-11-26T08:00:00+01:00, got {entry.value!r}",
+                    f"such as 2026-11-26T08:00:00+01:00, got {shorten(entry.value)}",
                 )
             )
             continue

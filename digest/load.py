@@ -15,7 +15,7 @@ from .config import SiteConfig
 from .ledger import LEDGER_NAME, parse_ledger
 from .model import EditionFile
 from .parse import FIRST_YEAR, LAST_YEAR, date_out_of_range, parse_text, split_lines
-from .problems import ConfigErrors, Problem, UsageError, error, printable, warning
+from .problems import ConfigErrors, Problem, UsageError, display, error, warning
 from .reading import NotRead, read_file, system_root
 from .taxonomy import EMPTY, Taxonomy, parse_taxonomy
 from .topics import repeated_terms
@@ -34,18 +34,6 @@ class Loaded:
     ledger: dict[str, datetime] = field(default_factory=dict)
     content_writable: bool = True
     taxonomy: Taxonomy = EMPTY
-
-
-def display(path: Path) -> str:
-    """A path as the editor would type it: relative to the working folder when inside it.
-
-    Characters that are not printable (a line break, a control character, a byte that was
-    not UTF-8) are shown escaped, so that a message about the file stays on one line.
-    """
-    try:
-        return printable(str(path.relative_to(Path.cwd())))
-    except ValueError:
-        return printable(str(path))
 
 
 def load(content_dir: Path, config: SiteConfig) -> Loaded:

@@ -13,7 +13,7 @@ from datetime import date, datetime
 
 from .model import RawItem
 from .problems import Problem, error, warning
-from .yamlfile import load_mapping
+from .yamlfile import load_mapping, shorten
 
 LINE_BREAK = re.compile(r"\r\n|\r|\n")
 # The word, optional spaces, then a dash or colon. A hyphen glued to a following word
@@ -121,7 +121,10 @@ def _front_matter(
             error(file, 1, "front matter opened with '---' is never closed by a '---' line")
         )
         return 1, {}
-    entries, yaml_problems = load_mapping("\n".join(lines[1:end]), file, first_line=2)
+    # The title is kept as written: `title: 1.10` or `title: 2026-02-30` is a title.
+    entries, yaml_problems = load_mapping(
+        "\n".join(lines[1:end]), file, first_line=2, as_text=("title",)
+    )
     problems.extend(yaml_problems)
     values: dict[str, object] = {}
     for key, entry in entries.items():
@@ -140,7 +143,7 @@ def _front_matter(
                         file,
                         entry.line,
                         "date: expected a date such as 2026-11-26 or "
-                        f"2026-11-26T08:00:00+01:00, got {entry.value!r}",
+                        f"2026-11-26T08:00:00+01:00, got {shorten(entry.value)}",
                     )
                 )
             elif why is not None:

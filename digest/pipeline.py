@@ -15,9 +15,9 @@ from .config import SiteConfig
 from .enrich import Memo, enrich
 from .fingerprint import code_version
 from .ledger import LEDGER_NAME, format_ledger
-from .load import Loaded, display, load
+from .load import Loaded, load
 from .model import Site
-from .problems import Problem, has_errors, ordered, warning
+from .problems import Problem, display, has_errors, ordered, warning
 from .render import make_env, render
 from .reuse import Reuse
 from .write import WriteError, check_output, write, write_file

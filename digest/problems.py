@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Literal
 
 Severity = Literal["error", "warning"]
@@ -95,3 +96,15 @@ class ConfigErrors(UsageError):
     def __init__(self, problems: list[Problem]) -> None:
         super().__init__(f"{len(problems)} problem(s) in the configuration")
         self.problems = problems
+
+
+def display(path: Path) -> str:
+    """A path as the editor would type it: relative to the working folder when inside it.
+
+    Characters that are not printable (a line break, a control character, a byte that was
+    not UTF-8) are shown escaped, so that a message about the file stays on one line.
+    """
+    try:
+        return printable(str(path.relative_to(Path.cwd())))
+    except ValueError:
+        return printable(str(path))

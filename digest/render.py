@@ -37,9 +37,8 @@ from .cache import BuildCache, CompiledTemplates
 from .dates import long_date
 from .export import Lines, items_json
 from .feeds import FILES, all_feeds, json_feed
-from .load import display
 from .model import Page, Segment, Site
-from .problems import ConfigErrors, Problem, error
+from .problems import ConfigErrors, Problem, display, error
 from .urls import (
     FAVICON,
     ITEMS_JSON,

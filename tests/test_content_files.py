@@ -20,8 +20,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from digest.ledger import format_ledger, parse_ledger
-from digest.load import ITEM_FILE, display, load
-from digest.problems import ConfigErrors, UsageError
+from digest.load import ITEM_FILE, load
+from digest.problems import ConfigErrors, UsageError, display
 from digest.reading import NotRead, _open_below, read_file
 
 ONE = "One.\nAnalysis — A.\n"

@@ -218,7 +218,9 @@ def test_parser_never_raises_and_every_line_is_accounted_for(text: str) -> None:
         ("2026-01-01", "2026-01-01"),
         ("1984", "1984"),
         ("3.5", "3.5"),
-        ("true", "True"),
+        ("1.10", "1.10"),
+        ("2026-02-30", "2026-02-30"),
+        ("true", "true"),
         ("'  Week 48 '", "Week 48"),
     ],
 )
