@@ -22,6 +22,9 @@ class RawItem:
     analysis: str | None
     line: int
     analysis_line: int | None = None
+    headline: str | None = None  # the editor's own, from a headline line before the summary
+    headline_line: int | None = None
+    distinct: bool = False  # marked "not a repeat" by the editor: never grouped as one
 
 
 @dataclass(frozen=True)
@@ -50,7 +53,7 @@ class Evidence:
 @dataclass(frozen=True)
 class Item:
     id: str
-    title: str
+    title: str  # the headline: the editor's, or derived from the summary
     slug: str
     summary: str
     analysis: str | None
@@ -61,6 +64,8 @@ class Item:
     topics: tuple[str, ...] = ()
     evidence: tuple[Evidence, ...] = ()  # every topic that scored, best first
     duplicate_of: str | None = None
+    editor_headline: bool = False  # whether `title` is the editor's own headline
+    distinct: bool = False  # marked "not a repeat": never grouped under an earlier report
 
 
 @dataclass(frozen=True)
