@@ -101,10 +101,16 @@ def make_parser() -> argparse.ArgumentParser:
     )
     evaluate.add_argument("labels", type=Path, metavar="LABELS", help="the labels file")
     evaluate.add_argument(
+        "--headlines",
+        action="store_true",
+        help="measure derived headlines instead: LABELS maps item id: [acceptable headlines]; "
+        "print how many have the right form, how many are faithful, and the mean F1",
+    )
+    evaluate.add_argument(
         "--min-f1",
         type=float,
         metavar="F1",
-        help="exit 1 when the overall F1 is below this (for CI)",
+        help="exit 1 when the overall F1 (with --headlines: the mean F1) is below this (for CI)",
     )
     serve = command(
         "serve",
@@ -276,6 +282,8 @@ def _run_serve(args: argparse.Namespace, config: SiteConfig) -> int:
 
 
 def _run_eval(args: argparse.Namespace, result: pipeline.Result) -> int:
+    if args.headlines:
+        return _run_headline_eval(args, result)
     topics = list(result.site.topic_names)
     if not topics:
         print("digest: error: no topics file, so nothing to evaluate", file=sys.stderr)
@@ -294,6 +302,27 @@ def _run_eval(args: argparse.Namespace, result: pipeline.Result) -> int:
     print("\n".join(evaluate.format_report(report, details=args.verbose)))
     if args.min_f1 is not None and report.overall.f1 < args.min_f1:
         print(f"digest: overall F1 {report.overall.f1:.3f} is below {args.min_f1}", file=sys.stderr)
+        return EXIT_CONTENT
+    return EXIT_OK
+
+
+def _run_headline_eval(args: argparse.Namespace, result: pipeline.Result) -> int:
+    try:
+        text = read_file(args.labels).decode("utf-8-sig")
+    except (OSError, NotRead, UnicodeDecodeError) as exc:
+        reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else exc
+        print(f"digest: error: cannot read '{display(args.labels)}': {reason}", file=sys.stderr)
+        return EXIT_USAGE
+    labels, problems = evaluate.parse_headline_labels(text, display(args.labels))
+    if problems:
+        _print_problems(problems)
+        return EXIT_USAGE
+    from .headline import derive_headline
+
+    report = evaluate.evaluate_headlines(_in_file_order(result.site), labels, derive_headline)
+    print("\n".join(evaluate.format_headline_report(report, details=args.verbose)))
+    if args.min_f1 is not None and report.mean_f1 < args.min_f1:
+        print(f"digest: mean F1 {report.mean_f1:.3f} is below {args.min_f1}", file=sys.stderr)
         return EXIT_CONTENT
     return EXIT_OK
 

@@ -1,17 +1,29 @@
-"""`digest eval`: how well the taxonomy tags items, against an editor's labels.
+"""`digest eval`: how well the taxonomy tags items, or digest derives headlines, against
+an editor's labels.
 
-Labels are a YAML mapping of item id to the topics a careful editor would give it.
+Topic labels are a YAML mapping of item id to the topics a careful editor would give it.
 The report gives precision, recall and F1 per topic and overall (micro-averaged over
 every item-topic decision), and lists the items where tagger and editor disagree.
+
+Headline labels (`digest eval --headlines`) map an item id to the headlines an editor
+would accept for it. The report counts the derived headlines in the right form (at most
+80 characters, no ellipsis, no final full stop), the faithful ones (every content word,
+stop words aside, is a word of the summary, compared by stem), and gives the mean
+content-word F1 with each item's closest label.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections import Counter
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
+from .dedupe import STOPWORDS
+from .headline import verb_lemma
+from .markup import to_plain
 from .model import Item
 from .problems import Problem, error
+from .words import stem, words_of
 from .yamlfile import load_mapping
 
 
@@ -128,4 +140,161 @@ def format_report(report: Report, details: bool = False) -> list[str]:
             lines.append(
                 f"  {item.source.file}:{item.source.line}: got {got}; labelled {', '.join(wanted) or 'none'}: {item.title}"
             )
+    return lines
+
+
+# Headlines -----------------------------------------------------------------------------
+
+HEADLINE_LIMIT = 80  # characters, as digest/headline.py promises
+
+
+@dataclass(frozen=True)
+class HeadlineScore:
+    item: Item
+    headline: str
+    labels: tuple[str, ...]
+    right_form: bool
+    faithful: bool
+    f1: float  # content-word F1 with the closest label
+    closest: str
+
+
+@dataclass(frozen=True)
+class HeadlineReport:
+    scores: tuple[HeadlineScore, ...]
+    missing: tuple[str, ...] = field(default=())  # labelled ids with no item
+
+    @property
+    def items(self) -> int:
+        return len(self.scores)
+
+    @property
+    def right_form(self) -> int:
+        return sum(score.right_form for score in self.scores)
+
+    @property
+    def faithful(self) -> int:
+        return sum(score.faithful for score in self.scores)
+
+    @property
+    def mean_f1(self) -> float:
+        return sum(s.f1 for s in self.scores) / len(self.scores) if self.scores else 0.0
+
+
+def parse_headline_labels(text: str, file: str) -> tuple[dict[str, tuple[str, ...]], list[Problem]]:
+    """Item id -> the headlines an editor would accept for it (one or more)."""
+    entries, problems = load_mapping(text, file)
+    labels: dict[str, tuple[str, ...]] = {}
+    for item_id, entry in entries.items():
+        value = entry.value
+        if (
+            not isinstance(value, list)
+            or not value
+            or not all(isinstance(v, str) and v.strip() for v in value)
+        ):
+            problems.append(
+                error(
+                    file,
+                    entry.line,
+                    f'{item_id}: expected a list of headlines such as ["CNIL fines a retailer"]',
+                )
+            )
+            continue
+        labels[item_id] = tuple(value)
+    return labels, problems
+
+
+def right_form(headline: str) -> bool:
+    """At most 80 characters, not empty, no ellipsis, no final full stop."""
+    text = headline.strip()
+    return (
+        bool(text)
+        and len(headline) <= HEADLINE_LIMIT
+        and "…" not in headline
+        and "..." not in headline
+        and not text.endswith(".")
+    )
+
+
+def content_stems(text: str) -> list[str]:
+    """The stems of a text's words that are not stop words, in order."""
+    return [stem(w) for w in words_of(text) if w.casefold() not in STOPWORDS]
+
+
+def faithful(headline: str, summary: str) -> bool:
+    """Whether every content word of the headline is a word of the summary, stems compared.
+
+    An irregular verb's forms have different stems (began, begins): those count as one
+    word when they are forms of one verb, as lemminflect's lexicon says.
+    """
+    stems = {stem(w) for w in words_of(summary)}
+    lemmas: set[str] | None = None
+    for word in words_of(headline):
+        if word.casefold() in STOPWORDS or stem(word) in stems:
+            continue
+        if lemmas is None:
+            lemmas = {verb_lemma(w) for w in words_of(summary)} - {""}
+        if verb_lemma(word) not in lemmas:
+            return False
+    return True
+
+
+def content_f1(headline: str, label: str) -> float:
+    """F1 of the headline's content stems against the label's, as bags of words."""
+    got, wanted = Counter(content_stems(headline)), Counter(content_stems(label))
+    overlap = sum((got & wanted).values())
+    if not overlap:
+        return 0.0
+    precision, recall = overlap / sum(got.values()), overlap / sum(wanted.values())
+    return 2 * precision * recall / (precision + recall)
+
+
+def evaluate_headlines(
+    items: Sequence[Item],
+    labels: dict[str, tuple[str, ...]],
+    derive: Callable[[str], str],
+) -> HeadlineReport:
+    """Derive each labelled item's headline from its summary's plain text and score it."""
+    scores = []
+    for item in items:
+        wanted = labels.get(item.id)
+        if wanted is None:
+            continue
+        summary = to_plain(item.summary)
+        headline = derive(summary)
+        f1, closest = max((content_f1(headline, label), label) for label in wanted)
+        scores.append(
+            HeadlineScore(
+                item=item,
+                headline=headline,
+                labels=wanted,
+                right_form=right_form(headline),
+                faithful=faithful(headline, summary),
+                f1=f1,
+                closest=closest,
+            )
+        )
+    found = {item.id for item in items}
+    return HeadlineReport(scores=tuple(scores), missing=tuple(sorted(set(labels) - found)))
+
+
+def format_headline_report(report: HeadlineReport, details: bool = False) -> list[str]:
+    lines = [
+        f"{'items':>5} {'right form':>10} {'faithful':>8} {'mean F1':>7}",
+        f"{report.items:>5} {report.right_form:>10} {report.faithful:>8} {report.mean_f1:>7.3f}",
+    ]
+    if report.missing:
+        lines.append(f"{len(report.missing)} label(s) name no item: {', '.join(report.missing)}")
+    if details:
+        for score in report.scores:
+            flags = ("" if score.right_form else " WRONG FORM") + (
+                "" if score.faithful else " UNFAITHFUL"
+            )
+            lines.append(
+                f"  {score.item.source.file}:{score.item.source.line}: F1 {score.f1:.2f}{flags}"
+            )
+            lines.append(f"      derived: {score.headline}")
+            for label in score.labels:
+                mark = "*" if label == score.closest else "-"
+                lines.append(f"      {mark} {label}")
     return lines
