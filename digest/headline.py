@@ -36,6 +36,9 @@ from .text import first_sentence
 
 LIMIT = 80  # characters: the most a headline may have
 AIM = 75  # a cut inside the sentence aims at this, leaving the last few for a long word
+OF_PENALTY = 15  # characters a cut before "of" counts as losing
+OVER_AIM_PENALTY = 10  # characters a cut beyond AIM counts as losing
+SHORT = 45  # a headline shorter than this may take in the apposition after a comma
 
 ARTICLES = frozenset({"a", "an", "the"})
 # "A quarter of jobs …": the article belongs to the quantity.
@@ -62,6 +65,16 @@ AUXILIARIES = frozenset(
 BE = frozenset({"is", "are", "was", "were"})
 HAVE = frozenset({"has", "have", "had"})
 PRONOUNS = frozenset({"it", "they", "he", "she", "we"})
+DEGREE = frozenset("most more less least very so too".split())
+# Nouns whose "of" phrase is their content: never cut before it ("millions of manuscripts").
+PARTITIVES = frozenset(
+    """millions thousands billions hundreds dozens tens number numbers part parts half
+    quarter third fifth share series range set group variety lot lots kind kinds type
+    types version versions family one some all none each many most any""".split()
+)
+TIME_NOUNS = frozenset("minutes hours days weeks months years decades".split())
+# Reporting verbs that introduce what was said without "that": "Amazon said it …".
+SAYING = frozenset({"said", "says", "say"})
 # Adverbs that tell the reader nothing a headline needs.
 FILLERS = frozenset(
     """successfully officially increasingly actively currently recently finally effectively
@@ -112,7 +125,9 @@ def _verb_forms(word: str) -> tuple[str, frozenset[str]]:
     if not lemmas:
         return "", frozenset()
     lemma = lemmas[0]
-    inflections = _lexicon().getAllInflections(lemma, upos="VERB")
+    inflections = dict(_lexicon().getAllInflections(lemma, upos="VERB"))
+    # The lexicon lists a regular verb's participle only as its past: raised is both.
+    inflections.setdefault("VBN", inflections.get("VBD", ()))
     return lemma, frozenset(tag for tag, forms in inflections.items() if word in forms)
 
 
@@ -155,26 +170,44 @@ def _past_or_participle(word: str) -> set[str]:
 
 def derive_headline(summary: str) -> str:
     """The headline of a summary given as plain text (Markdown already removed)."""
-    sentence = first_sentence(summary)
-    for ellipsis in ELLIPSES:
-        sentence = sentence.replace(ellipsis, " ")
-    tokens = [t for t in sentence.split() if LETTERS.search(t) or any(c.isdigit() for c in t)]
+    tokens = _tokens(first_sentence(summary))
     if not tokens:
         return _fallback(summary)
     tokens[-1] = tokens[-1].rstrip(".")
     if not tokens[-1]:
         tokens.pop()
-    tokens = _drop_lead_in(tokens)
-    tokens = _drop_framing(tokens)
-    tokens = _drop_article(tokens)
-    tokens = [t for t in tokens if _core(t) not in FILLERS or t != _bare(t) and t[-1] in ",;:"]
-    verb = _main_verb(tokens)
-    if verb is not None:
-        tokens, verb = _newsroom_tense(tokens, verb)
-    headline = _fit(tokens, verb)
+    headline = _headline_of(tokens)
     if not headline:
         return _fallback(summary)
     return _finish(headline)
+
+
+def _tokens(text: str) -> list[str]:
+    """The text's words with their punctuation, ellipses and lone punctuation left out."""
+    for ellipsis in ELLIPSES:
+        text = text.replace(ellipsis, " ")
+    return [t for t in text.split() if LETTERS.search(t) or any(c.isdigit() for c in t)]
+
+
+def _headline_of(tokens: list[str], depth: int = 0) -> list[str]:
+    tokens = _drop_lead_in(tokens)
+    tokens = _drop_framing(tokens)
+    tokens = _drop_article(tokens)
+    tokens = [t for t in tokens if _core(t) not in FILLERS or t[-1] in ",;:"] or tokens
+    verb = _main_verb(tokens)
+    if verb is None:
+        return _fit(tokens, verb)
+    tokens, verb = _newsroom_tense(tokens, verb)
+    if _length(tokens) > LIMIT and depth < 2:
+        # "A judge rules that X …", too long whole: X is the news, told whole.
+        that = next(
+            (i for i in range(verb + 1, min(verb + 3, len(tokens))) if tokens[i] == "that"), None
+        )
+        if that is not None and _main_verb(tokens[that + 1 :]) is not None:
+            clause = _headline_of(tokens[that + 1 :], depth + 1)
+            if clause and _content(clause) >= 4:
+                return clause
+    return _fit(tokens, verb)
 
 
 def _finish(tokens: Sequence[str]) -> str:
@@ -188,18 +221,19 @@ def _finish(tokens: Sequence[str]) -> str:
 
 
 def _balance(text: str) -> str:
-    """Drop a bracket or quotation mark that the cut left without its partner."""
-    for left, right in (("(", ")"), ("[", "]"), ("“", "”")):
+    """Drop a bracket or quotation mark that the cut left without its partner (as a space,
+    so that the words on either side stay apart)."""
+    for left, right in (("(", ")"), ("[", "]"), ("{", "}"), ("“", "”")):
         if text.count(left) != text.count(right):
-            text = text.replace(left, "").replace(right, "")
+            text = text.replace(left, " ").replace(right, " ")
     if text.count('"') % 2:
-        text = text.replace('"', "")
-    return text.strip()
+        text = text.replace('"', " ")
+    return " ".join(text.split())
 
 
 def _fallback(summary: str) -> str:
     """For text with no usable sentence: its longest run of leading words that fits."""
-    words = [w for w in summary.replace("…", " ").split() if len(w) <= LIMIT]
+    words = [w for w in _tokens(summary) if len(w) <= LIMIT]
     out: list[str] = []
     for word in words:
         if len(" ".join([*out, word])) > LIMIT:
@@ -220,7 +254,16 @@ def _drop_lead_in(tokens: list[str]) -> list[str]:
 
 
 def _drop_framing(tokens: list[str]) -> list[str]:
-    """'A survey found that X …' -> 'X …'; 'Amazon said it X' -> 'Amazon X'."""
+    """'A survey found that X …' -> 'X …'; 'Amazon said it X' -> 'Amazon X'; 'This update
+    examines … as X …' -> 'X …' (a text that describes itself is not the news)."""
+    if tokens[0].casefold() == "this":
+        for index in range(2, min(len(tokens) - 3, 16)):
+            if tokens[index] in {"as", "that", "where", "while"} and not tokens[index - 1].endswith(
+                ","
+            ):
+                rest = _drop_article(tokens[index + 1 :])
+                if _main_verb(rest) is not None:
+                    return rest
     for index in range(1, min(len(tokens) - 2, 9)):
         token = tokens[index]
         if token != _bare(token) or not _is_lower_word(token):
@@ -235,6 +278,8 @@ def _drop_framing(tokens: list[str]) -> list[str]:
         rest = tokens[index + 1 :]
         if _core(rest[0]) == "that":
             rest = rest[1:]
+        elif word not in SAYING:
+            return tokens  # "researchers identified a repository": an object, not a finding
         if len(rest) < 3 or _main_verb(rest) is None:
             return tokens
         first = rest[0]
@@ -266,8 +311,8 @@ def _verb_candidate(tokens: Sequence[str], index: int, strict: bool = False) -> 
     previous = _core(tokens[index - 1])
     if previous in DETERMINERS or previous in PREPOSITIONS or previous in {"been", "being"}:
         return False
-    if previous in RELATIVES or tokens[index - 1].endswith(","):
-        return False  # "which makes …", ", integrating …": not the main clause
+    if previous in RELATIVES or previous in DEGREE:
+        return False  # "which makes …": a relative clause; "most advanced": an adjective
     if word in AUXILIARIES:
         return not strict or word in BE | HAVE
     lemma, tags = _verb_forms(word)
@@ -287,10 +332,11 @@ def _main_verb(tokens: Sequence[str]) -> int | None:
     """The index of the main clause's verb (its auxiliary, if any), or None."""
     depth = 0  # inside parentheses
     apposition = False  # between the commas of "X, which …, did"
+    closed_at = -1  # where the last apposition ended
     for index, token in enumerate(tokens):
         if token.startswith("("):
             depth += 1
-        if token.endswith(")") or token.endswith("),"):
+        if token.rstrip(",;:").endswith(")"):
             depth = max(0, depth - 1)
             continue
         if depth:
@@ -298,16 +344,21 @@ def _main_verb(tokens: Sequence[str]) -> int | None:
         if apposition:
             if token.endswith(","):
                 apposition = False
+                closed_at = index
             continue
         if token.endswith(",") and index + 1 < len(tokens) and index < 12:
             following = _core(tokens[index + 1])
-            if following in RELATIVES or following in DETERMINERS or not _is_lower_word(
-                tokens[index + 1]
+            if (
+                following in RELATIVES
+                or following in DETERMINERS
+                or not _is_lower_word(tokens[index + 1])
             ):
                 # an apposition or a relative clause if a comma closes it before a verb
                 if any(t.endswith(",") for t in tokens[index + 1 : index + 14]):
                     apposition = True
                 continue
+        if index and tokens[index - 1].endswith(",") and closed_at != index - 1:
+            continue  # ", integrating …": a participle, not the main clause
         if _verb_candidate(tokens, index):
             return index
     return None
@@ -315,7 +366,8 @@ def _main_verb(tokens: Sequence[str]) -> int | None:
 
 def _plural_subject(subject: Sequence[str]) -> bool:
     words = [_core(t) for t in subject]
-    if "and" in words:
+    top = next((i for i, w in enumerate(words) if w in PREPOSITIONS), len(words))
+    if "and" in words[:top]:
         return True
     head = ""
     for position, (token, word) in enumerate(zip(subject, words, strict=True)):
@@ -337,8 +389,12 @@ def _plural_subject(subject: Sequence[str]) -> bool:
 def _newsroom_tense(tokens: list[str], verb: int) -> tuple[list[str], int]:
     """'has raised' -> 'raises', 'raised' -> 'raises', 'will build' -> 'to build'."""
     word = _bare(tokens[verb]).casefold()
-    tail = tokens[verb][len(_bare(tokens[verb])) :]
-    plural = _plural_subject(_subject(tokens, verb))
+    tail = "" if tokens[verb] == _bare(tokens[verb]) else "punctuated"
+    plural = (
+        word in {"have", "are", "were"}
+        if word in HAVE | BE - {"had"}
+        else _plural_subject(tokens[:verb])
+    )
     out = list(tokens)
 
     def next_word(start: int) -> int | None:
@@ -366,16 +422,16 @@ def _newsroom_tense(tokens: list[str], verb: int) -> tuple[list[str], int]:
             out[verb : participle + 1] = [_present("be", plural)]
             return out, verb
         if word in HAVE and "VBN" in _past_or_participle(nxt) and tail == "":
-            out[participle] = _present(_verb_forms(nxt)[0], plural) + _trail(out[participle])
+            out[participle] = _swap(out[participle], _present(_verb_forms(nxt)[0], plural))
             del out[verb]
             return out, verb
         if word in BE and tail == "":
             lemma, tags = _verb_forms(nxt)
             if "VBG" in tags and not _can_be(nxt, "NOUN"):
-                out[participle] = _present(lemma, plural) + _trail(out[participle])
+                out[participle] = _swap(out[participle], _present(lemma, plural))
                 del out[verb]
                 return out, verb
-            if "VBN" in tags and not _can_be(nxt, "ADJ") or "VBN" in tags and nxt.endswith("ed"):
+            if "VBN" in tags and (not _can_be(nxt, "ADJ") or nxt.endswith("ed")):
                 del out[verb]
                 return out, verb
             if word in {"was", "were"}:
@@ -383,28 +439,28 @@ def _newsroom_tense(tokens: list[str], verb: int) -> tuple[list[str], int]:
         return out, verb
     lemma, tags = _verb_forms(word)
     if "VBD" in tags:
-        out[verb] = _keep_case(tokens[verb], _present(lemma, plural)) + tail
+        out[verb] = _swap(tokens[verb], _keep_case(_bare(tokens[verb]), _present(lemma, plural)))
         # "… and paused new connections": a second verb of the same subject follows suit
         for index in range(verb + 1, len(out) - 1):
             if _core(out[index]) == "and" and _is_lower_word(out[index + 1]):
                 following = _core(out[index + 1])
                 lemma2, tags2 = _verb_forms(following)
                 if "VBD" in tags2 and not _can_be(following, "ADJ"):
-                    out[index + 1] = _present(lemma2, plural) + _trail(out[index + 1])
+                    out[index + 1] = _swap(out[index + 1], _present(lemma2, plural))
     return out, verb
 
 
-def _trail(token: str) -> str:
+def _swap(token: str, word: str) -> str:
+    """The token with its word replaced, the punctuation around it kept: "'raised," -> "'raises,"."""
     bare = _bare(token)
-    return token[token.index(bare) + len(bare) :] if bare else ""
+    if not bare:
+        return word
+    start = token.index(bare)
+    return token[:start] + word + token[start + len(bare) :]
 
 
 def _keep_case(original: str, word: str) -> str:
     return word[0].upper() + word[1:] if original[:1].isupper() else word
-
-
-def _subject(tokens: Sequence[str], verb: int) -> list[str]:
-    return list(tokens[:verb])
 
 
 def _length(tokens: Sequence[str]) -> int:
@@ -419,23 +475,85 @@ def _fit(tokens: list[str], verb: int | None) -> list[str]:
     if _length(tokens) <= LIMIT:
         return tokens
     start = (verb + 1) if verb is not None else 1
+    tokens = _drop_listed_modifiers(tokens, start)
     comma = next((i for i in range(start, len(tokens)) if tokens[i].endswith(",")), None)
-    if comma is not None and comma > start and _length(tokens[: comma + 1]) <= LIMIT:
-        if _complete(tokens[: comma + 1]):
-            return tokens[: comma + 1]
-    if comma is not None:
-        tokens = tokens[: comma + 1]
-    cut = _phrase_cut(tokens, start)
-    if cut is not None:
-        return cut
-    # The subject itself is long: drop the prepositional phrase inside it, then cut again.
+    if comma is not None and comma > start and _complete(tokens[: comma + 1]):
+        clause = tokens[: comma + 1]
+        if _length(clause) <= LIMIT and (_length(clause) >= SHORT or not _crossable(tokens, comma)):
+            return clause
+        if not _crossable(tokens, comma):
+            tokens = clause
+    attempts: list[tuple[list[str], int]] = [(tokens, start)]
     if verb is not None:
-        reduced, verb2 = _drop_subject_phrase(tokens, verb)
-        if reduced is not None:
-            cut = _phrase_cut(reduced, verb2 + 1)
+        # The subject itself is long: its prepositional phrase goes ("documents from …").
+        for of in (False, True):
+            reduced, verb2 = _drop_subject_phrase(tokens, verb, of)
+            if reduced is not None:
+                attempts.append((reduced, verb2 + 1))
+    for strict in (True, False):
+        for candidate, first in attempts:
+            cut = _best_cut(candidate, first, strict)
             if cut is not None:
                 return cut
     return _words_that_fit(tokens)
+
+
+def _best_cut(tokens: list[str], start: int, strict: bool) -> list[str] | None:
+    """The phrase cut that keeps the most content words: articles after the verb go when
+    that lets a longer phrase fit, as headlines drop them."""
+    cut = _phrase_cut(tokens, start, strict)
+    bare = tokens[:start] + [t for t in tokens[start:] if t.casefold() not in ARTICLES]
+    if len(bare) == len(tokens):
+        return cut
+    terse = _phrase_cut(bare, start, strict)
+    if terse is not None and (cut is None or _content(terse) > _content(cut)):
+        return terse
+    return cut
+
+
+def _content(tokens: Sequence[str]) -> int:
+    return sum(_core(t) not in FUNCTION_WORDS for t in tokens)
+
+
+def _crossable(tokens: Sequence[str], comma: int) -> bool:
+    """Whether what follows the comma still tells the story: an apposition naming the
+    object ("ml-intern, an open-source agent") or a participle ("…, valuing it at …")."""
+    if comma + 1 >= len(tokens):
+        return False
+    word = _core(tokens[comma + 1])
+    if word in ARTICLES:
+        return True
+    return word.endswith("ing") and "VBG" in _verb_forms(word)[1] and not _can_be(word, "NOUN")
+
+
+def _drop_listed_modifiers(tokens: list[str], start: int) -> list[str]:
+    """'high-earning, educated professionals' -> 'educated professionals' (the nearest stays)."""
+    out = list(tokens)
+    index = start
+    while index + 2 < len(out):
+        token, following = out[index], out[index + 1]
+        if (
+            token.endswith(",")
+            and _modifier(token.rstrip(","))
+            and _modifier(following)
+            and _is_lower_word(out[index + 2].rstrip(","))
+        ):
+            del out[index]
+            continue
+        index += 1
+    return out
+
+
+def _modifier(token: str) -> bool:
+    word = _core(token)
+    if not word or word in FUNCTION_WORDS or not token.replace("-", "").isalpha():
+        return False
+    if "-" in word:
+        word = word.rsplit("-", 1)[1]
+        if word.endswith(("ing", "ed")):
+            return True
+    lemmas = _lemmas(word)
+    return ("ADJ" in lemmas and "NOUN" not in lemmas) or "VBN" in _verb_forms(word)[1]
 
 
 def _complete(tokens: Sequence[str]) -> bool:
@@ -446,8 +564,17 @@ def _complete(tokens: Sequence[str]) -> bool:
         return False
     if last.rstrip(",").endswith(("-", "–", "—")):
         return False
+    if "-" in word:  # "high-earning", "AI-driven": a modifier waiting for its noun
+        part = word.rsplit("-", 1)[1]
+        return not (part.endswith(("ing", "ed", "en")) or set(_lemmas(part)) == {"ADJ"})
+    if not _is_lower_word(last):
+        return True
     lemmas = _lemmas(word)
-    return not (_is_lower_word(last) and set(lemmas) == {"ADJ"})
+    if set(lemmas) <= {"ADJ", "ADV"} and lemmas:
+        return False  # "a fully open", "together"
+    _, tags = _verb_forms(word)
+    # "poised", "led", "discovering", "utilize": the phrase goes on
+    return "NOUN" in lemmas or not tags
 
 
 def _boundary(tokens: Sequence[str], index: int) -> int | None:
@@ -458,6 +585,15 @@ def _boundary(tokens: Sequence[str], index: int) -> int | None:
     if not _is_lower_word(tokens[index]):
         return None
     if word in SUBORDINATORS or word in RELATIVES:
+        if _core(tokens[index - 1]) in TIME_NOUNS and word in {"after", "before"}:
+            return None  # "months | after …": the time belongs to "after"
+        return 1
+    following = _core(tokens[index + 1]) if index + 1 < len(tokens) else ""
+    if word in TIME_NOUNS and following in {"after", "before"}:
+        return 1
+    if set(_lemmas(word)) == {"ADV"} and following in PREPOSITIONS:
+        return 2  # "| together with its data"
+    if word == "so" and index + 1 < len(tokens) and _core(tokens[index + 1]) == "that":
         return 1
     if word == "to" or word in CONJUNCTIONS:
         return 1
@@ -470,23 +606,32 @@ def _boundary(tokens: Sequence[str], index: int) -> int | None:
     return None
 
 
-def _phrase_cut(tokens: Sequence[str], start: int) -> list[str] | None:
-    """The longest complete start of `tokens` that fits, cut at a phrase boundary."""
-    for limit in (AIM, LIMIT):
-        for worst in (2, 3):
-            best = None
-            for index in range(start + 1, len(tokens)):
-                quality = _boundary(tokens, index)
-                if quality is None or quality > worst:
-                    continue
-                head = list(tokens[:index])
-                if _length(head) > limit:
-                    break
-                if _complete(head):
-                    best = head
-            if best is not None:
-                return best
-    return None
+def _phrase_cut(tokens: Sequence[str], start: int, strict: bool = True) -> list[str] | None:
+    """The best complete start of `tokens` that fits, cut at a phrase boundary: the
+    longest, a cut before "of" counting as shorter (it often parts a noun from its
+    content) and one over AIM counting as shorter still. Not strict: a cut may also
+    follow a partitive ("parts | of") or a possessive ("the AI Act's | obligations")."""
+    best, best_score = None, -1
+    for index in range(start, len(tokens) + 1):
+        quality = 0 if index == len(tokens) else _boundary(tokens, index)
+        head = list(tokens[:index])
+        possessive = head and head[-1].endswith(("'s", "’s"))
+        if quality is None and not strict and possessive and _is_lower_word(tokens[index]):
+            quality = 3
+            head[-1] = head[-1][:-2]
+        if quality is None:
+            continue
+        length = _length(head)
+        if length > LIMIT:
+            break
+        if strict and ((quality == 3 and _core(head[-1]) in PARTITIVES) or index == start):
+            continue
+        if not _complete(head):
+            continue
+        score = length - OF_PENALTY * (quality == 3) - OVER_AIM_PENALTY * (length > AIM)
+        if score > best_score:
+            best, best_score = head, score
+    return best
 
 
 def _tighten_subject(tokens: list[str], verb: int | None) -> tuple[list[str], int | None]:
@@ -497,8 +642,7 @@ def _tighten_subject(tokens: list[str], verb: int | None) -> tuple[list[str], in
     subject, rest = tokens[:verb], tokens[verb:]
     acronym = _acronym(subject)
     if acronym is not None:
-        opening, name = acronym
-        subject = [name]
+        subject = [acronym]
     subject = _drop_parentheses(subject)
     rest = _drop_parentheses(rest)
     commas = [i for i, t in enumerate(subject) if t.endswith(",")]
@@ -522,13 +666,13 @@ def _tighten_subject(tokens: list[str], verb: int | None) -> tuple[list[str], in
     return [*subject, *rest], len(subject)
 
 
-def _acronym(subject: Sequence[str]) -> tuple[int, str] | None:
+def _acronym(subject: Sequence[str]) -> str | None:
     """'French data protection authority (CNIL)' -> the acronym, if the subject has one."""
     for index, token in enumerate(subject):
         if token.startswith("(") and token.rstrip(",").endswith(")") and index:
             name = _bare(token)
             if name.isupper() and name.isalpha() and len(name) >= 2:
-                return index, name
+                return name
     return None
 
 
@@ -549,11 +693,14 @@ def _drop_parentheses(tokens: Sequence[str]) -> list[str]:
     return out if depth == 0 else list(tokens)
 
 
-def _drop_subject_phrase(tokens: Sequence[str], verb: int) -> tuple[list[str] | None, int]:
-    """'Internal documents from the US Department … reveal' -> 'Internal documents reveal'."""
+def _drop_subject_phrase(
+    tokens: Sequence[str], verb: int, of: bool
+) -> tuple[list[str] | None, int]:
+    """'Internal documents from the US Department … reveal' -> 'Internal documents reveal';
+    with `of`, also 'Analysis of the 100 … configurations identifies' -> 'Analysis identifies'."""
     for index in range(1, verb):
         word = _core(tokens[index])
-        if word in PREPOSITIONS and word != "of" and _complete(tokens[:index]):
+        if word in PREPOSITIONS and (word != "of" or of) and _complete(tokens[:index]):
             reduced = [*tokens[:index], *tokens[verb:]]
             return reduced, index
     return None, verb
