@@ -38,6 +38,7 @@ LIMIT = 80  # characters: the most a headline may have
 AIM = 75  # a cut inside the sentence aims at this, leaving the last few for a long word
 OF_PENALTY = 15  # characters a cut before "of" counts as losing
 OVER_AIM_PENALTY = 10  # characters a cut beyond AIM counts as losing
+SLACK = 8  # characters that tidying a cut (brackets, final punctuation) may remove
 SHORT = 45  # a headline shorter than this may take in the apposition after a comma
 
 ARTICLES = frozenset({"a", "an", "the"})
@@ -103,6 +104,7 @@ CLOSING = "\"'”’)]}"
 TRAILING = ",;:.!?" + CLOSING
 ELLIPSES = ("…", "...")
 LETTERS = re.compile(r"[^\W\d_]")
+BRACKETS = re.compile(r"[()\[\]{}“”\"]")
 
 
 @lru_cache(maxsize=1)
@@ -145,15 +147,18 @@ def _present(lemma: str, plural: bool) -> str:
     return forms[0] if forms else lemma
 
 
+@lru_cache(maxsize=65536)
 def _core(token: str) -> str:
     """A token without the punctuation around it, case-folded: '(CNIL),' -> 'cnil'."""
     return token.strip(OPENING + TRAILING).casefold()
 
 
+@lru_cache(maxsize=65536)
 def _bare(token: str) -> str:
     return token.strip(OPENING + TRAILING)
 
 
+@lru_cache(maxsize=65536)
 def _is_lower_word(token: str) -> bool:
     bare = _bare(token)
     return bool(bare) and bare.isalpha() and bare == bare.lower()
@@ -464,7 +469,10 @@ def _keep_case(original: str, word: str) -> str:
 
 
 def _length(tokens: Sequence[str]) -> int:
-    return len(_finish(tokens))
+    text = " ".join(tokens)
+    if BRACKETS.search(text):
+        return len(_finish(tokens))
+    return len(text.rstrip(" ,;:-–—.").rstrip())  # what _finish would leave
 
 
 def _fit(tokens: list[str], verb: int | None) -> list[str]:
@@ -612,7 +620,12 @@ def _phrase_cut(tokens: Sequence[str], start: int, strict: bool = True) -> list[
     content) and one over AIM counting as shorter still. Not strict: a cut may also
     follow a partitive ("parts | of") or a possessive ("the AI Act's | obligations")."""
     best, best_score = None, -1
+    raw = len(" ".join(tokens[:start]))  # the head's length before _finish tidies it
     for index in range(start, len(tokens) + 1):
+        if index > start:
+            raw += 1 + len(tokens[index - 1])
+        if raw > LIMIT + SLACK:
+            break
         quality = 0 if index == len(tokens) else _boundary(tokens, index)
         head = list(tokens[:index])
         possessive = head and head[-1].endswith(("'s", "’s"))
