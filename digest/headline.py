@@ -39,6 +39,7 @@ AIM = 75  # a cut inside the sentence aims at this, leaving the last few for a l
 OF_PENALTY = 15  # characters a cut before "of" counts as losing
 OVER_AIM_PENALTY = 10  # characters a cut beyond AIM counts as losing
 SLACK = 8  # characters that tidying a cut (brackets, final punctuation) may remove
+LEAD_IN_WORDS = 12  # "According to a report by the U.S. Government Accountability Office, …"
 SHORT = 45  # a headline shorter than this may take in the apposition after a comma
 
 ARTICLES = frozenset({"a", "an", "the"})
@@ -66,6 +67,7 @@ AUXILIARIES = frozenset(
 BE = frozenset({"is", "are", "was", "were"})
 HAVE = frozenset({"has", "have", "had"})
 PRONOUNS = frozenset({"it", "they", "he", "she", "we"})
+VERB_ADVERBS = frozenset("now also still already often increasingly jointly".split())
 DEGREE = frozenset("most more less least very so too".split())
 # Nouns whose "of" phrase is their content: never cut before it ("millions of manuscripts").
 PARTITIVES = frozenset(
@@ -103,7 +105,7 @@ OPENING = "\"'“‘([{"
 CLOSING = "\"'”’)]}"
 TRAILING = ",;:.!?" + CLOSING
 ELLIPSES = ("…", "...")
-LETTERS = re.compile(r"[^\W\d_]")
+LETTERS = re.compile(r"[^\W\d]")
 BRACKETS = re.compile(r"[()\[\]{}“”\"]")
 
 
@@ -205,10 +207,8 @@ def _headline_of(tokens: list[str], depth: int = 0) -> list[str]:
     tokens, verb = _newsroom_tense(tokens, verb)
     if _length(tokens) > LIMIT and depth < 2:
         # "A judge rules that X …", too long whole: X is the news, told whole.
-        that = next(
-            (i for i in range(verb + 1, min(verb + 3, len(tokens))) if tokens[i] == "that"), None
-        )
-        if that is not None and _main_verb(tokens[that + 1 :]) is not None:
+        that = verb + 1 if verb + 1 < len(tokens) and tokens[verb + 1] == "that" else None
+        if that is not None and (_main_verb(tokens[that + 1 :]) or 0) > 0:
             clause = _headline_of(tokens[that + 1 :], depth + 1)
             if clause and _content(clause) >= 4:
                 return clause
@@ -251,7 +251,7 @@ def _drop_lead_in(tokens: list[str]) -> list[str]:
     """'In a landmark ruling, the court …' -> 'the court …'."""
     if len(tokens) < 4 or _core(tokens[0]) not in LEAD_INS:
         return tokens
-    for index, token in enumerate(tokens[:8]):
+    for index, token in enumerate(tokens[:LEAD_IN_WORDS]):
         if token.endswith(","):
             rest = tokens[index + 1 :]
             return rest if len(rest) >= 3 else tokens
@@ -314,8 +314,10 @@ def _verb_candidate(tokens: Sequence[str], index: int, strict: bool = False) -> 
         return False
     word = _bare(token)
     previous = _core(tokens[index - 1])
-    if previous in DETERMINERS or previous in PREPOSITIONS or previous in {"been", "being"}:
+    if previous in DETERMINERS or previous in PREPOSITIONS or previous in {"be", "been", "being"}:
         return False
+    if previous in AUXILIARIES and _lemmas(word).get("VERB"):
+        return False  # "has unveiled": the auxiliary is the verb's start
     if previous in RELATIVES or previous in DEGREE:
         return False  # "which makes …": a relative clause; "most advanced": an adjective
     if word in AUXILIARIES:
@@ -329,6 +331,8 @@ def _verb_candidate(tokens: Sequence[str], index: int, strict: bool = False) -> 
     if tags & {"VBZ", "VBP"}:
         if set(_lemmas(word)) == {"VERB"}:
             return True
+        if previous in VERB_ADVERBS:
+            return True  # "businesses now use …"
         return following in DETERMINERS or following in {"that", "to"} or following[:1].isdigit()
     return False
 
@@ -352,15 +356,19 @@ def _main_verb(tokens: Sequence[str]) -> int | None:
                 closed_at = index
             continue
         if token.endswith(",") and index + 1 < len(tokens) and index < 12:
-            following = _core(tokens[index + 1])
-            if (
-                following in RELATIVES
-                or following in DETERMINERS
-                or not _is_lower_word(tokens[index + 1])
+            # an apposition or a relative clause if a comma closes it before a verb
+            closing = next(
+                (
+                    j
+                    for j in range(index + 1, min(len(tokens) - 1, index + 14))
+                    if tokens[j].endswith(",")
+                ),
+                None,
+            )
+            if closing is not None and (
+                _core(tokens[closing + 1]) in AUXILIARIES or _verb_candidate(tokens, closing + 1)
             ):
-                # an apposition or a relative clause if a comma closes it before a verb
-                if any(t.endswith(",") for t in tokens[index + 1 : index + 14]):
-                    apposition = True
+                apposition = True
                 continue
         if index and tokens[index - 1].endswith(",") and closed_at != index - 1:
             continue  # ", integrating …": a participle, not the main clause
@@ -484,6 +492,7 @@ def _fit(tokens: list[str], verb: int | None) -> list[str]:
         return tokens
     start = (verb + 1) if verb is not None else 1
     tokens = _drop_listed_modifiers(tokens, start)
+    tokens = _drop_object_appositions(tokens, start)
     comma = next((i for i in range(start, len(tokens)) if tokens[i].endswith(",")), None)
     if comma is not None and comma > start and _complete(tokens[: comma + 1]):
         clause = tokens[: comma + 1]
@@ -532,6 +541,29 @@ def _crossable(tokens: Sequence[str], comma: int) -> bool:
     if word in ARTICLES:
         return True
     return word.endswith("ing") and "VBG" in _verb_forms(word)[1] and not _can_be(word, "NOUN")
+
+
+def _drop_object_appositions(tokens: list[str], start: int) -> list[str]:
+    """'fined Klarvik, a Swedish company, for scraping …' -> 'fined Klarvik for scraping …':
+    a short phrase between commas that opens with an article and is followed by the rest of
+    the clause (a preposition, "to") describes the noun before it."""
+    out = list(tokens)
+    index = start
+    while index < len(out) - 1:
+        if out[index].endswith(",") and _core(out[index + 1]) in ARTICLES:
+            closing = next(
+                (j for j in range(index + 1, min(len(out) - 1, index + 8)) if out[j].endswith(",")),
+                None,
+            )
+            if closing is not None and (
+                _core(out[closing + 1]) in PREPOSITIONS
+                and not any(_verb_candidate(out, j) for j in range(index + 2, closing + 1))
+            ):
+                out[index] = out[index][:-1]
+                del out[index + 1 : closing + 1]
+                continue
+        index += 1
+    return out
 
 
 def _drop_listed_modifiers(tokens: list[str], start: int) -> list[str]:
