@@ -17,6 +17,7 @@ from pathlib import Path
 
 from . import __version__, evaluate, pipeline, serve
 from .config import DEFAULT_CONFIG, SiteConfig, load_config
+from .headline import derive_headline
 from .model import Item, Site
 from .problems import ConfigErrors, Problem, UsageError, count_line, display, has_errors
 from .progress import StageDisplay
@@ -317,8 +318,6 @@ def _run_headline_eval(args: argparse.Namespace, result: pipeline.Result) -> int
     if problems:
         _print_problems(problems)
         return EXIT_USAGE
-    from .headline import derive_headline
-
     report = evaluate.evaluate_headlines(_in_file_order(result.site), labels, derive_headline)
     print("\n".join(evaluate.format_headline_report(report, details=args.verbose)))
     if args.min_f1 is not None and report.mean_f1 < args.min_f1:
