@@ -16,7 +16,9 @@ lexicon says whether a word can be a verb, a noun or an adjective), in this orde
 4. When the headline still needs room: a parenthesis goes, or names the subject when it
    is an acronym ("The French data protection authority (CNIL)" -> "CNIL"); an apposition
    goes, or becomes the subject when it is the name ("France's regulator, CNIL, …");
-   a relative clause in the subject goes; then the sentence is cut at its first comma
+   a relative clause in the subject goes; an apposition after the verb goes ("Klarvik, a
+   Swedish company, for …"); of two listed modifiers the nearer stays; articles after the
+   verb go when that lets a longer phrase fit; then the sentence is cut at its first comma
    after the verb, then at the latest phrase boundary that fits (before a preposition,
    a conjunction, "to", a participle or a relative pronoun), never inside a phrase,
    never after a function word; then a prepositional phrase inside the subject goes.
