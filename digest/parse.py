@@ -26,9 +26,7 @@ ANALYSIS_MARKER = re.compile(r"analysis(?:\s*[—–:]|\s+-|-(?=\s|$))\s*", re.I
 HEADLINE_MARKER = re.compile(r"headline(?:\s*[—–:]|\s+-(?=\s|$))\s*", re.IGNORECASE)
 # The whole line: "Not a repeat", an optional full stop, then optionally a dash or colon
 # and the editor's reason (for the next reader of the file; not published).
-NOT_A_REPEAT = re.compile(
-    r"not\s+a\s+repeat\s*\.?(?:\s*(?:[—–:]|-(?=\s|$)).*)?", re.IGNORECASE
-)
+NOT_A_REPEAT = re.compile(r"not\s+a\s+repeat\s*\.?(?:\s*(?:[—–:]|-(?=\s|$)).*)?", re.IGNORECASE)
 HEADLINE_LENGTH = 80  # longer is published as written, with a warning
 FRONT_MATTER_FENCE = "---"
 FRONT_MATTER_KEYS = ("date", "title")

@@ -221,9 +221,12 @@ def test_read_only_content_still_builds_and_records_nothing(content, tmp_path: P
     assert result.written
     assert [p.message for p in result.problems] == [
         "the content folder is read-only: the dates of 1 new edition(s) come from the files' "
-        "modification times and are not recorded"
+        "modification times and are not recorded",
+        "the content folder is read-only: the addresses of 2 new item(s) are not recorded, "
+        "and may move when their headlines change",
     ]
     assert not (folder / "dates.yaml").exists()
+    assert not (folder / "urls.yaml").exists()
 
 
 def test_pages_link_to_neighbours_and_earlier_editions(content, tmp_path: Path) -> None:

@@ -336,7 +336,8 @@ def test_a_headline_keeps_its_inner_dashes_and_is_stripped() -> None:
 
 
 @pytest.mark.parametrize(
-    "mark", ["Not a repeat", "not a repeat.", "NOT A REPEAT — a follow-up", "Not a repeat: new round"]
+    "mark",
+    ["Not a repeat", "not a repeat.", "NOT A REPEAT — a follow-up", "Not a repeat: new round"],
 )
 @pytest.mark.parametrize("headline_first", [True, False])
 def test_not_a_repeat_before_or_after_the_headline_marks_the_item(
