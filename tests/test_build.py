@@ -67,7 +67,7 @@ def test_sample_edition_builds_every_page(sample_site: Path) -> None:
 def test_items_json_has_the_contract_fields(sample_site: Path) -> None:
     first, *_, last = items_of(sample_site)
     assert list(first) == [
-        "id", "url", "title", "date", "edition", "summary", "analysis", "topics", "topic_evidence", "source", "duplicate_of",
+        "id", "url", "title", "title_by", "date", "edition", "summary", "analysis", "topics", "topic_evidence", "source", "duplicate_of",
     ]  # fmt: skip
     assert first["date"] == "2026-11-26T08:00:00+01:00"
     assert first["edition"] == 0
@@ -84,13 +84,20 @@ def test_feed_is_valid_rss_that_feedparser_reads_cleanly(sample_site: Path) -> N
     assert feed.bozo == 0, feed.get("bozo_exception")
     assert feed.version == "rss20"
     assert len(feed.entries) == 19
+    position = {item["id"]: n for n, item in enumerate(items_of(sample_site))}  # one edition
     items = [item for item in items_of(sample_site) if item["duplicate_of"] is None]
     for entry, item in zip(feed.entries, items, strict=True):
         assert entry.id == item["id"]
         assert entry.guidislink is False
         assert entry.link == item["url"]
         assert entry.title == item["title"]
-        assert entry.published == "Thu, 26 Nov 2026 08:00:00 +0100"
+        # The edition's time, a second less for each item above it in the file.
+        second = 60 - position[item["id"]]
+        assert entry.published == (
+            "Thu, 26 Nov 2026 08:00:00 +0100"
+            if second == 60
+            else f"Thu, 26 Nov 2026 07:59:{second:02d} +0100"
+        )
     channel = ET.parse(sample_site / "feed.xml").getroot().find("channel")
     assert channel.findtext("lastBuildDate") == "Thu, 26 Nov 2026 08:00:00 +0100"
     self_link = channel.find("{http://www.w3.org/2005/Atom}link")
@@ -237,8 +244,19 @@ def test_pages_link_to_neighbours_and_earlier_editions(content, tmp_path: Path) 
     assert 'href="editions/1/"' in index and "Edition 2" in index
     three, one, two = (item["url"].split("/")[-2] for item in items_of(site))
     page = (site / "items" / one / "index.html").read_text()
-    assert f'rel="next" href="../../items/{three}/"' in page
-    assert f'rel="prev" href="../../items/{two}/"' in page
+    # In the lists' order: above it, the newer edition's last item; below, the next in its own.
+    assert (
+        f'rel="prev" href="../../items/{three}/"><span class="direction">'
+        "Newer edition · Edition 2</span>"
+    ) in page
+    assert (
+        f'rel="next" href="../../items/{two}/"><span class="direction">Next in Edition 1</span>'
+    ) in page
+    page = (site / "items" / two / "index.html").read_text()
+    assert (
+        f'rel="prev" href="../../items/{one}/"><span class="direction">Previous in Edition 1</span>'
+    ) in page
+    assert 'rel="next"' not in page  # the oldest item
     assert 'href="../../editions/1/"' in page
     assert '<link rel="canonical" href="https://example.org/digest/items/' in page
 
