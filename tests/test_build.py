@@ -430,3 +430,60 @@ def test_an_edition_whose_items_all_repeat_earlier_reports_keeps_its_page(
     # The repeat's own page links to its edition, which exists.
     repeat_page = site / repeat["url"].removeprefix("http://localhost:8000/") / "index.html"
     assert 'href="../../editions/2/"' in repeat_page.read_text(encoding="utf-8")
+
+
+def test_reports_of_one_story_are_named_by_headline_and_edition_title(
+    content, tmp_path: Path
+) -> None:
+    lines = SAMPLE.read_text(encoding="utf-8").splitlines(keepends=True)
+    # The sample's CNIL story (line 5) is told again on line 17: here in the next edition.
+    content(
+        {
+            "000_a.txt": "---\ntitle: Semaine 49\n---\n" + "".join(lines[:12]),
+            "001_b.txt": "---\ntitle: Semaine 50\n---\n" + "".join(lines[12:]),
+            "topics.yaml": (ROOT / "content" / "topics.yaml").read_bytes(),
+        }
+    )
+    pipeline.build(config_for(tmp_path))
+    site = tmp_path / "site"
+    items = items_of(site)
+    [repeat] = [item for item in items if item["duplicate_of"]]
+    [first] = [item for item in items if item["id"] == repeat["duplicate_of"]]
+    assert (first["edition"], repeat["edition"]) == (0, 1)
+    path = {item["id"]: item["url"].removeprefix("https://example.org/digest/") for item in items}
+
+    page = (site / path[first["id"]] / "index.html").read_text(encoding="utf-8")
+    also = page[page.index('<section class="also-reported"') :]
+    title = html.escape(repeat["title"], quote=False)
+    assert f'<a href="../../{path[repeat["id"]]}">{title}</a></h3>' in also
+    assert '<a href="../../editions/1/">Semaine 50</a>' in also
+    assert "Edition 1" not in page
+
+    page = (site / path[repeat["id"]] / "index.html").read_text(encoding="utf-8")
+    first_title = html.escape(first["title"], quote=False)
+    assert (
+        f'This story was first reported in Semaine 49 as <a href="../../{path[first["id"]]}">'
+        f"{first_title}</a>"
+    ) in page
+    edition = (site / "editions" / "1" / "index.html").read_text(encoding="utf-8")
+    assert "first reported in Semaine 49, <time" in edition
+
+
+def test_topic_lists_give_the_headline_as_a_link_then_the_summary(content, tmp_path: Path) -> None:
+    content(
+        {
+            "000_sample.txt": SAMPLE.read_bytes(),
+            "topics.yaml": (ROOT / "content" / "topics.yaml").read_bytes(),
+        }
+    )
+    pipeline.build(config_for(tmp_path))
+    site = tmp_path / "site"
+    page = (site / "topics" / "funding" / "index.html").read_text(encoding="utf-8")
+    funded = [item for item in items_of(site) if "funding" in item["topics"]]
+    entries = page.split('<h2 class="item-title">')[1:]
+    assert len(entries) == len(funded) > 0
+    for item, entry in zip(funded, entries, strict=True):
+        path = item["url"].removeprefix("https://example.org/digest/")
+        title = html.escape(item["title"], quote=False)
+        assert entry.startswith(f'<a href="../../{path}">{title}</a></h2>')
+        assert '<div class="summary">' in entry

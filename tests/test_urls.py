@@ -64,7 +64,7 @@ slugs = st.lists(
 )
 
 
-@settings(max_examples=200, deadline=None)
+@settings(max_examples=100, deadline=None)
 @given(st.dictionaries(ids, slugs.map("-".join), max_size=20))
 def test_the_ledger_reads_back_what_it_wrote_in_its_order(entries: dict[str, str]) -> None:
     unique = {id_: f"items/{slug}-{id_[:6]}/" for id_, slug in entries.items()}
