@@ -15,7 +15,7 @@ from conftest import ROOT, SAMPLE, TWO_ITEMS, config_for, tree
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from digest import enrich, pipeline, text
+from digest import enrich, pipeline, text, urlledger
 from digest.markup import to_plain
 from digest.urlledger import URLS_NAME, format_urls, parse_urls
 
@@ -70,6 +70,35 @@ def test_the_ledger_reads_back_what_it_wrote_in_its_order(entries: dict[str, str
     unique = {id_: f"items/{slug}-{id_[:6]}/" for id_, slug in entries.items()}
     urls, problems = parse_urls(format_urls(unique), URLS_NAME)
     assert problems == [] and list(urls.items()) == list(unique.items())
+
+
+LEDGER_LINES = st.sampled_from(
+    [
+        '"0123456789ab": items/a-012345/',
+        '"0123456789ab": items/b-012345/',  # the same id again
+        '"abcdefabcdef": items/a-012345/',  # the same path again
+        '"abcdefabcdef": items/c-abcdef/',
+        "abcdefabcdef: items/c-abcdef/",  # by hand, unquoted
+        '"abcdefabcdef":   items/c-abcdef/  # a note',
+        "# a comment",
+        "",
+        "  ",
+        '"0123456789ab": items/A-012345/',
+        '"0123456789ab": "items/d-012345/"',
+    ]
+)
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(LEDGER_LINES, max_size=6).map("\n".join))
+def test_the_quick_reading_of_the_ledger_is_the_yaml_reading(
+    text_: str,
+) -> None:
+    quick = urlledger._as_written(text_)
+    if quick is not None:
+        with pytest.MonkeyPatch.context() as patch:
+            patch.setattr(urlledger, "_as_written", lambda text_: None)
+            assert parse_urls(text_, URLS_NAME) == (quick, [])
 
 
 def test_a_ledger_edited_badly_is_reported_at_its_lines() -> None:
