@@ -43,6 +43,7 @@ def assemble(
     editions = _editions(every, by_id, edition_files)
     topics = _topics(listed, taxonomy)
     newest = max((item.date for item in every), default=None)
+    edition_titles = {e.number: e.title or f"Edition {e.number}" for e in edition_files}
     pages = [
         _page(
             HOME,
@@ -50,6 +51,7 @@ def assemble(
             config.title,
             updated=newest,
             edition=editions[0] if editions else None,
+            first_editions=_first_editions(editions[0], edition_titles) if editions else {},
             earlier=editions[1 : 1 + EARLIER_EDITIONS_ON_HOME],
             more_editions=len(editions) > 1 + EARLIER_EDITIONS_ON_HOME,
         ),
@@ -77,16 +79,15 @@ def assemble(
                 edition=edition,
                 newer=newer,
                 older=older,
+                first_editions=_first_editions(edition, edition_titles),
             )
         )
-    edition_titles = {e.number: e.title or f"Edition {e.number}" for e in edition_files}
-    for newer, item, older in _neighbours(listed):
-        pages.append(_item_page(item, edition_titles, newer, older, None, also_reported[item.id]))
+    for before, item, after in _neighbours(listed):
+        pages.append(_item_page(item, edition_titles, before, after, None, also_reported[item.id]))
     for item in every:
-        if (
-            item.duplicate_of is not None
-        ):  # not listed, but its URL must work and point to the story
-            pages.append(_item_page(item, edition_titles, None, None, by_id[item.duplicate_of], []))
+        if item.duplicate_of is not None:  # not listed, but its URL must work and lead on
+            original = by_id[item.duplicate_of]
+            pages.append(_item_page(item, edition_titles, None, None, original, []))
     for topic in topics:
         # A topic page gets the topic without its items (its own are in `pagination`), and
         # the count on the front page only: so a new item changes no older page.
@@ -129,11 +130,25 @@ def assemble(
 def _item_page(
     item: Item,
     edition_titles: dict[int, str],
-    newer: Item | None,
-    older: Item | None,
+    before: Item | None,
+    after: Item | None,
     original: Item | None,
     also_reported: list[Item],
 ) -> Page:
+    """An item's page. Its pager follows the lists' order (newest edition first, each in
+    the editor's order): `before` is the item above it, `after` the one below. Within
+    the edition they are its previous and next items; past the edition's ends, the last
+    item of the newer edition and the first of the older one, each named with its
+    edition's title (`before_edition`, `after_edition`; None within the edition).
+
+    Only the titles a page shows are in its context, so that a new edition changes
+    no page that does not show it."""
+
+    def crossing(other: Item | None) -> str | None:
+        if other is None or other.edition == item.edition:
+            return None
+        return edition_titles[other.edition]
+
     return _page(
         path_of(item),
         "item.html",
@@ -142,11 +157,19 @@ def _item_page(
         in_sitemap=original is None,  # a repeat's canonical page is the first report's
         item=item,
         edition_title=edition_titles[item.edition],
-        newer=newer,
-        older=older,
+        before=before,
+        after=after,
+        before_edition=crossing(before),
+        after_edition=crossing(after),
         original=original,
-        also_reported=tuple(also_reported),
+        original_edition=edition_titles[original.edition] if original else None,
+        also_reported=tuple((other, edition_titles[other.edition]) for other in also_reported),
     )
+
+
+def _first_editions(edition: Edition, edition_titles: dict[int, str]) -> dict[int, str]:
+    """The titles of the editions where an edition's repeats were first reported."""
+    return {r.first.edition: edition_titles[r.first.edition] for r in edition.repeats}
 
 
 def _page(

@@ -161,6 +161,11 @@ def tag(item: Item, taxonomy: Taxonomy) -> Item:
     return replace(item, topics=choose(evidence, taxonomy), evidence=tuple(evidence))
 
 
+def _derived_headline(plain: str) -> str:
+    """digest's headline for a summary (as plain text), for an item the editor gave none."""
+    return make_title(plain)
+
+
 def identify(
     editions: Iterable[EditionFile],
     known: dict[bytes, Named] | None = None,
@@ -169,7 +174,11 @@ def identify(
 ) -> tuple[list[Item], list[Problem]]:
     """Every raw item becomes an Item, in edition order, unless it repeats an earlier summary.
     Ids, titles and slugs are taken from `known` where it has them, and noted in `noted`;
-    `keys` gets the text_key of each Item's summary."""
+    `keys` gets the text_key of each Item's summary.
+
+    The title is the editor's headline when the item file gives one, else the one derived
+    from the summary; the slug is made from the title (the URL ledger may keep an earlier
+    one: digest/urlledger.py)."""
     known = known if known is not None else {}
     noted = noted if noted is not None else {}
     items: list[Item] = []
@@ -179,12 +188,14 @@ def identify(
     for edition in editions:
         for position, raw in enumerate(edition.items):
             key = text_key(raw.summary)
-            named = known.get(key)
+            # The editor's headline is part of what names the item: a slug is made from it.
+            name_key = key if raw.headline is None else text_key(raw.summary, raw.headline)
+            named = known.get(name_key)
             if named is None:
                 id_ = item_id(raw.summary)
-                title = make_title(to_plain(raw.summary))
+                title = raw.headline or _derived_headline(to_plain(raw.summary))
                 named = (id_, title, make_slug(title, id_))
-            noted[key] = named
+            noted[name_key] = named
             id_, title, slug = named
             here = (edition.path, raw.line)
             if id_ in first_seen:
@@ -210,6 +221,8 @@ def identify(
                 # The name inside the content folder, not the path typed: items.json must not
                 # depend on the folder the build was started from.
                 source=Source(edition.name, raw.line),
+                editor_headline=raw.headline is not None,
+                distinct=raw.distinct,
             )
             first_seen[id_] = (item, edition.path)
             slugs.add(slug)

@@ -13,7 +13,8 @@ def item_record(item: Item, base_url: str) -> dict[str, object]:
     return {
         "id": item.id,
         "url": absolute(base_url, path_of(item)),
-        "title": item.title,
+        "title": item.title,  # the headline
+        "title_by": "editor" if item.editor_headline else "derived",
         "date": item.date.isoformat(),
         "edition": item.edition,
         "summary": item.summary,

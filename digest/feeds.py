@@ -4,6 +4,10 @@ Atom 1.0 and JSON Feed 1.1. The XML is the templates' job; JSON is made here.
 Identities never move: an entry's RSS guid and JSON Feed id are the item id, and its
 Atom id is a UUID derived from the item id alone, so neither a rebuild, a new edition
 nor a change of domain makes a feed reader show an old item again.
+
+Each entry has a time of its own (published_at): its edition's, less a second for each
+item above it in the file. Readers then list an edition in the editor's order, and no
+two entries share an atom:updated.
 """
 
 from __future__ import annotations
@@ -11,7 +15,7 @@ from __future__ import annotations
 import json
 import uuid
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 from .markup import to_html, to_plain
 from .model import Item, Site, Topic
@@ -54,6 +58,12 @@ def atom_id(key: str) -> str:
     return f"urn:uuid:{uuid.uuid5(ID_NAMESPACE, key)}"
 
 
+def published_at(item: Item) -> datetime:
+    """The item's time in the feeds: derived from its place in its file alone, so that it
+    never moves on a rebuild (it moves, and the guid does not, when the file is reordered)."""
+    return item.date - timedelta(seconds=item.position)
+
+
 def entry(item: Item, site: Site) -> FeedEntry:
     html = to_html(item.summary)
     text = to_plain(item.summary)
@@ -65,7 +75,7 @@ def entry(item: Item, site: Site) -> FeedEntry:
         atom_id=atom_id(f"item:{item.id}"),
         title=item.title,
         link=absolute(site.base_url, path_of(item)),
-        published=item.date,
+        published=published_at(item),
         text=text,
         html=html,
         categories=tuple((slug, site.topic_names.get(slug, slug)) for slug in item.topics),
@@ -74,6 +84,7 @@ def entry(item: Item, site: Site) -> FeedEntry:
 
 def _feed(site: Site, items: tuple[Item, ...], title: str, description: str, folder: str) -> Feed:
     urls = {kind: absolute(site.base_url, folder + name) for kind, name in FILES.items()}
+    entries = tuple(entry(item, site) for item in items)
     return Feed(
         title=title,
         description=description or title,
@@ -86,8 +97,8 @@ def _feed(site: Site, items: tuple[Item, ...], title: str, description: str, fol
         icon=absolute(site.base_url, site.icon)
         if site.icon and "://" not in site.icon
         else site.icon,
-        updated=max((item.date for item in items), default=EPOCH),
-        entries=tuple(entry(item, site) for item in items),
+        updated=max((e.published for e in entries), default=EPOCH),
+        entries=entries,
     )
 
 

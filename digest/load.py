@@ -19,10 +19,11 @@ from .problems import ConfigErrors, Problem, UsageError, display, error, warning
 from .reading import NotRead, read_file, system_root
 from .taxonomy import EMPTY, Taxonomy, parse_taxonomy
 from .topics import repeated_terms
+from .urlledger import URLS_NAME, parse_urls
 
 ITEM_FILE = re.compile(r"(\d+)_.*\.txt", re.IGNORECASE | re.DOTALL)
 TAXONOMY_NAME = "topics.yaml"
-KNOWN_FILES = frozenset({LEDGER_NAME, TAXONOMY_NAME})
+KNOWN_FILES = frozenset({LEDGER_NAME, TAXONOMY_NAME, URLS_NAME})
 
 
 @dataclass(frozen=True)
@@ -34,6 +35,10 @@ class Loaded:
     ledger: dict[str, datetime] = field(default_factory=dict)
     content_writable: bool = True
     taxonomy: Taxonomy = EMPTY
+    urls: dict[str, str] = field(default_factory=dict)  # the URL ledger: item id -> path
+    # No URL ledger yet, but a date ledger: an earlier digest published this site, and
+    # its items keep the addresses it gave them (see digest/urlledger.py).
+    legacy_urls: bool = False
 
 
 def load(content_dir: Path, config: SiteConfig) -> Loaded:
@@ -50,7 +55,8 @@ def load(content_dir: Path, config: SiteConfig) -> Loaded:
     problems: list[Problem] = []
     ignored: list[str] = []
     ledger_path = content_dir / LEDGER_NAME
-    ledger = _read_ledger(ledger_path, content_dir, problems)
+    ledger, dated = _read_ledger(ledger_path, content_dir, problems)
+    urls, recorded = _read_urls(content_dir / URLS_NAME, content_dir, problems)
 
     by_number: dict[int, str] = {}
     editions: list[EditionFile] = []
@@ -87,6 +93,8 @@ def load(content_dir: Path, config: SiteConfig) -> Loaded:
         ledger=ledger,
         content_writable=_writable(content_dir),
         taxonomy=taxonomy,
+        urls=urls,
+        legacy_urls=dated and not recorded,
     )
 
 
@@ -168,20 +176,40 @@ def _tidy(name: str) -> str:
     return re.sub(r"\s*\.\s*(txt)$", r".\1", name, flags=re.IGNORECASE)
 
 
-def _read_ledger(path: Path, folder: Path, problems: list[Problem]) -> dict[str, datetime]:
+def _read_ledger(
+    path: Path, folder: Path, problems: list[Problem]
+) -> tuple[dict[str, datetime], bool]:
+    """The date ledger's dates, and whether the file is there (even if it is not read)."""
     try:
         text = read_file(path, folder).decode("utf-8-sig")
     except FileNotFoundError:
-        return {}
+        return {}, False
     except NotRead as exc:
         problems.append(error(display(path), None, f"date ledger not read: {exc}"))
-        return {}
+        return {}, True
     except UnicodeDecodeError as exc:
         problems.append(error(display(path), None, f"cannot read the date ledger: {exc}"))
-        return {}
+        return {}, True
     dates, ledger_problems = parse_ledger(text, display(path))
     problems.extend(ledger_problems)
-    return dates
+    return dates, True
+
+
+def _read_urls(path: Path, folder: Path, problems: list[Problem]) -> tuple[dict[str, str], bool]:
+    """The URL ledger's paths, and whether the file is there (even if it is not read)."""
+    try:
+        text = read_file(path, folder).decode("utf-8-sig")
+    except FileNotFoundError:
+        return {}, False
+    except NotRead as exc:
+        problems.append(error(display(path), None, f"URL ledger not read: {exc}"))
+        return {}, True
+    except UnicodeDecodeError as exc:
+        problems.append(error(display(path), None, f"cannot read the URL ledger: {exc}"))
+        return {}, True
+    urls, url_problems = parse_urls(text, display(path))
+    problems.extend(url_problems)
+    return urls, True
 
 
 def _read_edition(

@@ -1,14 +1,16 @@
 """Item-file text -> front matter and raw items, with line numbers. Pure: no I/O.
 
-An item is a summary line followed by an analysis line (`Analysis — …`). Every
-non-blank line of the text ends up in an item or in a reported problem.
+An item is a summary line followed by an analysis line (`Analysis — …`). Before its
+summary, an item may have a headline line (`Headline — …`, the editor's own headline)
+and a `Not a repeat` line (never group it under an earlier report), in either order.
+Every non-blank line of the text ends up in an item or in a reported problem.
 """
 
 from __future__ import annotations
 
 import re
 import unicodedata
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime
 
 from .model import RawItem
@@ -19,6 +21,13 @@ LINE_BREAK = re.compile(r"\r\n|\r|\n")
 # The word, optional spaces, then a dash or colon. A hyphen glued to a following word
 # ("Analysis-driven tools …") is a compound word in a summary, not a marker.
 ANALYSIS_MARKER = re.compile(r"analysis(?:\s*[—–:]|\s+-|-(?=\s|$))\s*", re.IGNORECASE)
+# The word, optional spaces, then a dash, a colon or a spaced hyphen: "Headline-grabbing
+# results …", "Headlines were …" and "Headline inflation: …" are summaries.
+HEADLINE_MARKER = re.compile(r"headline(?:\s*[—–:]|\s+-(?=\s|$))\s*", re.IGNORECASE)
+# The whole line: "Not a repeat", an optional full stop, then optionally a dash or colon
+# and the editor's reason (for the next reader of the file; not published).
+NOT_A_REPEAT = re.compile(r"not\s+a\s+repeat\s*\.?(?:\s*(?:[—–:]|-(?=\s|$)).*)?", re.IGNORECASE)
+HEADLINE_LENGTH = 80  # longer is published as written, with a warning
 FRONT_MATTER_FENCE = "---"
 FRONT_MATTER_KEYS = ("date", "title")
 
@@ -182,46 +191,101 @@ def _front_matter_date(value: object) -> date | datetime | None:
     return None
 
 
+@dataclass
+class _Before:
+    """The lines that come before a summary: its headline and its 'Not a repeat' mark."""
+
+    headline: tuple[str, int] | None = None
+    distinct: int | None = None  # the mark's line
+
+
 def _items(lines: list[str], start: int, file: str, problems: list[Problem]) -> list[RawItem]:
     items: list[RawItem] = []
-    pending: tuple[str, int] | None = None  # a summary waiting for its analysis
+    pending: RawItem | None = None  # a summary waiting for its analysis
+    before = _Before()
 
     def publish_without_analysis() -> None:
         assert pending is not None
-        text, number = pending
         problems.append(
             warning(
-                file, number, "summary has no analysis line after it; published without analysis"
+                file,
+                pending.line,
+                "summary has no analysis line after it; published without analysis",
             )
         )
-        items.append(RawItem(summary=text, analysis=None, line=number))
+        items.append(pending)
+
+    def orphans(why: str) -> None:
+        """The headline and mark waiting for a summary that does not come."""
+        nonlocal before
+        if before.headline is not None:
+            problems.append(
+                error(file, before.headline[1], f"headline with no summary after it {why}")
+            )
+        if before.distinct is not None:
+            problems.append(error(file, before.distinct, f"'Not a repeat' with no summary {why}"))
+        before = _Before()
 
     for index in range(start, len(lines)):
         number = index + 1
         text = lines[index].strip()
         if not text:
             continue
+        headline = HEADLINE_MARKER.match(text)
+        if headline is not None or NOT_A_REPEAT.fullmatch(text):
+            if pending is not None:  # these lines open the next item
+                publish_without_analysis()
+                pending = None
+            if headline is None:
+                if before.distinct is not None:
+                    problems.append(warning(file, number, "'Not a repeat' given twice"))
+                else:
+                    before.distinct = number
+                continue
+            if before.headline is not None:
+                orphans("(another headline line follows it)")
+            words = text[headline.end() :].strip()
+            if not words:
+                problems.append(error(file, number, "headline line is empty"))
+                continue
+            if len(words) > HEADLINE_LENGTH:
+                message = (
+                    f"headline is {len(words)} characters long (more than {HEADLINE_LENGTH}); "
+                    "published as written"
+                )
+                problems.append(warning(file, number, message))
+            before.headline = (words, number)
+            continue
         marker = ANALYSIS_MARKER.match(text)
         if marker is None:
             if pending is not None:
                 publish_without_analysis()
-            pending = (text, number)
+            pending = RawItem(
+                summary=text,
+                analysis=None,
+                line=number,
+                headline=before.headline[0] if before.headline else None,
+                headline_line=before.headline[1] if before.headline else None,
+                distinct=before.distinct is not None,
+            )
+            before = _Before()
             continue
         analysis = text[marker.end() :].strip()
         if pending is None:
+            orphans("(an analysis line follows it; these lines go before the summary)")
             problems.append(
                 error(file, number, f"analysis with no summary before it: {_preview(analysis)}")
             )
             continue
-        summary, summary_line = pending
-        pending = None
         if not analysis:
             problems.append(
                 warning(file, number, "analysis line is empty; published without analysis")
             )
-        items.append(RawItem(summary, analysis or None, summary_line, number))
+        items.append(replace(pending, analysis=analysis or None, analysis_line=number))
+        pending = None
     if pending is not None:
         publish_without_analysis()
+    orphans("(the file ends)")
     return items
 
 

@@ -20,6 +20,7 @@ from .model import Site
 from .problems import Problem, display, has_errors, ordered, warning
 from .render import make_env, render
 from .reuse import Reuse
+from .urlledger import URLS_NAME, format_urls, place, unrecorded
 from .write import WriteError, check_output, write, write_file
 
 
@@ -50,7 +51,10 @@ def _model(
     memo_key = key_of(version, loaded.taxonomy, config.language)
     memo = cache.get("enrich", memo_key, Memo) or Memo()
     items, problems, noted = enrich(loaded.editions, loaded.taxonomy, config.language, memo)
-    site = assemble(items, loaded.editions, loaded.taxonomy, config)
+    # After enrich, not inside it: an address comes from the URL ledger, which no result
+    # kept in the memo may depend on.
+    placed = place(items, loaded.urls, loaded.legacy_urls)
+    site = assemble(placed, loaded.editions, loaded.taxonomy, config)
     if noted.learned_since(memo):
         cache.put("enrich", memo_key, noted)
     return loaded, site, ordered([*loaded.problems, *problems])
@@ -101,8 +105,10 @@ def _build(config: SiteConfig, strict: bool, stage: Callable[[str], None] | None
     cache = BuildCache(config.cache)
     version = code_version() if config.cache else ""
     loaded, site, problems = _model(config, cache, version)
+    new_urls = unrecorded(site.all_items, loaded.urls)
     clock.lap("read, enrich, assemble")
     ledger_path = config.content / LEDGER_NAME
+    urls_path = config.content / URLS_NAME
     if loaded.new_dates and not loaded.content_writable:
         problems.append(
             warning(
@@ -110,6 +116,15 @@ def _build(config: SiteConfig, strict: bool, stage: Callable[[str], None] | None
                 None,
                 f"the content folder is read-only: the dates of {len(loaded.new_dates)} new "
                 "edition(s) come from the files' modification times and are not recorded",
+            )
+        )
+    if new_urls and not loaded.content_writable:
+        problems.append(
+            warning(
+                display(urls_path),
+                None,
+                f"the content folder is read-only: the addresses of {len(new_urls)} new "
+                "item(s) are not recorded, and may move when their headlines change",
             )
         )
     result = Result(site, problems, loaded.ignored, bool(loaded.taxonomy.topics))
@@ -136,6 +151,20 @@ def _build(config: SiteConfig, strict: bool, stage: Callable[[str], None] | None
             ) from exc
         names = ", ".join(sorted(loaded.new_dates))
         notes.append(f"recorded the date of {names} in {display(ledger_path)} (commit it)")
+    if new_urls and loaded.content_writable:
+        # Before the site goes live, like the dates: a published address must never move.
+        try:
+            write_file(urls_path, format_urls({**loaded.urls, **new_urls}).encode("utf-8"))
+        except OSError as exc:
+            raise WriteError(
+                f"cannot record the addresses of new items in {display(urls_path)} "
+                f"({exc.strerror or exc}); nothing was published"
+            ) from exc
+        rule = " (kept as an earlier digest published them)" if loaded.legacy_urls else ""
+        notes.append(
+            f"recorded the address of {len(new_urls)} item(s){rule} in {display(urls_path)} "
+            "(commit it)"
+        )
     stage(f"writing {len(outputs)} files")
     written = write(outputs, config.output, kept=reuse.kept, fallback=lambda: render(site, env))
     clock.lap("write")

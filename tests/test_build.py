@@ -67,7 +67,7 @@ def test_sample_edition_builds_every_page(sample_site: Path) -> None:
 def test_items_json_has_the_contract_fields(sample_site: Path) -> None:
     first, *_, last = items_of(sample_site)
     assert list(first) == [
-        "id", "url", "title", "date", "edition", "summary", "analysis", "topics", "topic_evidence", "source", "duplicate_of",
+        "id", "url", "title", "title_by", "date", "edition", "summary", "analysis", "topics", "topic_evidence", "source", "duplicate_of",
     ]  # fmt: skip
     assert first["date"] == "2026-11-26T08:00:00+01:00"
     assert first["edition"] == 0
@@ -84,13 +84,20 @@ def test_feed_is_valid_rss_that_feedparser_reads_cleanly(sample_site: Path) -> N
     assert feed.bozo == 0, feed.get("bozo_exception")
     assert feed.version == "rss20"
     assert len(feed.entries) == 19
+    position = {item["id"]: n for n, item in enumerate(items_of(sample_site))}  # one edition
     items = [item for item in items_of(sample_site) if item["duplicate_of"] is None]
     for entry, item in zip(feed.entries, items, strict=True):
         assert entry.id == item["id"]
         assert entry.guidislink is False
         assert entry.link == item["url"]
         assert entry.title == item["title"]
-        assert entry.published == "Thu, 26 Nov 2026 08:00:00 +0100"
+        # The edition's time, a second less for each item above it in the file.
+        second = 60 - position[item["id"]]
+        assert entry.published == (
+            "Thu, 26 Nov 2026 08:00:00 +0100"
+            if second == 60
+            else f"Thu, 26 Nov 2026 07:59:{second:02d} +0100"
+        )
     channel = ET.parse(sample_site / "feed.xml").getroot().find("channel")
     assert channel.findtext("lastBuildDate") == "Thu, 26 Nov 2026 08:00:00 +0100"
     self_link = channel.find("{http://www.w3.org/2005/Atom}link")
@@ -221,9 +228,12 @@ def test_read_only_content_still_builds_and_records_nothing(content, tmp_path: P
     assert result.written
     assert [p.message for p in result.problems] == [
         "the content folder is read-only: the dates of 1 new edition(s) come from the files' "
-        "modification times and are not recorded"
+        "modification times and are not recorded",
+        "the content folder is read-only: the addresses of 2 new item(s) are not recorded, "
+        "and may move when their headlines change",
     ]
     assert not (folder / "dates.yaml").exists()
+    assert not (folder / "urls.yaml").exists()
 
 
 def test_pages_link_to_neighbours_and_earlier_editions(content, tmp_path: Path) -> None:
@@ -234,8 +244,19 @@ def test_pages_link_to_neighbours_and_earlier_editions(content, tmp_path: Path) 
     assert 'href="editions/1/"' in index and "Edition 2" in index
     three, one, two = (item["url"].split("/")[-2] for item in items_of(site))
     page = (site / "items" / one / "index.html").read_text()
-    assert f'rel="next" href="../../items/{three}/"' in page
-    assert f'rel="prev" href="../../items/{two}/"' in page
+    # In the lists' order: above it, the newer edition's last item; below, the next in its own.
+    assert (
+        f'rel="prev" href="../../items/{three}/"><span class="direction">'
+        "Newer edition · Edition 2</span>"
+    ) in page
+    assert (
+        f'rel="next" href="../../items/{two}/"><span class="direction">Next in Edition 1</span>'
+    ) in page
+    page = (site / "items" / two / "index.html").read_text()
+    assert (
+        f'rel="prev" href="../../items/{one}/"><span class="direction">Previous in Edition 1</span>'
+    ) in page
+    assert 'rel="next"' not in page  # the oldest item
     assert 'href="../../editions/1/"' in page
     assert '<link rel="canonical" href="https://example.org/digest/items/' in page
 
@@ -409,3 +430,60 @@ def test_an_edition_whose_items_all_repeat_earlier_reports_keeps_its_page(
     # The repeat's own page links to its edition, which exists.
     repeat_page = site / repeat["url"].removeprefix("http://localhost:8000/") / "index.html"
     assert 'href="../../editions/2/"' in repeat_page.read_text(encoding="utf-8")
+
+
+def test_reports_of_one_story_are_named_by_headline_and_edition_title(
+    content, tmp_path: Path
+) -> None:
+    lines = SAMPLE.read_text(encoding="utf-8").splitlines(keepends=True)
+    # The sample's CNIL story (line 5) is told again on line 17: here in the next edition.
+    content(
+        {
+            "000_a.txt": "---\ntitle: Semaine 49\n---\n" + "".join(lines[:12]),
+            "001_b.txt": "---\ntitle: Semaine 50\n---\n" + "".join(lines[12:]),
+            "topics.yaml": (ROOT / "content" / "topics.yaml").read_bytes(),
+        }
+    )
+    pipeline.build(config_for(tmp_path))
+    site = tmp_path / "site"
+    items = items_of(site)
+    [repeat] = [item for item in items if item["duplicate_of"]]
+    [first] = [item for item in items if item["id"] == repeat["duplicate_of"]]
+    assert (first["edition"], repeat["edition"]) == (0, 1)
+    path = {item["id"]: item["url"].removeprefix("https://example.org/digest/") for item in items}
+
+    page = (site / path[first["id"]] / "index.html").read_text(encoding="utf-8")
+    also = page[page.index('<section class="also-reported"') :]
+    title = html.escape(repeat["title"], quote=False)
+    assert f'<a href="../../{path[repeat["id"]]}">{title}</a></h3>' in also
+    assert '<a href="../../editions/1/">Semaine 50</a>' in also
+    assert "Edition 1" not in page
+
+    page = (site / path[repeat["id"]] / "index.html").read_text(encoding="utf-8")
+    first_title = html.escape(first["title"], quote=False)
+    assert (
+        f'This story was first reported in Semaine 49 as <a href="../../{path[first["id"]]}">'
+        f"{first_title}</a>"
+    ) in page
+    edition = (site / "editions" / "1" / "index.html").read_text(encoding="utf-8")
+    assert "first reported in Semaine 49, <time" in edition
+
+
+def test_topic_lists_give_the_headline_as_a_link_then_the_summary(content, tmp_path: Path) -> None:
+    content(
+        {
+            "000_sample.txt": SAMPLE.read_bytes(),
+            "topics.yaml": (ROOT / "content" / "topics.yaml").read_bytes(),
+        }
+    )
+    pipeline.build(config_for(tmp_path))
+    site = tmp_path / "site"
+    page = (site / "topics" / "funding" / "index.html").read_text(encoding="utf-8")
+    funded = [item for item in items_of(site) if "funding" in item["topics"]]
+    entries = page.split('<h2 class="item-title">')[1:]
+    assert len(entries) == len(funded) > 0
+    for item, entry in zip(funded, entries, strict=True):
+        path = item["url"].removeprefix("https://example.org/digest/")
+        title = html.escape(item["title"], quote=False)
+        assert entry.startswith(f'<a href="../../{path}">{title}</a></h2>')
+        assert '<div class="summary">' in entry

@@ -10,6 +10,7 @@ import shutil
 import sqlite3
 import subprocess
 import xml.etree.ElementTree as ET
+from datetime import datetime, timedelta
 from email.utils import parsedate_to_datetime
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -166,11 +167,12 @@ def test_entries_agree_across_formats_and_carry_everything(site: Path) -> None:
         assert r.id == j["id"] == item["id"]
         assert r.link == a.link == j["url"] == item["url"]
         assert r.title == a.title == j["title"] == item["title"]
+        assert item["title_by"] == "derived"
+        published = parsedate_to_datetime(r.published)
+        assert published.isoformat() == a.published == a.updated == j["date_published"]
+        # The edition's time, less a second for each item above it in the file.
         assert (
-            parsedate_to_datetime(r.published).isoformat()
-            == a.published
-            == j["date_published"]
-            == item["date"]
+            timedelta(0) <= datetime.fromisoformat(item["date"]) - published < timedelta(seconds=20)
         )
         names = [t.term for t in r.get("tags", [])]
         assert names == [t.label for t in a.get("tags", [])] == j["tags"]
@@ -340,3 +342,66 @@ def test_a_real_feed_reader_shows_exactly_the_new_items(tmp_path: Path, serve) -
     assert unread == expected  # the new items, in RSS and in Atom, and nothing else
     for key, (title, url, date, _) in first.items():
         assert second[key][:3] == (title, url, date)  # old items: same title, link and date
+
+
+def feed_dates(folder: Path) -> dict[str, list[tuple[str, datetime]]]:
+    """Each format's (id, date) of every entry, in the feed's order."""
+    rss = ET.parse(folder / "feed.xml").getroot().find("channel")
+    atom = ET.parse(folder / "atom.xml").getroot()
+    document = json.loads((folder / "feed.json").read_text(encoding="utf-8"))
+    return {
+        "rss": [
+            (i.findtext("guid"), parsedate_to_datetime(i.findtext("pubDate")))
+            for i in rss.iter("item")
+        ],
+        "atom published": [
+            (e.findtext(f"{ATOM}id"), datetime.fromisoformat(e.findtext(f"{ATOM}published")))
+            for e in atom.findall(f"{ATOM}entry")
+        ],
+        "atom updated": [
+            (e.findtext(f"{ATOM}id"), datetime.fromisoformat(e.findtext(f"{ATOM}updated")))
+            for e in atom.findall(f"{ATOM}entry")
+        ],
+        "json": [(i["id"], datetime.fromisoformat(i["date_published"])) for i in document["items"]],
+    }
+
+
+def test_no_two_entries_of_a_feed_share_a_date_and_readers_keep_the_editors_order(
+    tmp_path: Path,
+) -> None:
+    # The W3C validator warns of two entries with one atom:updated; a reader sorting by
+    # date would shuffle an edition whose items all had its time.
+    site = build(
+        tmp_path,
+        {"000_sample.txt": SAMPLE.read_bytes(), "001_next.txt": NEW_EDITION, "dates.yaml": LEDGER},
+    )
+    records = json.loads((site / "items.json").read_text(encoding="utf-8"))["items"]
+    listed = [r for r in records if not r["duplicate_of"]]
+    checked = 0
+    for folder in feed_folders(site):
+        for kind, entries in feed_dates(folder).items():
+            dates = [when for _, when in entries]
+            assert len(set(dates)) == len(dates), (folder, kind)
+            # Newest first, as the site lists them: a reader sorting by date keeps the order.
+            assert dates == sorted(dates, reverse=True), (folder, kind)
+            checked += len(dates)
+    assert checked > 4 * len(listed)
+    # The edition keeps its own date: on the items, and as the feed's newest time.
+    assert {r["date"] for r in records if r["edition"] == 0} == {"2026-11-26T08:00:00+01:00"}
+    assert {r["date"] for r in records if r["edition"] == 1} == {"2026-12-03T00:00:00+00:00"}
+    atom = ET.parse(site / "atom.xml").getroot()
+    assert atom.findtext(f"{ATOM}updated") == "2026-12-03T00:00:00+00:00"
+
+
+def test_a_reordered_file_moves_its_times_and_keeps_its_guids(tmp_path: Path) -> None:
+    site = build(tmp_path, {"001_next.txt": NEW_EDITION})
+    before = dict(feed_dates(site)["rss"])
+    head, first, second = NEW_EDITION.rsplit("\n---\n")[0], *NEW_EDITION.split("\n\n")
+    first = first.removeprefix(head + "\n---\n")
+    build(tmp_path, {"001_next.txt": f"{head}\n---\n{second}\n{first}\n"})
+    after = dict(feed_dates(site)["rss"])
+    assert set(after) == set(before)  # the same guids
+    [(top, newest)] = [
+        (guid, when) for guid, when in before.items() if when == max(before.values())
+    ]
+    assert after[top] == newest - timedelta(seconds=1)  # the first item is now second

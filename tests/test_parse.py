@@ -5,7 +5,7 @@ from conftest import SAMPLE
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from digest.parse import clean_line, parse_text, split_lines
+from digest.parse import NOT_A_REPEAT, clean_line, parse_text, split_lines
 from digest.problems import error, printable
 
 
@@ -162,6 +162,13 @@ def sample_text() -> str:
 
 LINE_PIECES = st.sampled_from(
     [
+        "Headline — h",
+        "headline:",
+        "Headline-grabbing",
+        "Headline - x",
+        "Not a repeat",
+        "not a repeat: why",
+        "NOT A REPEAT.",
         "Analysis — x",
         "analysis:",
         "Analysis-driven",
@@ -199,8 +206,16 @@ def test_parser_never_raises_and_every_line_is_accounted_for(text: str) -> None:
     parsed = parse_text(text, "f.txt")
     covered = {p.line for p in parsed.problems}
     for item in parsed.items:
-        covered |= {item.line, item.analysis_line}
+        covered |= {item.line, item.analysis_line, item.headline_line}
+    # A 'Not a repeat' line has no line of its own in the item: it belongs to the next
+    # summary, which must then be marked, with no other item's line between them.
+    item_lines = sorted((item.line, item.distinct) for item in parsed.items)
     lines = split_lines(text)
+    for number, line in enumerate(lines, start=1):
+        if number not in covered and NOT_A_REPEAT.fullmatch(clean_line(line)[0].strip()):
+            after = [distinct for at, distinct in item_lines if at > number]
+            if after and after[0]:
+                covered.add(number)
     front_matter_end = 0
     if lines and lines[0].strip() == "---":
         closing = [n for n in range(2, len(lines) + 1) if lines[n - 1].strip() == "---"]
@@ -279,3 +294,127 @@ def test_no_item_text_keeps_a_character_xml_forbids(text: str) -> None:
 def test_a_problem_is_always_one_printable_line(file: str, message: str, line: int | None) -> None:
     shown = str(error(file, line, message))
     assert shown.isprintable() and printable(shown) == shown
+
+
+HEADLINE_ITEM = "Headline {marker} AMI raises $1 billion\nThe startup AMI has raised $1 billion.\nAnalysis — A.\n"
+
+
+@pytest.mark.parametrize("marker", ["—", "–", ":", " —", " :", " -", "  —  "])
+def test_a_headline_line_gives_the_next_summary_its_headline(marker: str) -> None:
+    for case in (str.lower, str.upper, str):
+        text = HEADLINE_ITEM.replace("Headline", case("Headline")).format(marker=marker)
+        [item] = parse_text(text, "f.txt").items
+        assert (item.headline, item.headline_line, item.line) == ("AMI raises $1 billion", 1, 2)
+        assert (item.summary, item.analysis, item.distinct) == (
+            "The startup AMI has raised $1 billion.",
+            "A.",
+            False,
+        )
+        assert messages(text) == []
+
+
+@pytest.mark.parametrize(
+    "summary",
+    [
+        "Headline-grabbing results came from the new model.",
+        "Headlines were dominated by the funding round.",
+        "Headline inflation: prices of GPUs rose again.",
+        "Title — a summary that starts with the word Title.",
+        "# 1 in the rankings, Mistral's model leads.",
+        "Not a repeat of last year's record, the round is smaller.",
+        "Not a repeat performance. The startup changed course.",
+    ],
+)
+def test_a_summary_that_starts_like_a_marker_is_a_summary(summary: str) -> None:
+    [item] = parse_text(f"{summary}\nAnalysis — A.\n", "f.txt").items
+    assert (item.summary, item.headline, item.distinct) == (summary, None, False)
+
+
+def test_a_headline_keeps_its_inner_dashes_and_is_stripped() -> None:
+    [item] = parse_text("Headline —  Paris – Berlin: a pact  \nS.\nAnalysis — A.\n", "f.txt").items
+    assert item.headline == "Paris – Berlin: a pact"
+
+
+@pytest.mark.parametrize(
+    "mark",
+    ["Not a repeat", "not a repeat.", "NOT A REPEAT — a follow-up", "Not a repeat: new round"],
+)
+@pytest.mark.parametrize("headline_first", [True, False])
+def test_not_a_repeat_before_or_after_the_headline_marks_the_item(
+    mark: str, headline_first: bool
+) -> None:
+    head = ["Headline — H"]
+    before = [*head, mark] if headline_first else [mark, *head]
+    text = "\n".join(["One.", "Analysis — A.", *before, "Two.", "Analysis — B.", "Three."]) + "\n"
+    parsed = parse_text(text, "f.txt")
+    assert [(i.summary, i.headline, i.distinct) for i in parsed.items] == [
+        ("One.", None, False),
+        ("Two.", "H", True),
+        ("Three.", None, False),
+    ]
+    assert [str(p) for p in parsed.problems] == [
+        "f.txt:7: warning: summary has no analysis line after it; published without analysis"
+    ]
+
+
+def test_a_headline_with_no_summary_after_it_is_an_error_at_its_line() -> None:
+    text = (
+        "Headline — First\n"  # another headline follows
+        "Headline — Second\n"
+        "Analysis — orphan\n"  # the second has an analysis after it, not a summary
+        "One.\n"
+        "Analysis — A.\n"
+        "Headline — Last\n"  # the file ends
+    )
+    parsed = parse_text(text, "f.txt")
+    assert [(i.summary, i.headline) for i in parsed.items] == [("One.", None)]
+    assert sorted(str(p) for p in parsed.problems) == [
+        "f.txt:1: error: headline with no summary after it (another headline line follows it)",
+        "f.txt:2: error: headline with no summary after it (an analysis line follows it; "
+        "these lines go before the summary)",
+        "f.txt:3: error: analysis with no summary before it: 'orphan'",
+        "f.txt:6: error: headline with no summary after it (the file ends)",
+    ]
+
+
+def test_a_not_a_repeat_mark_with_no_summary_after_it_is_an_error() -> None:
+    assert messages("One.\nAnalysis — A.\nNot a repeat\n") == [
+        "f.txt:3: error: 'Not a repeat' with no summary (the file ends)"
+    ]
+    assert sorted(messages("Not a repeat\nAnalysis — orphan\n")) == [
+        "f.txt:1: error: 'Not a repeat' with no summary (an analysis line follows it; "
+        "these lines go before the summary)",
+        "f.txt:2: error: analysis with no summary before it: 'orphan'",
+    ]
+
+
+def test_a_headline_after_a_summary_opens_the_next_item() -> None:
+    text = "One.\nHeadline — H\nTwo.\nAnalysis — B.\n"
+    parsed = parse_text(text, "f.txt")
+    assert [(i.summary, i.analysis, i.headline) for i in parsed.items] == [
+        ("One.", None, None),
+        ("Two.", "B.", "H"),
+    ]
+    assert [str(p) for p in parsed.problems] == [
+        "f.txt:1: warning: summary has no analysis line after it; published without analysis"
+    ]
+
+
+def test_an_empty_headline_is_an_error_and_a_long_one_a_warning() -> None:
+    parsed = parse_text("Headline —\nOne.\nAnalysis — A.\n", "f.txt")
+    assert [(i.summary, i.headline) for i in parsed.items] == [("One.", None)]
+    assert [str(p) for p in parsed.problems] == ["f.txt:1: error: headline line is empty"]
+    long = "word " * 17 + "end"  # 88 characters
+    parsed = parse_text(f"Headline: {long}\nOne.\nAnalysis — A.\n", "f.txt")
+    assert [i.headline for i in parsed.items] == [long]
+    assert [str(p) for p in parsed.problems] == [
+        "f.txt:1: warning: headline is 88 characters long (more than 80); published as written"
+    ]
+    exactly = "x" * 80
+    assert parse_text(f"Headline: {exactly}\nOne.\n", "f.txt").items[0].headline == exactly
+
+
+def test_a_repeated_mark_is_warned() -> None:
+    parsed = parse_text("Not a repeat\nnot a repeat.\nOne.\nAnalysis — A.\n", "f.txt")
+    assert [i.distinct for i in parsed.items] == [True]
+    assert [str(p) for p in parsed.problems] == ["f.txt:2: warning: 'Not a repeat' given twice"]
