@@ -15,11 +15,13 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, replace
 
 from .dedupe import DuplicateFinder
+from .headline import LIMIT as TITLE_LIMIT
+from .headline import derive_headline
 from .markup import to_plain
 from .model import EditionFile, Evidence, Item, Source
 from .problems import Problem, error, warning
 from .taxonomy import EMPTY, Taxonomy
-from .text import SLUG_ID_LENGTH, item_id, make_slug, make_title, normalize
+from .text import SLUG_ID_LENGTH, item_id, make_slug, normalize
 from .topics import choose, score
 
 Named = tuple[str, str, str]  # id, title, slug
@@ -162,8 +164,10 @@ def tag(item: Item, taxonomy: Taxonomy) -> Item:
 
 
 def _derived_headline(plain: str) -> str:
-    """digest's headline for a summary (as plain text), for an item the editor gave none."""
-    return make_title(plain)
+    """digest's headline for a summary (as plain text), for an item the editor gave none;
+    a summary with no word short enough for one (a single 200-letter token) gets its
+    first 80 characters."""
+    return derive_headline(plain) or " ".join(plain.split())[:TITLE_LIMIT].rstrip() or "Untitled"
 
 
 def identify(

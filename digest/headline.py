@@ -108,6 +108,9 @@ CLOSING = "\"'”’)]}"
 TRAILING = ",;:.!?" + CLOSING
 ELLIPSES = ("…", "...")
 LETTERS = re.compile(r"[^\W\d]")
+# Signs that stand for words ("Acme & Sons", "5 < 6", "R + D"): kept, unlike dashes and
+# other lone punctuation, but never the last word of a headline.
+SIGNS = frozenset("&+<>=/%$€£¥#@")
 BRACKETS = re.compile(r"[()\[\]{}“”\"]")
 
 
@@ -195,7 +198,11 @@ def _tokens(text: str) -> list[str]:
     """The text's words with their punctuation, ellipses and lone punctuation left out."""
     for ellipsis in ELLIPSES:
         text = text.replace(ellipsis, " ")
-    return [t for t in text.split() if LETTERS.search(t) or any(c.isdigit() for c in t)]
+    return [t for t in text.split() if _is_word(t) or set(t) <= SIGNS]
+
+
+def _is_word(token: str) -> bool:
+    return bool(LETTERS.search(token)) or any(c.isdigit() for c in token)
 
 
 def _headline_of(tokens: list[str], depth: int = 0) -> list[str]:
@@ -218,6 +225,9 @@ def _headline_of(tokens: list[str], depth: int = 0) -> list[str]:
 
 
 def _finish(tokens: Sequence[str]) -> str:
+    tokens = list(tokens)
+    while tokens and not _is_word(tokens[-1]):
+        tokens.pop()
     text = " ".join(tokens).rstrip(" ,;:-–—")
     while text.endswith(".") or text.endswith(","):
         text = text[:-1].rstrip()

@@ -174,11 +174,11 @@ def test_check_explains_topics_and_notes_items_without_one(cli, content) -> None
     assert run.code == 0
     lines = run.out.splitlines()
     assert lines[:3] == [
-        "1_a.txt:1: The CNIL fined a retailer under GDPR",
+        "1_a.txt:1: CNIL fines a retailer under GDPR",
         "    topics: regulation",
         "    + regulation 6.5 (summary: CNIL, GDPR; analysis: regulat*)",
     ]
-    assert lines[3:5] == ["1_a.txt:3: A cat sat on a mat", "    topics: no topic"]
+    assert lines[3:5] == ["1_a.txt:3: Cat sits on a mat", "    topics: no topic"]
     assert "content/1_a.txt:3: note: no topic fits this item" in run.err
     assert "Checked 2 items in 1 edition, 1 topic: 0 errors, 0 warnings" in run.out
 

@@ -182,6 +182,9 @@ LEDGER_NAMES = st.one_of(
 @settings(max_examples=120, deadline=None)
 @given(st.dictionaries(LEDGER_NAMES, LEDGER_DATES, max_size=6))
 def test_the_ledger_reads_back_exactly_what_it_wrote(dates: dict[str, datetime]) -> None:
+    # The ledger is given fixed offsets, as load makes them: a zone's time in a daylight-
+    # saving gap or fold never compares equal to another zone's (PEP 495).
+    dates = {name: datetime.fromisoformat(when.isoformat()) for name, when in dates.items()}
     text = format_ledger(dates)
     read, problems = parse_ledger(text, "dates.yaml")
     assert problems == []
