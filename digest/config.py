@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import ipaddress
 import re
+import string
 import unicodedata
 from collections.abc import Callable, Collection
 from dataclasses import dataclass, fields, replace
@@ -308,11 +309,15 @@ def mailbox_address(mailbox: str) -> str:
 
 def _subject(value: object) -> str:
     text = _text(value)
+    fields = ", ".join("{" + f + "}" for f in SUBJECT_FIELDS)
     try:
-        text.format(**dict.fromkeys(SUBJECT_FIELDS, ""))
-    except (KeyError, IndexError, ValueError) as exc:
-        fields = ", ".join("{" + f + "}" for f in SUBJECT_FIELDS)
-        raise ValueError(f"the subject may use {fields}; {shorten(text)} does not read ({exc})")
+        # Only plain {name} fields: no attributes, indexes, conversions or formats.
+        parts = list(string.Formatter().parse(text))
+    except ValueError as exc:
+        raise ValueError(f"the subject may use {fields}; {shorten(text)}: {exc}") from None
+    for _, name, spec, conversion in parts:
+        if name is not None and (name not in SUBJECT_FIELDS or spec or conversion):
+            raise ValueError(f"the subject may use {fields}, not {{{shorten(name)[1:-1]}}}")
     return text
 
 
@@ -354,7 +359,9 @@ def _link(value: object) -> str:
         address, _, query = text[7:].partition("?")
         check_address(address)
         if not QUERY_CHARACTERS.fullmatch(query) or any(c in UNSAFE for c in text):
-            raise ValueError(f"a mailto: link's ?query may hold URL characters, got {shorten(text)}")
+            raise ValueError(
+                f"a mailto: link's ?query may hold URL characters, got {shorten(text)}"
+            )
         return text
     return _url(text, "or a mailto: address")
 
@@ -384,7 +391,9 @@ def _newsletter(value: object) -> Newsletter:
         option = NEWSLETTER_OPTIONS.get(key)
         if option is None:
             known = ", ".join(NEWSLETTER_OPTIONS)
-            found.append((entry.line, f"newsletter: unknown setting {shorten(key)} (known: {known})"))
+            found.append(
+                (entry.line, f"newsletter: unknown setting {shorten(key)} (known: {known})")
+            )
             continue
         try:
             checked = option.check(_plain(entry.value))
@@ -422,7 +431,9 @@ NEWSLETTER_OPTIONS.update(
     {
         "from": Option(_mailbox, "The sender: an address, or 'Name <address>' (required)."),
         "host": Option(_host, "The SMTP server's host name (required)."),
-        "port": Option(_port, "The SMTP server's port (default: 465 for tls, 587 for starttls, 25 for none)."),
+        "port": Option(
+            _port, "The SMTP server's port (default: 465 for tls, 587 for starttls, 25 for none)."
+        ),
         "security": Option(_security, "tls, starttls or none (default: starttls)."),
         "user": Option(_text, "The user name to log in with (default: no login)."),
         "password_env": Option(
