@@ -76,10 +76,15 @@ def plain_with_links(text: str) -> str:
 
 
 def render_email(
-    site: Site, edition: Edition, env: Environment, newsletter: Newsletter | None = None
+    site: Site,
+    edition: Edition,
+    env: Environment,
+    newsletter: Newsletter | None = None,
+    compiled: bool = False,
 ) -> Email:
-    """The edition's email; TemplateErrors for templates that cannot be compiled or rendered."""
-    problems = compile_templates(env)
+    """The edition's email; TemplateErrors for templates that cannot be compiled or rendered.
+    `compiled`: every template of `env` has been compiled (by a build) without a problem."""
+    problems = [] if compiled else compile_templates(env)
     if problems:
         raise TemplateErrors(problems)
     context = {
@@ -193,7 +198,7 @@ def build_warnings(site: Site, env: Environment, config: SiteConfig) -> list[Pro
         return []
     edition = site.editions[0]
     try:
-        email = render_email(site, edition, env, config.newsletter)
+        email = render_email(site, edition, env, config.newsletter, compiled=True)
     except TemplateErrors:
         return []
     problem = oversize(message(email, site, edition, config.newsletter), edition)

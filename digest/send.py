@@ -27,6 +27,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from . import newsletter as mail
+from .cache import BuildCache
 from .config import Newsletter, Recipient, SiteConfig, check_address, mailbox_address
 from .model import Edition
 from .problems import ConfigErrors, Problem, UsageError, count_line, display, error, warning
@@ -131,7 +132,8 @@ def _prepare(
         _print_problems(found)
         if not recipients:
             raise UsageError("no recipients: set newsletter.recipients or recipients_file")
-    env = make_env([config.templates] if config.templates else [])
+    compiled = BuildCache(config.cache).subfolder("templates") if config.cache else None
+    env = make_env([config.templates] if config.templates else [], compiled)
     email = mail.render_email(site, edition, env, settings)
     data = mail.message(email, site, edition, settings)
     oversize = mail.oversize(data, edition)

@@ -367,7 +367,8 @@ def email_page(
         )
         if edition is None:
             return HTTPStatus.NOT_FOUND, TYPES[".txt"], f"404: no edition {number}\n".encode()
-        env = make_env([fresh.templates] if fresh.templates else [])
+        compiled = cache.subfolder("templates") if fresh.cache else None
+        env = make_env([fresh.templates] if fresh.templates else [], compiled)
         email = render_email(site, edition, env, fresh.newsletter)
     except ConfigErrors as exc:
         return failed(exc.problems)
