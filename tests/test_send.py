@@ -64,7 +64,7 @@ class Mailbox:
     def delivered(self) -> Counter[str]:
         return Counter(rcpt for _, rcpts, _ in self.messages for rcpt in rcpts)
 
-    async def handle_RCPT(self, server, session, envelope, address, rcpt_options):  # noqa: N802
+    async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
         self.rcpts += 1
         if self.rcpts == self.hold_at:
             self.reached.set()  # the sender has recorded every earlier recipient by now
@@ -78,7 +78,7 @@ class Mailbox:
         envelope.rcpt_tos.append(address)
         return "250 OK"
 
-    async def handle_DATA(self, server, session, envelope):  # noqa: N802
+    async def handle_DATA(self, server, session, envelope):
         self.messages.append((envelope.mail_from, list(envelope.rcpt_tos), envelope.content))
         return "250 2.0.0 queued"
 
@@ -261,7 +261,7 @@ def test_a_permanent_refusal_is_reported_at_its_line_and_the_rest_still_go(
 ) -> None:
     config = project(tmp_path, mailbox.port)
     mailbox.refuse["grace@example.org"] = "550 5.1.1 <grace@example.org>: no such user"
-    code, out, err = send(config)
+    code, _out, err = send(config)
     assert code == 1
     assert (
         "people.txt:3: error: grace@example.org: refused by the server: 550 5.1.1 <grace@example.org>: no such user"
@@ -317,7 +317,7 @@ def test_a_bad_address_stops_everything_before_the_first_message(tmp_path: Path,
     (tmp_path / "people.txt").write_text(
         "ada@example.org\ngrace at example.org\nlinus@exa mple.org\n"
     )
-    code, out, err = send(config)
+    code, _out, err = send(config)
     assert code == 2 and mailbox.messages == [] and mailbox.rcpts == 0
     assert "people.txt:2: error: 'grace at example.org' is not an email address" in err
     assert "people.txt:3: error:" in err
@@ -326,11 +326,11 @@ def test_a_bad_address_stops_everything_before_the_first_message(tmp_path: Path,
 
 def test_dry_run_and_a_test_send_change_no_ledger(tmp_path: Path, mailbox) -> None:
     config = project(tmp_path, mailbox.port)
-    code, out, err = send(config, "--dry-run")
+    code, out, _ = send(config, "--dry-run")
     assert code == 0 and mailbox.messages == []
     assert "Would send edition 1" in out and "  grace@example.org" in out
     first = (tmp_path / "mail" / "edition-1.eml").read_bytes()
-    code, out, err = send(config, "--to", "me@example.org")
+    code, out, _err = send(config, "--to", "me@example.org")
     assert code == 0 and mailbox.delivered() == {"me@example.org": 1}
     assert not (tmp_path / "content" / "sent.yaml").exists()
     assert (tmp_path / "mail" / "edition-1.eml").read_bytes() == first  # the same bytes
