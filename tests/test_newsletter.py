@@ -200,3 +200,16 @@ def test_serve_shows_each_editions_email_and_its_changes(tmp_path: Path) -> None
         assert b"A story from Lille." in running.get("/__digest/email/1/")[2]
     finally:
         running.stop()
+
+
+def test_a_signup_link_shows_on_every_page_only_when_set(tmp_path: Path) -> None:
+    content = tmp_path / "content"
+    content.mkdir()
+    (content / "1_a.txt").write_text("One story.\nAnalysis — Why.\n")
+    signup = "https://buttondown.example/digest?ref=site"
+    assert pipeline.build(config_for(tmp_path, signup=signup)).written
+    pages = list((tmp_path / "site").rglob("index.html"))
+    link = '<a href="https://buttondown.example/digest?ref=site">Get each edition by email</a>'
+    assert len(pages) > 3 and all(link in page.read_text() for page in pages)
+    assert pipeline.build(config_for(tmp_path)).written  # unset: gone from every page
+    assert not any("Get each edition" in page.read_text() for page in pages)
