@@ -124,6 +124,7 @@ def assemble(
         icon=config.feed_icon,
         search=config.search,
         search_segments=segments(listed) if config.search else (),
+        signup=config.signup,
     )
 
 

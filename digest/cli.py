@@ -130,6 +130,31 @@ def make_parser() -> argparse.ArgumentParser:
         default=8000,
         help="port to listen on (default: 8000; 0 picks a free one)",
     )
+    send = command(
+        "send",
+        "email an edition to the newsletter's recipients, once each",
+        "Email EDITION (default: the newest) through the SMTP server of site.yaml's "
+        "'newsletter' to every recipient not yet in the send ledger (sent.yaml in the content "
+        "folder), recording each one the server accepts. Exit 0: sent to everyone; 1: some "
+        "recipients refused or not reached (run again to retry them), or content errors; "
+        "2: a usage or configuration error, nothing sent.",
+    )
+    send.add_argument(
+        "edition", nargs="?", type=int, metavar="EDITION", help="the edition's number"
+    )
+    send.add_argument(
+        "--to", metavar="ADDRESS", help="send a test to this address only (not recorded)"
+    )
+    send.add_argument(
+        "--dry-run",
+        action="store_true",
+        help="write the message file and show who would get it; send nothing",
+    )
+    send.add_argument(
+        "--again",
+        action="store_true",
+        help="send even to the recipients who already received the edition",
+    )
     return parser
 
 
@@ -187,6 +212,8 @@ def _run(args: argparse.Namespace) -> int:
     config = _with_flags(config, args)
     if args.command == "serve":
         return _run_serve(args, config)
+    if args.command == "send":
+        return _run_send(args, config)
     try:
         if args.command == "build":
             with StageDisplay(enabled=not args.quiet and sys.stderr.isatty()) as display_stage:
@@ -280,6 +307,21 @@ def _run_serve(args: argparse.Namespace, config: SiteConfig) -> int:
         print(f"digest: error: cannot serve: {exc.strerror or exc}", file=sys.stderr)
         return EXIT_USAGE
     return EXIT_OK
+
+
+def _run_send(args: argparse.Namespace, config: SiteConfig) -> int:
+    from . import send
+
+    options = send.Options(
+        edition=args.edition,
+        to=args.to,
+        dry_run=args.dry_run,
+        again=args.again,
+        verbose=args.verbose,
+        quiet=args.quiet,
+        strict=args.strict,
+    )
+    return send.run(config, options)
 
 
 def _run_eval(args: argparse.Namespace, result: pipeline.Result) -> int:

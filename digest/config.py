@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import ipaddress
 import re
+import string
 import unicodedata
 from collections.abc import Callable, Collection
 from dataclasses import dataclass, fields, replace
@@ -15,6 +16,59 @@ from .reading import NotRead, read_file
 from .yamlfile import load_mapping, shorten
 
 DEFAULT_CONFIG = Path("site.yaml")
+
+
+SECURITY_PORTS = {"tls": 465, "starttls": 587, "none": 25}
+SUBJECT_FIELDS = ("title", "number", "date", "site")
+
+
+@dataclass(frozen=True)
+class Recipient:
+    """An address to send the newsletter to, and where it is written (for messages)."""
+
+    address: str
+    file: str
+    line: int | None
+
+
+@dataclass(frozen=True)
+class Newsletter:
+    """site.yaml's `newsletter`: who sends the edition emails, to whom, through which server.
+
+    The password is never here: only the name of the environment variable that holds it.
+    """
+
+    sender: str  # `from`: an address, or "Name <address>"
+    host: str
+    file: str = "site.yaml"  # where these settings are written, for messages
+    line: int | None = None
+    reply_to: str | None = None
+    subject: str = "{title}"
+    recipients: tuple[Recipient, ...] = ()  # written in site.yaml
+    recipients_file: Path | None = None
+    port: int | None = None
+    security: str = "starttls"
+    user: str | None = None
+    password_env: str = "DIGEST_SMTP_PASSWORD"
+    pace: float | None = None  # messages per minute
+    unsubscribe: tuple[str, ...] = ()  # an https URL and/or a mailto: URI
+    messages: Path = Path("mail")
+
+    @property
+    def smtp_port(self) -> int:
+        return self.port if self.port is not None else SECURITY_PORTS[self.security]
+
+    @property
+    def one_click(self) -> str | None:
+        """The https unsubscribe URL that RFC 8058's one-click POST goes to, if any."""
+        return next((url for url in self.unsubscribe if url.startswith("https://")), None)
+
+    @property
+    def unsubscribe_link(self) -> str | None:
+        """The unsubscribe link shown in the email: the web page, else the mailto:."""
+        return next((u for u in self.unsubscribe if "://" in u), None) or next(
+            iter(self.unsubscribe), None
+        )
 
 
 @dataclass(frozen=True)
@@ -34,6 +88,8 @@ class SiteConfig:
     search: bool = True
     templates: Path | None = None
     cache: Path | None = Path(".digest-cache")
+    newsletter: Newsletter | None = None
+    signup: str | None = None
 
     @property
     def taxonomy_file(self) -> Path:
@@ -204,10 +260,209 @@ def _cache(value: object) -> Path | None:
     return None if value is False else _path(value)
 
 
+class NestedErrors(ValueError):
+    """Problems inside a setting that is a mapping, each at its own line."""
+
+    def __init__(self, found: list[tuple[int | None, str]]) -> None:
+        super().__init__("; ".join(message for _, message in found))
+        self.found = found
+
+
+# A bare address, as SMTP's envelope takes it: an ASCII local part (without SMTPUTF8, which
+# few servers take) and a host name, international names allowed (sent in their xn-- form).
+LOCAL_PART = re.compile(r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+(?:\.[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+)*")
+NAMED_ADDRESS = re.compile(r"(?P<name>[^<>]*?)\s*<(?P<address>[^<>]*)>")
+
+
+def check_address(text: str) -> str:
+    """`text` as a bare email address (local@host), its host in ASCII; ValueError if not one."""
+    local, at, host = text.rpartition("@")
+    if not at or not LOCAL_PART.fullmatch(local) or len(local) > 64:
+        raise ValueError(f"{shorten(text)} is not an email address such as name@example.org")
+    try:
+        _check_host(host)
+    except ValueError:
+        raise ValueError(
+            f"{shorten(text)} is not an email address: {shorten(host)} is not a host name"
+        ) from None
+    return f"{local}@{host.encode('idna').decode('ascii').lower()}"
+
+
+def _mailbox(value: object) -> str:
+    """An address, or "Display Name <address>", as a From or Reply-To header holds it."""
+    text = _text(value)
+    named = NAMED_ADDRESS.fullmatch(text)
+    if named is None:
+        return check_address(text)
+    name = named["name"].strip().strip('"')
+    if any(c in name for c in '"\\'):
+        raise ValueError(f"a display name may not hold quotes or backslashes: {shorten(name)}")
+    address = check_address(named["address"].strip())
+    return f"{name} <{address}>" if name else address
+
+
+def mailbox_address(mailbox: str) -> str:
+    """The bare address of what _mailbox accepted."""
+    named = NAMED_ADDRESS.fullmatch(mailbox)
+    return named["address"] if named else mailbox
+
+
+def _subject(value: object) -> str:
+    text = _text(value)
+    fields = ", ".join("{" + f + "}" for f in SUBJECT_FIELDS)
+    try:
+        # Only plain {name} fields: no attributes, indexes, conversions or formats.
+        parts = list(string.Formatter().parse(text))
+    except ValueError as exc:
+        raise ValueError(f"the subject may use {fields}; {shorten(text)}: {exc}") from None
+    for _, name, spec, conversion in parts:
+        if name is not None and (name not in SUBJECT_FIELDS or spec or conversion):
+            raise ValueError(f"the subject may use {fields}, not {{{shorten(name)[1:-1]}}}")
+    return text
+
+
+def _host(value: object) -> str:
+    text = _text(value)
+    _check_host(text)
+    return text
+
+
+def _port(value: object) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= 65535:
+        raise ValueError(f"a port is a number from 1 to 65535, got {shorten(value)}")
+    return value
+
+
+def _security(value: object) -> str:
+    if value not in SECURITY_PORTS:
+        raise ValueError(f"expected tls, starttls or none, got {shorten(value)}")
+    return str(value)
+
+
+def _variable(value: object) -> str:
+    text = _text(value)
+    if not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", text):
+        raise ValueError(f"expected the name of an environment variable, got {shorten(text)}")
+    return text
+
+
+def _pace(value: object) -> float:
+    if isinstance(value, bool) or not isinstance(value, int | float) or not 0 < value < 1e6:
+        raise ValueError(f"expected a number of messages per minute above 0, got {shorten(value)}")
+    return float(value)
+
+
+def _link(value: object) -> str:
+    """An http(s) URL (a ?query allowed) or a mailto: URI."""
+    text = _text(value)
+    if text.lower().startswith("mailto:"):
+        address, _, query = text[7:].partition("?")
+        check_address(address)
+        if not QUERY_CHARACTERS.fullmatch(query) or any(c in UNSAFE for c in text):
+            raise ValueError(
+                f"a mailto: link's ?query may hold URL characters, got {shorten(text)}"
+            )
+        return text
+    return _url(text, "or a mailto: address")
+
+
+def _unsubscribe(value: object) -> tuple[str, ...]:
+    links = tuple(_link(v) for v in (value if isinstance(value, list) else [value]))
+    if not links:
+        raise ValueError("expected an https URL, a mailto: address, or a list of both")
+    return links
+
+
+def _addresses(value: object) -> tuple[str, ...]:
+    items = value if isinstance(value, list) else [value]
+    return tuple(check_address(_text(item)) for item in items)
+
+
+# The keys of `newsletter`, each checked on its own line. `from` and `host` are required.
+NEWSLETTER_OPTIONS: dict[str, Option] = {}
+
+
+def _newsletter(value: object) -> Newsletter:
+    if not isinstance(value, dict):
+        raise ValueError("expected the settings on indented lines below it (from:, host:, …)")
+    found: list[tuple[int | None, str]] = []
+    values: dict[str, object] = {}
+    for key, entry in value.items():
+        option = NEWSLETTER_OPTIONS.get(key)
+        if option is None:
+            known = ", ".join(NEWSLETTER_OPTIONS)
+            found.append(
+                (entry.line, f"newsletter: unknown setting {shorten(key)} (known: {known})")
+            )
+            continue
+        try:
+            checked = option.check(_plain(entry.value))
+        except ValueError as exc:
+            found.append((entry.line, f"newsletter.{key}: {exc}"))
+            continue
+        if key == "recipients":
+            checked = tuple(Recipient(a, "", entry.line) for a in checked)  # type: ignore[attr-defined]
+        values[NEWSLETTER_FIELDS.get(key, key)] = checked
+    for required in ("from", "host"):
+        if required not in value:
+            found.append((None, f"newsletter.{required} is required"))
+    if found:
+        raise NestedErrors(found)
+    return Newsletter(**values)  # type: ignore[arg-type]
+
+
+NEWSLETTER_FIELDS = {"from": "sender"}  # `from` is a Python keyword
+
+
+def _plain(value: object) -> object:
+    """A value read with its nested mappings' lines (yamlfile's Entry), without them."""
+    if isinstance(value, dict):
+        return {k: _plain(getattr(v, "value", v)) for k, v in value.items()}
+    return value
+
+
 @dataclass(frozen=True)
 class Option:
     check: Callable[[object], object]
     doc: str
+
+
+NEWSLETTER_OPTIONS.update(
+    {
+        "from": Option(_mailbox, "The sender: an address, or 'Name <address>' (required)."),
+        "host": Option(_host, "The SMTP server's host name (required)."),
+        "port": Option(
+            _port, "The SMTP server's port (default: 465 for tls, 587 for starttls, 25 for none)."
+        ),
+        "security": Option(_security, "tls, starttls or none (default: starttls)."),
+        "user": Option(_text, "The user name to log in with (default: no login)."),
+        "password_env": Option(
+            _variable,
+            "The environment variable that holds the password (default: DIGEST_SMTP_PASSWORD); "
+            "the password is never read from a file.",
+        ),
+        "reply_to": Option(_mailbox, "Where replies go (default: the sender)."),
+        "subject": Option(
+            _subject,
+            "The subject line; {title}, {number}, {date} and {site} stand for the edition's "
+            "title, number and date and the site's title (default: {title}).",
+        ),
+        "recipients": Option(_addresses, "An address (a mailing list's), or a list of addresses."),
+        "recipients_file": Option(
+            _path, "A file of addresses, one a line ('#' starts a comment), relative to site.yaml."
+        ),
+        "unsubscribe": Option(
+            _unsubscribe,
+            "An https URL and/or a mailto: address to unsubscribe: shown in the email and sent "
+            "as List-Unsubscribe (with RFC 8058 one-click for the https URL).",
+        ),
+        "pace": Option(_pace, "At most this many messages per minute (default: no limit)."),
+        "messages": Option(
+            _path,
+            "The folder the message files are written to, relative to site.yaml (default: mail).",
+        ),
+    }
+)
 
 
 # The one place a setting is declared; README.md documents each (a test holds them in step).
@@ -244,6 +499,16 @@ OPTIONS: dict[str, Option] = {
         _path,
         "The topics file, relative to site.yaml (default: topics.yaml in the content folder).",
     ),
+    "newsletter": Option(
+        _newsletter,
+        "How `digest send` emails each edition: sender, recipients and SMTP server "
+        "(the keys below; default: no newsletter).",
+    ),
+    "signup": Option(
+        _link,
+        "Where readers sign up for the newsletter (the list provider's page, or a mailto:): "
+        "the pages then show 'Get each edition by email'.",
+    ),
 }
 
 assert set(OPTIONS) == {f.name for f in fields(SiteConfig)}
@@ -262,7 +527,7 @@ def parse_config(
     missing one is reported on its line rather than later without one; except those of
     the settings in `overridden`, which the command line replaces.
     """
-    entries, problems = load_mapping(text, file)
+    entries, problems = load_mapping(text, file, nested=True)
     values: dict[str, object] = {}
     for key, entry in entries.items():
         option = OPTIONS.get(key)
@@ -273,10 +538,16 @@ def parse_config(
             )
             continue
         try:
-            value = option.check(entry.value)
+            # Only `newsletter` is read with the lines of its keys; the others get plain values.
+            value = option.check(entry.value if key == "newsletter" else _plain(entry.value))
+        except NestedErrors as exc:
+            problems += [error(file, line or entry.line, message) for line, message in exc.found]
+            continue
         except ValueError as exc:
             problems.append(error(file, entry.line, f"{key}: {exc}"))
             continue
+        if isinstance(value, Newsletter):
+            value = _settled(value, file, entry.line, base_dir)
         if isinstance(value, Path) and not value.is_absolute():
             value = base_dir / value
         if check_folders and isinstance(value, Path) and key not in overridden:
@@ -290,6 +561,24 @@ def parse_config(
         if key not in values:
             config = replace(config, **{key: base_dir / getattr(SiteConfig, key)})
     return config, problems
+
+
+def _settled(newsletter: Newsletter, file: str, line: int, base_dir: Path) -> Newsletter:
+    """`newsletter` with its folders taken from site.yaml's and its addresses' file known."""
+
+    def resolved(path: Path) -> Path:
+        return path if path.is_absolute() else base_dir / path
+
+    return replace(
+        newsletter,
+        file=file,
+        line=line,
+        recipients=tuple(replace(r, file=file) for r in newsletter.recipients),
+        recipients_file=resolved(newsletter.recipients_file)
+        if newsletter.recipients_file is not None
+        else None,
+        messages=resolved(newsletter.messages),
+    )
 
 
 # What each path setting must name when site.yaml sets it: the output and the cache are

@@ -12,14 +12,15 @@ two entries share an atom:updated.
 
 from __future__ import annotations
 
+import html
 import json
 import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 from .markup import to_html, to_plain
-from .model import Item, Site, Topic
-from .urls import absolute, path_of
+from .model import Edition, Item, Site, Topic
+from .urls import ARCHIVE, absolute, path_of
 
 # Never change: every Atom id ever published is derived from it.
 ID_NAMESPACE = uuid.UUID("6f1d2c7e-4b0a-5e39-9a3c-2d8f0b7c1e55")
@@ -117,7 +118,83 @@ def topic_feed(site: Site, topic: Topic) -> Feed:
 
 
 def all_feeds(site: Site) -> list[Feed]:
-    return [site_feed(site), *(topic_feed(site, topic) for topic in site.topics)]
+    return [
+        site_feed(site),
+        edition_feed(site),
+        *(topic_feed(site, topic) for topic in site.topics),
+    ]
+
+
+# The edition feed: one entry per edition, holding all its items, for readers who want one
+# entry a week and for RSS-to-email services.
+EDITIONS_FOLDER = "editions/"
+
+
+def edition_entry(edition: Edition, site: Site) -> FeedEntry:
+    """An edition as one entry. Its id comes from its number and date, which never move (the
+    date ledger keeps the date), so that a rebuild or a new edition never shows it again."""
+    key = atom_id(f"edition:{edition.number}:{edition.date.isoformat()}")
+    blocks, texts = [], []
+    for item in edition.items:
+        link = absolute(site.base_url, path_of(item))
+        block = f'<h2><a href="{html.escape(link)}">{html.escape(item.title)}</a></h2>\n'
+        block += to_html(item.summary)
+        text = f"{item.title}\n{link}\n\n{to_plain(item.summary)}"
+        if item.analysis:
+            block += "\n<p><strong>Analysis</strong> — " + to_html(item.analysis).removeprefix(
+                "<p>"
+            )
+            text += "\n\nAnalysis — " + to_plain(item.analysis)
+        names = [site.topic_names.get(slug, slug) for slug in item.topics]
+        if names:
+            block += f"\n<p>Topics: {html.escape(', '.join(names))}</p>"
+        blocks.append(block)
+        texts.append(text)
+    count = f"{len(edition.items)} item{'s' if len(edition.items) != 1 else ''}"
+    overview = f"{count}: " + "; ".join(item.title for item in edition.items)
+    categories: dict[str, str] = {}
+    for item in edition.items:
+        for slug in item.topics:
+            categories.setdefault(slug, site.topic_names.get(slug, slug))
+    return FeedEntry(
+        id=key,
+        atom_id=key,
+        title=edition.title,
+        link=absolute(site.base_url, path_of(edition)),
+        published=edition.date,
+        text="\n\n".join([overview, *texts]),
+        html="\n".join(blocks),
+        categories=tuple(categories.items()),
+    )
+
+
+def _feed_icon(site: Site) -> str | None:
+    return absolute(site.base_url, site.icon) if site.icon and "://" not in site.icon else site.icon
+
+
+def edition_feed(site: Site) -> Feed:
+    """The newest editions, as many as hold `feed_size` items in all, and at least one."""
+    editions: list[Edition] = []
+    total = 0
+    for edition in site.editions:
+        total += len(edition.items)
+        if editions and total > site.feed_size:
+            break
+        editions.append(edition)
+    urls = {kind: absolute(site.base_url, EDITIONS_FOLDER + name) for kind, name in FILES.items()}
+    return Feed(
+        title=f"{site.title}: editions",
+        description=f"Each edition of {site.title} whole, in one entry.",
+        home=absolute(site.base_url, ARCHIVE),  # the page that lists every edition
+        folder=EDITIONS_FOLDER,
+        urls=urls,
+        atom_id=atom_id(f"feed:{urls['atom']}"),
+        language=site.language,
+        author=site.author,
+        icon=_feed_icon(site),
+        updated=max((edition.date for edition in editions), default=EPOCH),
+        entries=tuple(edition_entry(edition, site) for edition in editions),
+    )
 
 
 def json_feed(feed: Feed) -> bytes:

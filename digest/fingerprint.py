@@ -27,7 +27,7 @@ from .model import Item, Page, Site
 
 # The parts of `site` that fingerprints cover: values set by site.yaml and the taxonomy.
 SITE_VALUES = ("title", "description", "base_url", "language", "topic_names", "feed_size")
-SITE_VALUES += ("author", "icon", "search")
+SITE_VALUES += ("author", "icon", "search", "signup")
 COPIED = (".css", ".js", ".svg")  # static files among the templates: copied, never rendered
 PLAIN = frozenset({str, int, float, bool, type(None), datetime})
 # The libraries whose output ends up in the site: a new version may change a page.

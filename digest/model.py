@@ -138,3 +138,4 @@ class Site:
     icon: str | None  # the feeds' image: a URL, or a path inside the site
     search: bool = True  # whether the site has its search page (and index)
     search_segments: tuple[Segment, ...] = ()  # the search index's parts, oldest first
+    signup: str | None = None  # where readers sign up for the newsletter

@@ -9,6 +9,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from . import newsletter
 from .assemble import assemble
 from .cache import BuildCache, key_of
 from .config import SiteConfig
@@ -136,6 +137,8 @@ def _build(config: SiteConfig, strict: bool, stage: Callable[[str], None] | None
     rendered = sum(1 for page in site.pages if page.path not in reuse.kept)
     stage(f"rendering {rendered} pages")
     outputs = render(site, env, skip=reuse.skips, lines=reuse.lines)
+    # The email that `digest send` would send next, measured now: Gmail clips a large one.
+    problems += newsletter.build_warnings(site, env, config)
     clock.lap("render")
     notes = []
     if loaded.new_dates and loaded.content_writable:

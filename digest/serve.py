@@ -31,9 +31,14 @@ from .config import SiteConfig
 from .ledger import LEDGER_NAME
 from .problems import UsageError
 from .render import builtin_templates
+from .sendledger import SENT_NAME
 
 CLIENT_PATH = "/__digest/reload.js"
 EVENTS_PATH = "/__digest/events"
+# The email of an edition, made afresh at each request: /__digest/email/ (the newest),
+# /__digest/email/N/ (edition N), /__digest/email/N/text (its plain-text part).
+EMAIL_PATH = "/__digest/email/"
+EMAIL_TARGET = re.compile(r"(?:(?P<number>\d{1,9})/(?P<text>text)?)?")
 TYPES = {
     ".html": "text/html; charset=utf-8",
     ".css": "text/css; charset=utf-8",
@@ -102,7 +107,7 @@ def is_source_change(path: str) -> bool:
     # The ledger is written by the build itself (through a hidden temporary file): a
     # rebuild for it would never end. Hidden files are editors' and systems' own.
     name = Path(path).name
-    return name != LEDGER_NAME and not name.startswith(".")
+    return name not in (LEDGER_NAME, SENT_NAME) and not name.startswith(".")
 
 
 # Longer names and paths cannot exist on the file systems a site is built on (NAME_MAX,
@@ -200,6 +205,13 @@ class Handler(BaseHTTPRequestHandler):
             self._send(HTTPStatus.OK, TYPES[".js"], CLIENT.encode())
         elif path == EVENTS_PATH:
             self._events()
+        elif path.startswith(EMAIL_PATH) and self.server.mail is not None:
+            status, kind, body = self.server.mail(path.removeprefix(EMAIL_PATH))
+            if kind == TYPES[".html"]:  # it reloads after a rebuild, like the pages
+                body = body.replace(
+                    b"</body>", f'<script src="{CLIENT_PATH}"></script>\n</body>'.encode(), 1
+                )
+            self._send(status, kind, body)
         else:
             self._file()
 
@@ -295,6 +307,8 @@ class PreviewServer(ThreadingHTTPServer):
         self.root = root
         self.state = state
         self.stopping = threading.Event()
+        # What answers EMAIL_PATH: target after it -> (status, type, body).
+        self.mail: Callable[[str], tuple[HTTPStatus, str, bytes]] | None = None
 
     def shutdown(self) -> None:
         self.stopping.set()
@@ -306,6 +320,63 @@ class PreviewServer(ThreadingHTTPServer):
         # A reader who leaves mid-answer (a reload, a closed tab) is not an error to show.
         if not isinstance(sys.exc_info()[1], ConnectionError):
             super().handle_error(request, client_address)  # type: ignore[arg-type]
+
+
+def email_page(
+    config: SiteConfig, config_file: Path | None, preview: SiteConfig, target: str
+) -> tuple[HTTPStatus, str, bytes]:
+    """The email of an edition as `digest send` would send it, with the preview's links, for
+    the editor to proofread; what stops it from being made, as text, if anything does."""
+    from . import pipeline
+    from .cache import BuildCache
+    from .config import load_config
+    from .fingerprint import code_version
+    from .newsletter import render_email
+    from .problems import ConfigErrors, has_errors
+    from .render import make_env
+
+    match = EMAIL_TARGET.fullmatch(target)
+    if match is None:
+        return HTTPStatus.NOT_FOUND, TYPES[".txt"], b"404: no such email\n"
+    fresh, problems = load_config(config_file)  # read again, as each preview build does
+    if problems:
+        fresh = config
+    fresh = replace(
+        fresh,
+        content=config.content,  # as the command line set them, like the preview's
+        taxonomy=config.taxonomy,
+        output=preview.output,
+        base_url=preview.base_url,
+        cache=preview.cache,
+    )
+
+    def failed(lines: Iterable[object]) -> tuple[HTTPStatus, str, bytes]:
+        text = "digest: the email cannot be made:\n" + "\n".join(map(str, lines)) + "\n"
+        return HTTPStatus.INTERNAL_SERVER_ERROR, TYPES[".txt"], text.encode()
+
+    try:
+        cache = BuildCache(fresh.cache)
+        _, site, problems = pipeline._model(fresh, cache, code_version() if fresh.cache else "")
+        if has_errors(problems):
+            return failed(problems)
+        if not site.editions:
+            return HTTPStatus.NOT_FOUND, TYPES[".txt"], b"404: there is no edition yet\n"
+        number = match["number"]
+        edition = next(
+            (e for e in site.editions if number is None or e.number == int(number)), None
+        )
+        if edition is None:
+            return HTTPStatus.NOT_FOUND, TYPES[".txt"], f"404: no edition {number}\n".encode()
+        compiled = cache.subfolder("templates") if fresh.cache else None
+        env = make_env([fresh.templates] if fresh.templates else [], compiled)
+        email = render_email(site, edition, env, fresh.newsletter)
+    except ConfigErrors as exc:
+        return failed(exc.problems)
+    except UsageError as exc:
+        return failed([exc])
+    if match["text"]:
+        return HTTPStatus.OK, TYPES[".txt"], email.text.encode("utf-8")
+    return HTTPStatus.OK, TYPES[".html"], email.html.encode("utf-8")
 
 
 def changed_names(changes: Iterable[tuple[object, str]]) -> list[str]:
@@ -342,6 +413,18 @@ def attempt(build: Callable[[SiteConfig], list[str]], config: SiteConfig) -> lis
         line = f"internal error: {type(exc).__name__}: {exc} (a bug in digest)"
         print(f"digest: {line}", file=sys.stderr, flush=True)
         return [line]
+
+
+def attempt_email(
+    config: SiteConfig, config_file: Path | None, preview: SiteConfig, target: str
+) -> tuple[HTTPStatus, str, bytes]:
+    """email_page, which a bug in digest does not take down: it is shown as one."""
+    try:
+        return email_page(config, config_file, preview, target)
+    except Exception as exc:
+        traceback.print_exc()
+        line = f"internal error: {type(exc).__name__}: {exc} (a bug in digest)"
+        return HTTPStatus.INTERNAL_SERVER_ERROR, TYPES[".txt"], f"digest: {line}\n".encode()
 
 
 @contextmanager
@@ -393,6 +476,7 @@ def run(
     with stopped_by_sigterm():
         try:
             preview.append(preview_config(config, host, server.server_address[1]))
+            server.mail = lambda target: attempt_email(config, config_file, preview[0], target)
             # Served from the start: before the first good build, pages show the overlay.
             serving = threading.Thread(target=server.serve_forever, daemon=True)
             serving.start()
@@ -411,6 +495,7 @@ def run(
                     if fingerprint(paths) != before:
                         state.publish(attempt(build, preview[0]))
                     say(f"Serving {preview[0].base_url} — watching for changes (Ctrl-C stops)")
+                    say(f"The newest edition's email: {preview[0].base_url}{EMAIL_PATH[1:]}")
                     announced = True
                 names = changed_names(changes)
                 if names:

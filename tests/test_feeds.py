@@ -213,11 +213,11 @@ def test_opml_lists_every_feed(site: Path) -> None:
             "/./", "/"
         )
         for folder in feed_folders(site)
-    }
+    } | {"https://example.org/digest/editions/feed.xml"}  # the edition feed (test_edition_feed.py)
     assert (
         urls[0] == "https://example.org/digest/feed.xml"
         and set(urls) == expected
-        and len(urls) == 9
+        and len(urls) == 10
     )
     assert all(o.get("type") == "rss" and o.get("text") for o in opml.iter("outline"))
     assert 'href="../feeds.opml"' in (site / "topics" / "index.html").read_text()
@@ -262,7 +262,7 @@ def test_an_unchanged_rebuild_gives_byte_identical_feeds(tmp_path: Path) -> None
     os.utime(tmp_path / "content" / "000_sample.txt", (0, 0))
     pipeline.build(config_for(tmp_path))
     after = {k: v for k, v in tree(site).items() if k in before}
-    assert after == before and len(before) == 28
+    assert after == before and len(before) == 31  # 10 feeds in 3 formats, and the OPML
 
 
 def test_a_new_edition_adds_entries_and_changes_no_old_one(tmp_path: Path) -> None:
