@@ -17,13 +17,14 @@ from .model import EditionFile
 from .parse import FIRST_YEAR, LAST_YEAR, date_out_of_range, parse_text, split_lines
 from .problems import ConfigErrors, Problem, UsageError, display, error, warning
 from .reading import NotRead, read_file, system_root
+from .sendledger import SENT_NAME
 from .taxonomy import EMPTY, Taxonomy, parse_taxonomy
 from .topics import repeated_terms
 from .urlledger import URLS_NAME, parse_urls
 
 ITEM_FILE = re.compile(r"(\d+)_.*\.txt", re.IGNORECASE | re.DOTALL)
 TAXONOMY_NAME = "topics.yaml"
-KNOWN_FILES = frozenset({LEDGER_NAME, TAXONOMY_NAME, URLS_NAME})
+KNOWN_FILES = frozenset({LEDGER_NAME, TAXONOMY_NAME, URLS_NAME, SENT_NAME})
 
 
 @dataclass(frozen=True)
