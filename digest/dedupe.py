@@ -6,27 +6,44 @@ so that boilerplate shared by different stories ("The French data protection aut
 own weigh a lot. Candidates are found through an index of rare stems, never by
 comparing all pairs.
 
+Before stemming, a summary's words are read as an editor would compare them: figures
+in any of their forms become one token (40 million euros = €40m = 40-million-euro,
+1,7 milliard = 1.7 billion), demonyms become their country (German = Germany), and a
+few words that tell the same fact in news style become one (fine = penalty, authority
+= office = regulator = watchdog, acquire = buy …). Two summaries that both give
+amounts, none of them the same, are taken as different stories unless nearly every
+other word agrees: a 24-billion-parameter model is not the 7-billion one.
+
 Each item is compared only with the items before it (in edition order), and word
 rarity is counted over those items only: so a new edition never changes what was
-decided for older ones, and a published item's place never moves.
+decided for older ones, and a published item's place never moves. An item the editor
+marked "not a repeat" (Item.distinct) is never grouped, but later items may be grouped
+under it.
 """
 
 from __future__ import annotations
 
 import heapq
 import math
+import re
 from array import array
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from functools import lru_cache
 
-from .model import Item
-from .words import stem, words_of
+from .model import Item, Source
+from .words import stem
 
 SIMILARITY = 0.40  # weighted cosine from which two summaries tell the same story
 MIN_SHARED = 3  # rare stems two summaries must share before they are compared at all
 CANDIDATES = 8  # at most this many earlier items, those sharing the most rare stems, are compared
 RARE_SHARE = 0.002  # a stem in more than this share of earlier items is too common to index
 RARE_FLOOR = 50  # ... but every stem seen fewer times than this is indexed
+# Both summaries give amounts and share none: the similarity is multiplied by this.
+OTHER_FIGURES = 0.5
+SAME_FIGURE = 0.03  # relative difference under which two amounts are one ("about $6 billion")
 
 STOPWORDS = frozenset(
     """a about above across after again against all also am an and any are as at be been before
@@ -38,9 +55,183 @@ STOPWORDS = frozenset(
     would you your""".split()
 )
 
+# Country <- the words for its people and things. Folded before stemming, English only.
+DEMONYMS = {
+    "france": "french",
+    "germany": "german germans",
+    "italy": "italian italians",
+    "spain": "spanish",
+    "britain": "british uk",
+    "europe": "european europeans",
+    "china": "chinese",
+    "japan": "japanese",
+    "india": "indian indians",
+    "israel": "israeli israelis",
+    "netherlands": "dutch",
+    "ireland": "irish",
+    "poland": "polish",
+    "sweden": "swedish",
+    "switzerland": "swiss",
+    "belgium": "belgian",
+    "canada": "canadian",
+    "korea": "korean",
+    "brazil": "brazilian",
+    "russia": "russian",
+    "america": "american americans",
+}
+# Words an editor reads as telling the same fact, with the forms stemming does not join.
+SYNONYMS = (
+    "fine fines fined fining penalty penalties penalise penalised penalize penalized",
+    "authority authorities office offices regulator regulators watchdog watchdogs agency",
+    "acquire acquires acquired acquiring acquisition buy buys bought buying purchase purchased takeover",
+    "raise raises raised raising secure secures secured securing",
+    "launch launches launched launching unveil unveils unveiled unveiling release releases released releasing introduce introduces introduced",
+    "company companies firm firms",
+    "competition antitrust cartel",
+    "startup startups start-up",
+    "investment investments funding",
+    "say says said state states stated",
+)
+
+NUMBER_WORDS = {
+    "one": 1,
+    "two": 2,
+    "three": 3,
+    "four": 4,
+    "five": 5,
+    "six": 6,
+    "seven": 7,
+    "eight": 8,
+    "nine": 9,
+    "ten": 10,
+    "eleven": 11,
+    "twelve": 12,
+    "fifteen": 15,
+    "twenty": 20,
+    "thirty": 30,
+    "forty": 40,
+    "fifty": 50,
+    "hundred": 100,
+}
+MAGNITUDES = {
+    "thousand": 1e3,
+    "k": 1e3,
+    "million": 1e6,
+    "millions": 1e6,
+    "m": 1e6,
+    "mn": 1e6,
+    "mln": 1e6,
+    "billion": 1e9,
+    "billions": 1e9,
+    "bn": 1e9,
+    "b": 1e9,
+    "milliard": 1e9,
+    "milliards": 1e9,
+    "mrd": 1e9,
+    "trillion": 1e12,
+    "tn": 1e12,
+}
+UNITS = {
+    "€": "euro",
+    "eur": "euro",
+    "euro": "euro",
+    "euros": "euro",
+    "$": "dollar",
+    "usd": "dollar",
+    "dollar": "dollar",
+    "dollars": "dollar",
+    "£": "pound",
+    "gbp": "pound",
+    "pound": "pound",
+    "pounds": "pound",
+    "¥": "yen",
+    "yen": "yen",
+    "%": "percent",
+    "percent": "percent",
+    "per cent": "percent",
+}
+_NUMBER = r"\d+(?:[.,]\d+)*|(?:" + "|".join(NUMBER_WORDS) + r")\b"
+_LONG_MAGNITUDE = "thousand|millions?|billions?|milliards?|trillion|mln|mrd"
+# A figure, in any of the forms news copy gives it: €40m, $1.5bn, 40 million euros,
+# 40-million-euro, 1,7 milliard, six billion dollars, 12%, 100,000. Then any other word.
+TOKEN = re.compile(
+    rf"(?P<currency>[€$£¥])?\s?(?<![\w.,])(?P<number>{_NUMBER})(?![\w,.]\d)"
+    rf"(?:(?P<short>k|m|mn|bn|b|tn)\b|[\s-](?P<magnitude>{_LONG_MAGNITUDE})\b)?"
+    r"(?:\s?(?P<percent>%)|[\s-]?(?P<unit>per cent|percent|euros?|dollars?|pounds?|eur|usd|gbp|yen)\b)?"
+    r"|(?P<word>\w+)(?:['’]s\b)?",
+    re.IGNORECASE,
+)
+YEARS = range(1900, 2101)
+
+
+def _value(number: str) -> float:
+    word = NUMBER_WORDS.get(number.casefold())
+    if word is not None:
+        return float(word)
+    # A comma before exactly three digits groups thousands (100,000); any other is a
+    # decimal comma, as French copy writes it (1,7 milliard).
+    groups = number.replace(",", ".").split(".")
+    if len(groups) > 1 and all(len(g) == 3 for g in groups[1:]) and "," in number:
+        return float("".join(groups))
+    if len(groups) > 2:  # 1.000.000
+        return float("".join(groups))
+    return float(".".join(groups[:2]))
+
+
+@lru_cache(maxsize=8)
+def _folds(language: str) -> dict[str, str]:
+    """word (case-folded) -> the word it is compared as."""
+    if language.split("-")[0].lower() != "en":
+        return {}
+    folds = {}
+    for country, words in DEMONYMS.items():
+        for word in words.split():
+            folds[word] = country
+    for group in SYNONYMS:
+        first, *others = group.split()
+        for word in others:
+            folds[word] = first
+    return folds
+
 
 def features(summary: str, language: str = "en") -> frozenset[str]:
-    return frozenset(stem(w, language) for w in words_of(summary) if w.casefold() not in STOPWORDS)
+    """The stems of a summary's words, its figures as `#value` (amounts: with a magnitude,
+    a currency or a percent, or 1,000 and over and not a year) or `=value` (other numbers),
+    and the currency or percent named as a word."""
+    folds = _folds(language)
+    found = set()
+    for match in TOKEN.finditer(summary):
+        word = match.group("word")
+        if word is not None:
+            folded = word.casefold()
+            if folded in STOPWORDS:
+                continue
+            found.add(stem(folds.get(folded, folded), language))
+            continue
+        currency, short, magnitude, unit = match.group("currency", "short", "magnitude", "unit")
+        unit = unit or match.group("percent")
+        value = _value(match.group("number"))
+        scale = short or magnitude
+        if scale:
+            value *= MAGNITUDES[scale.casefold()]
+        named = currency or unit
+        if named:
+            found.add(UNITS[" ".join(named.casefold().split())])
+        amount = bool(scale or named) or (value >= 1000 and value not in YEARS)
+        shown = str(int(value)) if value.is_integer() and value < 1e15 else f"{value:.4g}"
+        found.add(f"{'#' if amount else '='}{shown}")
+    return frozenset(found)
+
+
+@dataclass(frozen=True)
+class Grouping:
+    """Why an item was grouped as a repeat: the first report of its story, the earlier
+    item it was found to repeat (the first report or one of its repeats), and how alike."""
+
+    item: str  # ids
+    first: str
+    match: str
+    similarity: float
 
 
 class DuplicateFinder:
@@ -55,17 +246,20 @@ class DuplicateFinder:
         self.vocabulary: dict[str, int] = {}  # stem -> number
         self.words: list[str] = []  # number -> stem
         self.postings: list[array[int]] = []  # per stem number, the items that have it
+        self.amounts: dict[int, float] = {}  # stem number -> value, for the `#` figures
         self._stems = array("I")  # every item's stem numbers, one item after another
         self._ends = array("I")  # where each item's stem numbers end in _stems
         self.ids: list[str] = []
         self.first_of = array("I")  # index of the story's first item, per item
+        self.match_of = array("I")  # index of the item it repeats (itself when none)
+        self.similarity_of = array("d")  # the similarity that decided it (0 when none)
 
     def stems(self, index: int) -> frozenset[str]:
         """The stems of the `index`th item fed."""
         return frozenset(self.words[n] for n in self._numbers(index))
 
-    def add(self, item: Item, mine: frozenset[str] | None = None) -> str | None:
-        """Record `item`; return the id of the first report of its story, if it repeats one.
+    def add(self, item: Item, mine: frozenset[str] | None = None) -> Grouping | None:
+        """Record `item`; return why it repeats an earlier story, if it does.
 
         `mine` is the item's `features`, when they are already known."""
         if mine is None:
@@ -77,21 +271,40 @@ class DuplicateFinder:
                 number = self.vocabulary[word] = len(self.words)
                 self.words.append(word)
                 self.postings.append(array("I"))
+                if word.startswith("#"):
+                    self.amounts[number] = float(word[1:])
             numbers.add(number)
-        best = self._best_match(numbers)
+        best, score = (None, 0.0) if item.distinct else self._best_match(numbers)
         index = len(self.ids)
         self.first_of.append(self.first_of[best] if best is not None else index)
+        self.match_of.append(best if best is not None else index)
+        self.similarity_of.append(score if best is not None else 0.0)
         self._stems.extend(sorted(numbers))
         self._ends.append(len(self._stems))
         self.ids.append(item.id)
         for number in numbers:
             self.postings[number].append(index)
-        return self.ids[self.first_of[best]] if best is not None else None
+        return self.grouping(index)
+
+    def grouping(self, index: int) -> Grouping | None:
+        """Why the `index`th item fed was grouped, or None when it was not."""
+        first, match = self.first_of[index], self.match_of[index]
+        if match == index:
+            return None
+        ids = self.ids
+        return Grouping(ids[index], ids[first], ids[match], self.similarity_of[index])
+
+    def groupings(self) -> Iterator[Grouping]:
+        """Every grouping, in the order the items were fed."""
+        for index in range(len(self.ids)):
+            found = self.grouping(index)
+            if found is not None:
+                yield found
 
     def _numbers(self, index: int) -> array[int]:
         return self._stems[self._ends[index - 1] if index else 0 : self._ends[index]]
 
-    def _best_match(self, mine: set[int]) -> int | None:
+    def _best_match(self, mine: set[int]) -> tuple[int | None, float]:
         count = len(self.ids)
         rare_limit = max(RARE_FLOOR, int(count * RARE_SHARE))
         shared: Counter[int] = Counter()
@@ -105,19 +318,96 @@ class DuplicateFinder:
             score = self._similarity(mine, set(self._numbers(other)), count)
             if score > best_score or (best is None and score >= best_score):
                 best, best_score = other, score
-        return best
+        return best, best_score
 
     def _similarity(self, a: set[int], b: set[int], count: int) -> float:
-        """Cosine of the two stem sets, each stem weighted by its IDF over the earlier items."""
+        """Cosine of the two stem sets, each stem weighted by its IDF over the earlier items;
+        lowered when both give amounts and none of them agree."""
         weights = {n: (math.log((count + 1) / (len(self.postings[n]) + 1)) + 1) ** 2 for n in a | b}
         # fsum: exact, so the score does not depend on the order the sets are walked in.
         common = math.fsum(weights[n] for n in a & b)
         norm = math.sqrt(math.fsum(weights[n] for n in a) * math.fsum(weights[n] for n in b))
-        return common / norm if norm else 0.0
+        score = common / norm if norm else 0.0
+        if self._other_figures(a, b):
+            score *= OTHER_FIGURES
+        return score
+
+    def _other_figures(self, a: set[int], b: set[int]) -> bool:
+        amounts = self.amounts
+        mine = [amounts[n] for n in a if n in amounts]
+        theirs = [amounts[n] for n in b if n in amounts]
+        if not mine or not theirs:
+            return False
+        return not any(_same_amount(x, y) for x in mine for y in theirs)
+
+
+def _same_amount(x: float, y: float) -> bool:
+    return abs(x - y) <= SAME_FIGURE * max(abs(x), abs(y))
 
 
 def find_duplicates(items: Sequence[Item], language: str = "en") -> dict[str, str]:
     """{id of a later item: id of the first item of its story}, for items in edition order."""
     finder = DuplicateFinder(language)
-    found = {item.id: finder.add(item) for item in items}
-    return {later: first for later, first in found.items() if first is not None}
+    found = (finder.add(item) for item in items)
+    return {g.item: g.first for g in found if g is not None}
+
+
+@dataclass(frozen=True)
+class PairScore:
+    """How the finder did on labelled pairs: `same` pairs grouped, `different` ones kept apart."""
+
+    true_positives: int
+    false_positives: int
+    false_negatives: int
+    true_negatives: int
+    wrong: tuple[tuple[str, str, str], ...]  # (kind, a, b) of each pair it got wrong
+
+    @property
+    def precision(self) -> float:
+        grouped = self.true_positives + self.false_positives
+        return self.true_positives / grouped if grouped else 1.0
+
+    @property
+    def recall(self) -> float:
+        same = self.true_positives + self.false_negatives
+        return self.true_positives / same if same else 1.0
+
+
+def score_pairs(
+    pairs: Sequence[tuple[str, str, str]], background: Sequence[str], language: str = "en"
+) -> PairScore:
+    """For each (kind, a, b), kind "same" or "different": index `background` then `a`, add
+    `b`, and count it as grouped when it lands on `a`'s story."""
+    base = DuplicateFinder(language)
+    for n, summary in enumerate(background):
+        base.add(_bare(summary, f"background{n}"))
+    counts = Counter[str]()
+    wrong = []
+    for kind, a, b in pairs:
+        finder = _copy(base)
+        finder.add(_bare(a, "a"))
+        found = finder.add(_bare(b, "b"))
+        first_of_a = finder.ids[finder.first_of[len(finder.ids) - 2]]
+        grouped = found is not None and (found.match == "a" or found.first == first_of_a)
+        counts[f"{'t' if grouped == (kind == 'same') else 'f'}{'p' if grouped else 'n'}"] += 1
+        if grouped != (kind == "same"):
+            wrong.append((kind, a, b))
+    return PairScore(counts["tp"], counts["fp"], counts["fn"], counts["tn"], tuple(wrong))
+
+
+def _bare(summary: str, id_: str) -> Item:
+    when = datetime(2000, 1, 1, tzinfo=UTC)
+    return Item(id_, "", id_, summary, None, when, 0, 0, Source("", 0))
+
+
+def _copy(finder: DuplicateFinder) -> DuplicateFinder:
+    copy = DuplicateFinder(finder.language)
+    copy.vocabulary = dict(finder.vocabulary)
+    copy.words = list(finder.words)
+    copy.postings = [array("I", p) for p in finder.postings]
+    copy.amounts = dict(finder.amounts)
+    copy._stems, copy._ends = array("I", finder._stems), array("I", finder._ends)
+    copy.ids = list(finder.ids)
+    copy.first_of, copy.match_of = array("I", finder.first_of), array("I", finder.match_of)
+    copy.similarity_of = array("d", finder.similarity_of)
+    return copy

@@ -12,6 +12,7 @@ from pathlib import Path
 from .assemble import assemble
 from .cache import BuildCache, key_of
 from .config import SiteConfig
+from .dedupe import Grouping
 from .enrich import Memo, enrich
 from .fingerprint import code_version
 from .ledger import LEDGER_NAME, format_ledger
@@ -34,17 +35,18 @@ class Result:
     notes: list[str] = field(default_factory=list)
     timings: dict[str, float] = field(default_factory=dict)  # seconds per step, for -v
     rendered: int = 0  # pages rendered (the others were unchanged since the last build)
+    repeats: dict[str, Grouping] = field(default_factory=dict)  # why each repeat was grouped
 
 
 def check(config: SiteConfig) -> Result:
     """`digest check`: read, parse and model the content; touch nothing."""
-    loaded, site, problems = _model(config)
-    return Result(site, problems, loaded.ignored, bool(loaded.taxonomy.topics))
+    loaded, site, problems, repeats = _model(config)
+    return Result(site, problems, loaded.ignored, bool(loaded.taxonomy.topics), repeats=repeats)
 
 
 def _model(
     config: SiteConfig, cache: BuildCache | None = None, version: str = ""
-) -> tuple[Loaded, Site, list[Problem]]:
+) -> tuple[Loaded, Site, list[Problem], dict[str, Grouping]]:
     loaded = load(config.content, config)
     cache = cache or BuildCache(None)
     memo_key = key_of(version, loaded.taxonomy, config.language)
@@ -53,7 +55,7 @@ def _model(
     site = assemble(items, loaded.editions, loaded.taxonomy, config)
     if noted.learned_since(memo):
         cache.put("enrich", memo_key, noted)
-    return loaded, site, ordered([*loaded.problems, *problems])
+    return loaded, site, ordered([*loaded.problems, *problems]), noted.repeats()
 
 
 def build(
@@ -100,7 +102,7 @@ def _build(config: SiteConfig, strict: bool, stage: Callable[[str], None] | None
     clock = _Clock()
     cache = BuildCache(config.cache)
     version = code_version() if config.cache else ""
-    loaded, site, problems = _model(config, cache, version)
+    loaded, site, problems, repeats = _model(config, cache, version)
     clock.lap("read, enrich, assemble")
     ledger_path = config.content / LEDGER_NAME
     if loaded.new_dates and not loaded.content_writable:
@@ -112,7 +114,7 @@ def _build(config: SiteConfig, strict: bool, stage: Callable[[str], None] | None
                 "edition(s) come from the files' modification times and are not recorded",
             )
         )
-    result = Result(site, problems, loaded.ignored, bool(loaded.taxonomy.topics))
+    result = Result(site, problems, loaded.ignored, bool(loaded.taxonomy.topics), repeats=repeats)
     if has_errors(problems, strict):
         return result
     env = make_env([config.templates] if config.templates else [], cache.subfolder("templates"))
@@ -153,6 +155,7 @@ def _build(config: SiteConfig, strict: bool, stage: Callable[[str], None] | None
         notes,
         clock.laps,
         rendered,
+        repeats,
     )
 
 
