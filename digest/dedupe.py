@@ -42,7 +42,10 @@ CANDIDATES = 8  # at most this many earlier items, those sharing the most rare s
 RARE_SHARE = 0.002  # a stem in more than this share of earlier items is too common to index
 RARE_FLOOR = 50  # ... but every stem seen fewer times than this is indexed
 # Both summaries give amounts and share none: the similarity is multiplied by this.
-OTHER_FIGURES = 0.5
+OTHER_FIGURES = 0.4
+OTHER_EVENT = 0.4  # ... by this when the later one tells an event the earlier does not
+OTHER_COUNTRY = 0.4  # ... and by this when both name countries and none is the same
+AMOUNT_WEIGHT = 3.0  # an amount (`#` figure) weighs this many times a word of its rarity
 SAME_FIGURE = 0.03  # relative difference under which two amounts are one ("about $6 billion")
 
 STOPWORDS = frozenset(
@@ -86,31 +89,52 @@ SYNONYMS = (
     "acquire acquires acquired acquiring acquisition buy buys bought buying purchase purchased takeover",
     "raise raises raised raising secure secures secured securing",
     "launch launches launched launching unveil unveils unveiled unveiling release releases released releasing introduce introduces introduced",
-    "company companies firm firms",
+    "company companies firm firms group",
     "competition antitrust cartel",
-    "startup startups start-up",
+    "startup startups",
     "investment investments funding",
-    "say says said state states stated",
+    "say says said",
+    "commission brussels",
+    "ai intelligence",
+    "staff employees employee workers",
+    "illegal unlawful illicit",
+    "children child minors minor",
+    "hackers hacker attackers attacker",
+    "experts expert specialists specialist",
+    "defence defense military",
+    "court judge judges courts",
+    "hub hubs cluster clusters",
+    "gigawatt gw gigawatts",
+    "megawatt mw megawatts",
 )
-
+# Words that say what happened. The first such word of the later summary is its event:
+# when the earlier summary names none of its kind, the later one tells another story
+# (an appeal after a fine, an approval after a proposal, proceedings after a fine).
+EVENTS = (
+    "fine fines fined penalty penalties penalised penalized sanctioned",
+    "appeal appeals appealed challenged contested",
+    "sue sues sued lawsuit suing",
+    "dismissed dismisses rejected rejects ruled ruling overturned upheld",
+    "ordered orders banned bans blocked blocks barred bars suspended suspends",
+    "opened opens investigation investigating probe",
+    "consultation consults consulted",
+    "proposed proposes proposal drafted",
+    "approved approves approval adopted adopts endorsed cleared clears",
+    "published publishes released releases launched launches unveiled unveils issued issues",
+    "acquire acquires acquired acquisition buy buys bought purchase purchased takeover",
+    "raise raises raised secured fund funds funded invest invests invested pledged pledges",
+    "cut cuts layoffs slashed",
+    "closed closes",
+    "signed signs awarded awards contract partnership",
+)
+_UNITS_WORDS = "one two three four five six seven eight nine ten eleven twelve thirteen fourteen"
+_TEENS_WORDS = "fifteen sixteen seventeen eighteen nineteen"
 NUMBER_WORDS = {
-    "one": 1,
-    "two": 2,
-    "three": 3,
-    "four": 4,
-    "five": 5,
-    "six": 6,
-    "seven": 7,
-    "eight": 8,
-    "nine": 9,
-    "ten": 10,
-    "eleven": 11,
-    "twelve": 12,
-    "fifteen": 15,
-    "twenty": 20,
-    "thirty": 30,
-    "forty": 40,
-    "fifty": 50,
+    **{word: n for n, word in enumerate(f"{_UNITS_WORDS} {_TEENS_WORDS}".split(), 1)},
+    **{
+        word: 10 * n
+        for n, word in enumerate("twenty thirty forty fifty sixty seventy eighty ninety".split(), 2)
+    },
     "hundred": 100,
 }
 MAGNITUDES = {
@@ -153,15 +177,16 @@ UNITS = {
 _NUMBER = r"\d+(?:[.,]\d+)*|(?:" + "|".join(NUMBER_WORDS) + r")\b"
 _LONG_MAGNITUDE = "thousand|millions?|billions?|milliards?|trillion|mln|mrd"
 # A figure, in any of the forms news copy gives it: €40m, $1.5bn, 40 million euros,
-# 40-million-euro, 1,7 milliard, six billion dollars, 12%, 100,000. Then any other word.
-TOKEN = re.compile(
+# 40-million-euro, 1,7 milliard, six billion dollars, 12%, 100,000.
+FIGURE = re.compile(
     rf"(?P<currency>[€$£¥])?\s?(?<![\w.,])(?P<number>{_NUMBER})(?![\w,.]\d)"
     rf"(?:(?P<short>k|m|mn|bn|b|tn)\b|[\s-](?P<magnitude>{_LONG_MAGNITUDE})\b)?"
-    r"(?:\s?(?P<percent>%)|[\s-]?(?P<unit>per cent|percent|euros?|dollars?|pounds?|eur|usd|gbp|yen)\b)?"
-    r"|(?P<word>\w+)(?:['’]s\b)?",
+    r"(?:\s?(?P<percent>%)|[\s-]?(?P<unit>per cent|percent|euros?|dollars?|pounds?|eur|usd|gbp|yen)\b)?",
     re.IGNORECASE,
 )
+WORD = re.compile(r"(\w+)(?:['’]s\b)?")  # as words.words_of reads them
 YEARS = range(1900, 2101)
+FINE_TUNE = re.compile(r"\bfine[\s-]tun", re.IGNORECASE)  # not a fine
 
 
 def _value(number: str) -> float:
@@ -176,6 +201,47 @@ def _value(number: str) -> float:
     if len(groups) > 2:  # 1.000.000
         return float("".join(groups))
     return float(".".join(groups[:2]))
+
+
+@lru_cache(maxsize=200_000)
+def _read(word: str, language: str) -> tuple[str | None, str | None]:
+    """A word's stem as compared (None for a stopword), and the kind of event it tells."""
+    folded = word.casefold()
+    if folded in STOPWORDS:
+        return None, None
+    return stem(_folds(language).get(folded, folded), language), _events(language).get(folded)
+
+
+def _figure(match: re.Match[str]) -> list[str]:
+    """A figure's `#`/`=` token, and its currency or percent as a word."""
+    currency, short, magnitude, unit, percent = match.group(
+        "currency", "short", "magnitude", "unit", "percent"
+    )
+    value = _value(match.group("number"))
+    scale = short or magnitude
+    if scale:
+        value *= MAGNITUDES[scale.casefold()]
+    named = currency or unit or percent
+    amount = bool(scale or named) or (value >= 1000 and value not in YEARS)
+    shown = str(int(value)) if value.is_integer() and value < 1e15 else f"{value:.4g}"
+    token = f"{'#' if amount else '='}{shown}"
+    return [token, UNITS[" ".join(named.casefold().split())]] if named else [token]
+
+
+@lru_cache(maxsize=8)
+def _countries(language: str) -> frozenset[str]:
+    """The stems countries are compared as."""
+    if language.split("-")[0].lower() != "en":
+        return frozenset()
+    return frozenset(stem(country, language) for country in DEMONYMS)
+
+
+@lru_cache(maxsize=8)
+def _events(language: str) -> dict[str, str]:
+    """word (case-folded) -> the kind of event it tells."""
+    if language.split("-")[0].lower() != "en":
+        return {}
+    return {word: group.split()[0] for group in EVENTS for word in group.split()}
 
 
 @lru_cache(maxsize=8)
@@ -197,29 +263,26 @@ def _folds(language: str) -> dict[str, str]:
 def features(summary: str, language: str = "en") -> frozenset[str]:
     """The stems of a summary's words, its figures as `#value` (amounts: with a magnitude,
     a currency or a percent, or 1,000 and over and not a year) or `=value` (other numbers),
-    and the currency or percent named as a word."""
-    folds = _folds(language)
-    found = set()
-    for match in TOKEN.finditer(summary):
-        word = match.group("word")
-        if word is not None:
-            folded = word.casefold()
-            if folded in STOPWORDS:
-                continue
-            found.add(stem(folds.get(folded, folded), language))
+    the currency or percent named as a word, and the kinds of event it tells as `!kind`,
+    the first as `^kind` (these two are not compared as words)."""
+    found: set[str] = set()
+
+    def figure(match: re.Match[str]) -> str:
+        found.update(_figure(match))
+        return " "
+
+    text = FIGURE.sub(figure, FINE_TUNE.sub("finetun", summary))
+    main = None
+    for word in WORD.findall(text):
+        read, event = _read(word, language)
+        if read is None:
             continue
-        currency, short, magnitude, unit = match.group("currency", "short", "magnitude", "unit")
-        unit = unit or match.group("percent")
-        value = _value(match.group("number"))
-        scale = short or magnitude
-        if scale:
-            value *= MAGNITUDES[scale.casefold()]
-        named = currency or unit
-        if named:
-            found.add(UNITS[" ".join(named.casefold().split())])
-        amount = bool(scale or named) or (value >= 1000 and value not in YEARS)
-        shown = str(int(value)) if value.is_integer() and value < 1e15 else f"{value:.4g}"
-        found.add(f"{'#' if amount else '='}{shown}")
+        found.add(read)
+        if event is not None:
+            found.add(f"!{event}")
+            main = main or event
+    if main is not None:
+        found.add(f"^{main}")
     return frozenset(found)
 
 
@@ -247,6 +310,8 @@ class DuplicateFinder:
         self.words: list[str] = []  # number -> stem
         self.postings: list[array[int]] = []  # per stem number, the items that have it
         self.amounts: dict[int, float] = {}  # stem number -> value, for the `#` figures
+        self.events: dict[int, str] = {}  # stem number -> event kind, for `!` and `^` tokens
+        self.countries: set[int] = set()  # the stem numbers of countries
         self._stems = array("I")  # every item's stem numbers, one item after another
         self._ends = array("I")  # where each item's stem numbers end in _stems
         self.ids: list[str] = []
@@ -273,6 +338,10 @@ class DuplicateFinder:
                 self.postings.append(array("I"))
                 if word.startswith("#"):
                     self.amounts[number] = float(word[1:])
+                elif word[0] in "!^":
+                    self.events[number] = word
+                elif word in _countries(self.language):
+                    self.countries.add(number)
             numbers.add(number)
         best, score = (None, 0.0) if item.distinct else self._best_match(numbers)
         index = len(self.ids)
@@ -308,37 +377,71 @@ class DuplicateFinder:
         count = len(self.ids)
         rare_limit = max(RARE_FLOOR, int(count * RARE_SHARE))
         shared: Counter[int] = Counter()
-        for number in mine:
+        words = mine.difference(self.events)
+        for number in words:
             earlier = self.postings[number]
             if 0 < len(earlier) <= rare_limit:
                 shared.update(earlier)
         enough = [(-count, other) for other, count in shared.items() if count >= MIN_SHARED]
         best, best_score = None, SIMILARITY
+        if not enough:
+            return best, best_score
+        later = self._side(mine)
         for other in sorted(other for _, other in heapq.nsmallest(CANDIDATES, enough)):
-            score = self._similarity(mine, set(self._numbers(other)), count)
+            score = self._similarity(later, self._side(set(self._numbers(other))), count)
             if score > best_score or (best is None and score >= best_score):
                 best, best_score = other, score
         return best, best_score
 
-    def _similarity(self, a: set[int], b: set[int], count: int) -> float:
-        """Cosine of the two stem sets, each stem weighted by its IDF over the earlier items;
-        lowered when both give amounts and none of them agree."""
-        weights = {n: (math.log((count + 1) / (len(self.postings[n]) + 1)) + 1) ** 2 for n in a | b}
+    def _side(self, numbers: set[int]) -> _Side:
+        events, amounts = self.events, self.amounts
+        told = {events[n] for n in numbers.intersection(events)}
+        main = next((kind[1:] for kind in told if kind[0] == "^"), None)
+        words = numbers.difference(events)
+        return _Side(
+            words,
+            [amounts[n] for n in words if n in amounts],
+            words & self.countries,
+            main,
+            {kind[1:] for kind in told if kind[0] == "!"},
+        )
+
+    def _similarity(self, later: _Side, earlier: _Side, count: int) -> float:
+        """Cosine of the two stem sets, each stem weighted by its IDF over the earlier items
+        (amounts more); lowered when both give amounts and none of them agree, when both
+        name countries and none is the same, and when the later tells an event the earlier
+        does not."""
+        a, b = later.words, earlier.words
+        amounts, postings = self.amounts, self.postings
+        weights = {
+            n: (math.log((count + 1) / (len(postings[n]) + 1)) + 1) ** 2
+            * (AMOUNT_WEIGHT if n in amounts else 1.0)
+            for n in a | b
+        }
         # fsum: exact, so the score does not depend on the order the sets are walked in.
         common = math.fsum(weights[n] for n in a & b)
         norm = math.sqrt(math.fsum(weights[n] for n in a) * math.fsum(weights[n] for n in b))
         score = common / norm if norm else 0.0
-        if self._other_figures(a, b):
-            score *= OTHER_FIGURES
+        if later.amounts and earlier.amounts:
+            pairs = ((x, y) for x in later.amounts for y in earlier.amounts)
+            if not any(_same_amount(x, y) for x, y in pairs):
+                score *= OTHER_FIGURES
+        if later.countries and earlier.countries and not later.countries & earlier.countries:
+            score *= OTHER_COUNTRY
+        if later.event is not None and later.event not in earlier.told:
+            score *= OTHER_EVENT
         return score
 
-    def _other_figures(self, a: set[int], b: set[int]) -> bool:
-        amounts = self.amounts
-        mine = [amounts[n] for n in a if n in amounts]
-        theirs = [amounts[n] for n in b if n in amounts]
-        if not mine or not theirs:
-            return False
-        return not any(_same_amount(x, y) for x in mine for y in theirs)
+
+@dataclass(frozen=True)
+class _Side:
+    """What one summary brings to a comparison."""
+
+    words: set[int]  # its stem numbers, events aside
+    amounts: list[float]
+    countries: set[int]
+    event: str | None  # the first event it tells
+    told: set[str]  # every event it tells
 
 
 def _same_amount(x: float, y: float) -> bool:
@@ -405,7 +508,8 @@ def _copy(finder: DuplicateFinder) -> DuplicateFinder:
     copy.vocabulary = dict(finder.vocabulary)
     copy.words = list(finder.words)
     copy.postings = [array("I", p) for p in finder.postings]
-    copy.amounts = dict(finder.amounts)
+    copy.amounts, copy.events = dict(finder.amounts), dict(finder.events)
+    copy.countries = set(finder.countries)
     copy._stems, copy._ends = array("I", finder._stems), array("I", finder._ends)
     copy.ids = list(finder.ids)
     copy.first_of, copy.match_of = array("I", finder.first_of), array("I", finder.match_of)
