@@ -23,6 +23,7 @@ under it.
 
 from __future__ import annotations
 
+import copy
 import heapq
 import math
 import re
@@ -487,11 +488,11 @@ def score_pairs(
     counts = Counter[str]()
     wrong = []
     for kind, a, b in pairs:
-        finder = _copy(base)
+        finder = copy.deepcopy(base)
         finder.add(_bare(a, "a"))
         found = finder.add(_bare(b, "b"))
         first_of_a = finder.ids[finder.first_of[len(finder.ids) - 2]]
-        grouped = found is not None and (found.match == "a" or found.first == first_of_a)
+        grouped = found is not None and found.first == first_of_a
         counts[f"{'t' if grouped == (kind == 'same') else 'f'}{'p' if grouped else 'n'}"] += 1
         if grouped != (kind == "same"):
             wrong.append((kind, a, b))
@@ -501,17 +502,3 @@ def score_pairs(
 def _bare(summary: str, id_: str) -> Item:
     when = datetime(2000, 1, 1, tzinfo=UTC)
     return Item(id_, "", id_, summary, None, when, 0, 0, Source("", 0))
-
-
-def _copy(finder: DuplicateFinder) -> DuplicateFinder:
-    copy = DuplicateFinder(finder.language)
-    copy.vocabulary = dict(finder.vocabulary)
-    copy.words = list(finder.words)
-    copy.postings = [array("I", p) for p in finder.postings]
-    copy.amounts, copy.events = dict(finder.amounts), dict(finder.events)
-    copy.countries = set(finder.countries)
-    copy._stems, copy._ends = array("I", finder._stems), array("I", finder._ends)
-    copy.ids = list(finder.ids)
-    copy.first_of, copy.match_of = array("I", finder.first_of), array("I", finder.match_of)
-    copy.similarity_of = array("d", finder.similarity_of)
-    return copy
