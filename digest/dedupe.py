@@ -65,23 +65,45 @@ DEMONYMS = {
     "germany": "german germans",
     "italy": "italian italians",
     "spain": "spanish",
+    "portugal": "portuguese",
     "britain": "british uk",
-    "europe": "european europeans",
+    "ireland": "irish",
+    "europe": "european europeans eu",
+    "netherlands": "dutch",
+    "belgium": "belgian",
+    "luxembourg": "luxembourgish",
+    "switzerland": "swiss",
+    "austria": "austrian",
+    "denmark": "danish",
+    "sweden": "swedish",
+    "norway": "norwegian",
+    "finland": "finnish",
+    "iceland": "icelandic",
+    "poland": "polish",
+    "czechia": "czech",
+    "slovakia": "slovak",
+    "hungary": "hungarian",
+    "romania": "romanian",
+    "bulgaria": "bulgarian",
+    "greece": "greek",
+    "croatia": "croatian",
+    "slovenia": "slovenian",
+    "estonia": "estonian",
+    "latvia": "latvian",
+    "lithuania": "lithuanian",
+    "ukraine": "ukrainian",
+    "russia": "russian",
+    "turkey": "turkish",
+    "israel": "israeli israelis",
+    "america": "american americans us usa",
+    "canada": "canadian",
+    "mexico": "mexican",
+    "brazil": "brazilian",
     "china": "chinese",
     "japan": "japanese",
-    "india": "indian indians",
-    "israel": "israeli israelis",
-    "netherlands": "dutch",
-    "ireland": "irish",
-    "poland": "polish",
-    "sweden": "swedish",
-    "switzerland": "swiss",
-    "belgium": "belgian",
-    "canada": "canadian",
     "korea": "korean",
-    "brazil": "brazilian",
-    "russia": "russian",
-    "america": "american americans",
+    "india": "indian indians",
+    "australia": "australian",
 }
 # Words an editor reads as telling the same fact, with the forms stemming does not join.
 SYNONYMS = (
@@ -93,7 +115,7 @@ SYNONYMS = (
     "company companies firm firms group",
     "competition antitrust cartel",
     "startup startups",
-    "investment investments funding",
+    "investment investments funding spend spends spending",
     "say says said",
     "commission brussels",
     "ai intelligence",
@@ -126,6 +148,7 @@ EVENTS = (
     "raise raises raised secured fund funds funded invest invests invested pledged pledges",
     "cut cuts layoffs slashed",
     "closed closes",
+    "dropped drops scrapped scraps abandoned abandons withdrew withdraws shelved",
     "signed signs awarded awards contract partnership",
 )
 _UNITS_WORDS = "one two three four five six seven eight nine ten eleven twelve thirteen fourteen"
@@ -234,7 +257,8 @@ def _countries(language: str) -> frozenset[str]:
     """The stems countries are compared as."""
     if language.split("-")[0].lower() != "en":
         return frozenset()
-    return frozenset(stem(country, language) for country in DEMONYMS)
+    # Europe holds the others: a European story may be a French one.
+    return frozenset(stem(country, language) for country in DEMONYMS if country != "europe")
 
 
 @lru_cache(maxsize=8)
