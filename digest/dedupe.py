@@ -198,18 +198,22 @@ UNITS = {
     "percent": "percent",
     "per cent": "percent",
 }
-_NUMBER = r"\d+(?:[.,]\d+)*|(?:" + "|".join(NUMBER_WORDS) + r")\b"
 _LONG_MAGNITUDE = "thousand|millions?|billions?|milliards?|trillion|mln|mrd"
-# A figure, in any of the forms news copy gives it: €40m, $1.5bn, 40 million euros,
-# 40-million-euro, 1,7 milliard, six billion dollars, 12%, 100,000.
+_UNIT = "per cent|percent|euros?|dollars?|pounds?|eur|usd|gbp|yen"
+# A figure in digits, in any of the forms news copy gives it: €40m, $1.5bn, 40 million
+# euros, 40-million-euro, 1,7 milliard, 12%, 100,000. It starts with its first digit, so
+# that the search skips ahead to digits: a currency sign before it is looked for apart.
 FIGURE = re.compile(
-    rf"(?P<currency>[€$£¥])?\s?(?<![\w.,])(?P<number>{_NUMBER})(?![\w,.]\d)"
+    r"(?P<number>\d+(?:[.,]\d+)*)(?![\w,.]\d)"
     rf"(?:(?P<short>k|m|mn|bn|b|tn)\b|[\s-](?P<magnitude>{_LONG_MAGNITUDE})\b)?"
-    r"(?:\s?(?P<percent>%)|[\s-]?(?P<unit>per cent|percent|euros?|dollars?|pounds?|eur|usd|gbp|yen)\b)?",
+    rf"(?:\s?(?P<percent>%)|[\s-]?(?P<unit>{_UNIT})\b)?",
     re.IGNORECASE,
 )
+CURRENCY_BEFORE = re.compile(r"([€$£¥])\s?$")
 WORD = re.compile(r"(\w+)(?:['’]s\b)?")  # as words.words_of reads them
 YEARS = range(1900, 2101)
+DIGIT = re.compile(r"\d")
+LONG_MAGNITUDES = frozenset(m for m in MAGNITUDES if len(m) > 3 or m in ("mln", "mrd"))
 FINE_TUNE = re.compile(r"\bfine[\s-]tun", re.IGNORECASE)  # not a fine
 
 
@@ -229,23 +233,20 @@ def _value(number: str) -> float:
 
 @lru_cache(maxsize=200_000)
 def _read(word: str, language: str) -> tuple[str | None, str | None]:
-    """A word's stem as compared (None for a stopword), and the kind of event it tells."""
+    """A word's stem as compared (None for a stopword; `=n` for a number in words), and
+    the kind of event it tells."""
     folded = word.casefold()
     if folded in STOPWORDS:
         return None, None
+    if folded in NUMBER_WORDS:
+        return f"={NUMBER_WORDS[folded]}", None
     return stem(_folds(language).get(folded, folded), language), _events(language).get(folded)
 
 
-def _figure(match: re.Match[str]) -> list[str]:
+def _figure(value: float, scale: str | None, named: str | None) -> list[str]:
     """A figure's `#`/`=` token, and its currency or percent as a word."""
-    currency, short, magnitude, unit, percent = match.group(
-        "currency", "short", "magnitude", "unit", "percent"
-    )
-    value = _value(match.group("number"))
-    scale = short or magnitude
     if scale:
         value *= MAGNITUDES[scale.casefold()]
-    named = currency or unit or percent
     amount = bool(scale or named) or (value >= 1000 and value not in YEARS)
     shown = str(int(value)) if value.is_integer() and value < 1e15 else f"{value:.4g}"
     token = f"{'#' if amount else '='}{shown}"
@@ -293,14 +294,36 @@ def features(summary: str, language: str = "en") -> frozenset[str]:
     found: set[str] = set()
 
     def figure(match: re.Match[str]) -> str:
-        found.update(_figure(match))
+        start = match.start()
+        if start and (summary[start - 1].isalnum() or summary[start - 1] in "_.,"):
+            return match.group(0)  # inside a word or a number: GPT4, v2.1.3
+        sign = CURRENCY_BEFORE.search(summary, max(0, start - 2), start)
+        short, magnitude, unit, percent = match.group("short", "magnitude", "unit", "percent")
+        named = (sign.group(1) if sign else None) or unit or percent
+        found.update(_figure(_value(match.group("number")), short or magnitude, named))
         return " "
 
-    text = FIGURE.sub(figure, FINE_TUNE.sub("finetun", summary))
+    if "ine-tun" in summary or "ine tun" in summary:
+        summary = FINE_TUNE.sub("finetun", summary)
+    words = WORD.findall(FIGURE.sub(figure, summary) if DIGIT.search(summary) else summary)
     main = None
-    for word in WORD.findall(text):
+    i, end = 0, len(words)
+    while i < end:
+        word = words[i]
+        i += 1
         read, event = _read(word, language)
         if read is None:
+            continue
+        if read[0] == "=":  # a number in words: six billion dollars, four per cent
+            scale = words[i].casefold() if i < end else ""
+            scale = scale if scale in LONG_MAGNITUDES else None
+            i += scale is not None
+            named = words[i].casefold() if i < end else ""
+            if named == "per" and i + 1 < end and words[i + 1].casefold() == "cent":
+                named, i = "percent", i + 1
+            named = named if named in UNITS else None
+            i += named is not None
+            found.update(_figure(float(read[1:]), scale, named))
             continue
         found.add(read)
         if event is not None:
