@@ -40,22 +40,28 @@ class Result:
 
 def check(config: SiteConfig) -> Result:
     """`digest check`: read, parse and model the content; touch nothing."""
-    loaded, site, problems, repeats = _model(config)
+    repeats: dict[str, Grouping] = {}
+    loaded, site, problems = _model(config, repeats=repeats)
     return Result(site, problems, loaded.ignored, bool(loaded.taxonomy.topics), repeats=repeats)
 
 
 def _model(
-    config: SiteConfig, cache: BuildCache | None = None, version: str = ""
-) -> tuple[Loaded, Site, list[Problem], dict[str, Grouping]]:
+    config: SiteConfig,
+    cache: BuildCache | None = None,
+    version: str = "",
+    repeats: dict[str, Grouping] | None = None,  # filled with why each repeat was grouped
+) -> tuple[Loaded, Site, list[Problem]]:
     loaded = load(config.content, config)
     cache = cache or BuildCache(None)
     memo_key = key_of(version, loaded.taxonomy, config.language)
     memo = cache.get("enrich", memo_key, Memo) or Memo()
     items, problems, noted = enrich(loaded.editions, loaded.taxonomy, config.language, memo)
     site = assemble(items, loaded.editions, loaded.taxonomy, config)
+    if repeats is not None:
+        repeats.update(noted.repeats())
     if noted.learned_since(memo):
         cache.put("enrich", memo_key, noted)
-    return loaded, site, ordered([*loaded.problems, *problems]), noted.repeats()
+    return loaded, site, ordered([*loaded.problems, *problems])
 
 
 def build(
@@ -102,7 +108,8 @@ def _build(config: SiteConfig, strict: bool, stage: Callable[[str], None] | None
     clock = _Clock()
     cache = BuildCache(config.cache)
     version = code_version() if config.cache else ""
-    loaded, site, problems, repeats = _model(config, cache, version)
+    repeats: dict[str, Grouping] = {}
+    loaded, site, problems = _model(config, cache, version, repeats)
     clock.lap("read, enrich, assemble")
     ledger_path = config.content / LEDGER_NAME
     if loaded.new_dates and not loaded.content_writable:
