@@ -10,9 +10,12 @@ Before stemming, a summary's words are read as an editor would compare them: fig
 in any of their forms become one token (40 million euros = €40m = 40-million-euro,
 1,7 milliard = 1.7 billion), demonyms become their country (German = Germany), and a
 few words that tell the same fact in news style become one (fine = penalty, authority
-= office = regulator = watchdog, acquire = buy …). Two summaries that both give
-amounts, none of them the same, are taken as different stories unless nearly every
-other word agrees: a 24-billion-parameter model is not the 7-billion one.
+= office = regulator = watchdog, acquire = buy …). Three signs of another story lower
+the similarity so far that only identical wording would still be grouped: both give
+amounts and none is the same (a 24-billion-parameter model is not the 7-billion one),
+both name countries and none is the same, or the later summary's first event (an
+appeal, an approval, proceedings opened) is not one the earlier tells. The labelled
+pairs in tests/data/dedupe measure what this gains and what it still misses.
 
 Each item is compared only with the items before it (in edition order), and word
 rarity is counted over those items only: so a new edition never changes what was

@@ -80,6 +80,16 @@ def test_years_and_small_numbers_are_not_amounts() -> None:
     assert {f for f in found if f[0] in "#="} == {"=2030", "=20", "=3", "=2"}
 
 
+@given(
+    st.text(alphabet=st.sampled_from("0123456789.,-%€$ kmbnKMB oneBillion٣per cent"), max_size=60)
+)
+@settings(max_examples=300, deadline=None)
+def test_any_run_of_figures_reads_without_failing(text: str) -> None:
+    found = features(text)
+    assert all(f and not f.isspace() for f in found)
+    assert features(text) == found
+
+
 def test_demonyms_and_synonyms_are_read_as_one() -> None:
     a = features("Germany's competition authority has fined a ride-hailing app")
     b = features("The German cartel office imposed a penalty on a ride-hailing company")
