@@ -19,7 +19,15 @@ from . import __version__, evaluate, pipeline, serve
 from .config import DEFAULT_CONFIG, SiteConfig, load_config
 from .headline import derive_headline
 from .model import Item, Site
-from .problems import ConfigErrors, Problem, UsageError, count_line, display, has_errors
+from .problems import (
+    ConfigErrors,
+    Problem,
+    UsageError,
+    count_line,
+    display,
+    has_errors,
+    printable,
+)
 from .progress import StageDisplay
 from .reading import NotRead, read_file
 from .write import WriteError
@@ -239,6 +247,9 @@ def _run(args: argparse.Namespace) -> int:
             print(line)
     if getattr(args, "explain", False):
         print("\n".join(_explain(result.site, result.tagging)))
+    if args.command == "check" or (args.command == "build" and args.verbose):
+        for line in _repeat_notes(result, config.content):
+            print(line, file=sys.stderr)
     if args.command == "check" and result.tagging:
         for item in _in_file_order(result.site):
             if not item.topics and item.duplicate_of is None:
@@ -403,6 +414,31 @@ def _summary(command: str, result: pipeline.Result, config: SiteConfig, seconds:
         return f"Built {items} in {editions} into {where}/ ({result.files} files, {seconds:.2f} s)"
     topics = _count(len(site.topics), "topic")
     return f"Checked {items} in {editions}, {topics}: {count_line(result.problems)}"
+
+
+def _repeat_notes(result: pipeline.Result, content: Path) -> list[str]:
+    """A note at each item grouped as a repeat: the report it repeats, and how alike."""
+    by_id = {item.id: item for item in result.site.all_items}
+
+    def where(item: Item) -> str:
+        return f"{display(content / item.source.file)}:{item.source.line}"
+
+    lines = []
+    for item in _in_file_order(result.site):
+        grouped = result.repeats.get(item.id)
+        if grouped is None or item.duplicate_of is None:
+            continue
+        first, match = by_id[grouped.first], by_id[grouped.match]
+        alike = f"similarity {grouped.similarity:.2f}"
+        if match is not first:
+            alike += f" with its repeat {where(match)}"
+        lines.append(
+            printable(
+                f"{where(item)}: note: grouped as a repeat of {where(first)} "
+                f'"{first.title}" ({alike}); mark it "Not a repeat" to list it on its own'
+            )
+        )
+    return lines
 
 
 def _in_file_order(site: Site) -> list[Item]:

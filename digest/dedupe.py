@@ -6,27 +6,51 @@ so that boilerplate shared by different stories ("The French data protection aut
 own weigh a lot. Candidates are found through an index of rare stems, never by
 comparing all pairs.
 
+Before stemming, a summary's words are read as an editor would compare them: figures
+in any of their forms become one token (40 million euros = €40m = 40-million-euro,
+1,7 milliard = 1.7 billion), demonyms become their country (German = Germany), and a
+few words that tell the same fact in news style become one (fine = penalty, authority
+= office = regulator = watchdog, acquire = buy …). Three signs of another story lower
+the similarity so far that only identical wording would still be grouped: both give
+amounts and none is the same (a 24-billion-parameter model is not the 7-billion one),
+both name countries and none is the same, or the later summary's first event (an
+appeal, an approval, proceedings opened) is not one the earlier tells. The labelled
+pairs in tests/data/dedupe measure what this gains and what it still misses.
+
 Each item is compared only with the items before it (in edition order), and word
 rarity is counted over those items only: so a new edition never changes what was
-decided for older ones, and a published item's place never moves.
+decided for older ones, and a published item's place never moves. An item the editor
+marked "not a repeat" (Item.distinct) is never grouped, but later items may be grouped
+under it.
 """
 
 from __future__ import annotations
 
+import copy
 import heapq
 import math
+import re
 from array import array
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from functools import lru_cache
 
-from .model import Item
-from .words import stem, words_of
+from .model import Item, Source
+from .words import stem
 
 SIMILARITY = 0.40  # weighted cosine from which two summaries tell the same story
 MIN_SHARED = 3  # rare stems two summaries must share before they are compared at all
 CANDIDATES = 8  # at most this many earlier items, those sharing the most rare stems, are compared
 RARE_SHARE = 0.002  # a stem in more than this share of earlier items is too common to index
 RARE_FLOOR = 50  # ... but every stem seen fewer times than this is indexed
+# Both summaries give amounts and share none: the similarity is multiplied by this.
+OTHER_FIGURES = 0.4
+OTHER_EVENT = 0.4  # ... by this when the later one tells an event the earlier does not
+OTHER_COUNTRY = 0.4  # ... and by this when both name countries and none is the same
+AMOUNT_WEIGHT = 3.0  # an amount (`#` figure) weighs this many times a word of its rarity
+SAME_FIGURE = 0.03  # relative difference under which two amounts are one ("about $6 billion")
 
 STOPWORDS = frozenset(
     """a about above across after again against all also am an and any are as at be been before
@@ -38,9 +62,290 @@ STOPWORDS = frozenset(
     would you your""".split()
 )
 
+# Country <- the words for its people and things. Folded before stemming, English only.
+DEMONYMS = {
+    "france": "french",
+    "germany": "german germans",
+    "italy": "italian italians",
+    "spain": "spanish",
+    "portugal": "portuguese",
+    "britain": "british uk",
+    "ireland": "irish",
+    "europe": "european europeans eu",
+    "netherlands": "dutch",
+    "belgium": "belgian",
+    "luxembourg": "luxembourgish",
+    "switzerland": "swiss",
+    "austria": "austrian",
+    "denmark": "danish",
+    "sweden": "swedish",
+    "norway": "norwegian",
+    "finland": "finnish",
+    "iceland": "icelandic",
+    "poland": "polish",
+    "czechia": "czech",
+    "slovakia": "slovak",
+    "hungary": "hungarian",
+    "romania": "romanian",
+    "bulgaria": "bulgarian",
+    "greece": "greek",
+    "croatia": "croatian",
+    "slovenia": "slovenian",
+    "estonia": "estonian",
+    "latvia": "latvian",
+    "lithuania": "lithuanian",
+    "ukraine": "ukrainian",
+    "russia": "russian",
+    "turkey": "turkish",
+    "israel": "israeli israelis",
+    "america": "american americans us usa",
+    "canada": "canadian",
+    "mexico": "mexican",
+    "brazil": "brazilian",
+    "china": "chinese",
+    "japan": "japanese",
+    "korea": "korean",
+    "india": "indian indians",
+    "australia": "australian",
+}
+# Words an editor reads as telling the same fact, with the forms stemming does not join.
+SYNONYMS = (
+    "fine fines fined fining penalty penalties penalise penalised penalize penalized",
+    "authority authorities office offices regulator regulators watchdog watchdogs agency",
+    "acquire acquires acquired acquiring acquisition buy buys bought buying purchase purchased takeover",
+    "raise raises raised raising secure secures secured securing",
+    "launch launches launched launching unveil unveils unveiled unveiling release releases released releasing introduce introduces introduced",
+    "company companies firm firms group",
+    "competition antitrust cartel",
+    "startup startups",
+    "investment investments funding spend spends spending",
+    "say says said",
+    "commission brussels",
+    "ai intelligence",
+    "staff employees employee workers",
+    "illegal unlawful illicit",
+    "children child minors minor",
+    "hackers hacker attackers attacker",
+    "experts expert specialists specialist",
+    "defence defense military",
+    "court judge judges courts",
+    "hub hubs cluster clusters",
+    "gigawatt gw gigawatts",
+    "megawatt mw megawatts",
+)
+# Words that say what happened. The first such word of the later summary is its event:
+# when the earlier summary names none of its kind, the later one tells another story
+# (an appeal after a fine, an approval after a proposal, proceedings after a fine).
+EVENTS = (
+    "fine fines fined penalty penalties penalised penalized sanctioned",
+    "appeal appeals appealed challenged contested",
+    "sue sues sued lawsuit suing",
+    "dismissed dismisses rejected rejects ruled ruling overturned upheld",
+    "ordered orders banned bans blocked blocks barred bars suspended suspends",
+    "opened opens investigation investigating probe",
+    "consultation consults consulted",
+    "proposed proposes proposal drafted",
+    "approved approves approval adopted adopts endorsed cleared clears",
+    "published publishes released releases launched launches unveiled unveils issued issues",
+    "acquire acquires acquired acquisition buy buys bought purchase purchased takeover",
+    "raise raises raised secured fund funds funded invest invests invested pledged pledges",
+    "cut cuts layoffs slashed",
+    "closed closes",
+    "dropped drops scrapped scraps abandoned abandons withdrew withdraws shelved",
+    "signed signs awarded awards contract partnership",
+)
+_UNITS_WORDS = "one two three four five six seven eight nine ten eleven twelve thirteen fourteen"
+_TEENS_WORDS = "fifteen sixteen seventeen eighteen nineteen"
+NUMBER_WORDS = {
+    **{word: n for n, word in enumerate(f"{_UNITS_WORDS} {_TEENS_WORDS}".split(), 1)},
+    **{
+        word: 10 * n
+        for n, word in enumerate("twenty thirty forty fifty sixty seventy eighty ninety".split(), 2)
+    },
+    "hundred": 100,
+}
+MAGNITUDES = {
+    "thousand": 1e3,
+    "k": 1e3,
+    "million": 1e6,
+    "millions": 1e6,
+    "m": 1e6,
+    "mn": 1e6,
+    "mln": 1e6,
+    "billion": 1e9,
+    "billions": 1e9,
+    "bn": 1e9,
+    "b": 1e9,
+    "milliard": 1e9,
+    "milliards": 1e9,
+    "mrd": 1e9,
+    "trillion": 1e12,
+    "tn": 1e12,
+}
+UNITS = {
+    "€": "euro",
+    "eur": "euro",
+    "euro": "euro",
+    "euros": "euro",
+    "$": "dollar",
+    "usd": "dollar",
+    "dollar": "dollar",
+    "dollars": "dollar",
+    "£": "pound",
+    "gbp": "pound",
+    "pound": "pound",
+    "pounds": "pound",
+    "¥": "yen",
+    "yen": "yen",
+    "%": "percent",
+    "percent": "percent",
+    "per cent": "percent",
+}
+_LONG_MAGNITUDE = "thousand|millions?|billions?|milliards?|trillion|mln|mrd"
+_UNIT = "per cent|percent|euros?|dollars?|pounds?|eur|usd|gbp|yen"
+# A figure in digits, in any of the forms news copy gives it: €40m, $1.5bn, 40 million
+# euros, 40-million-euro, 1,7 milliard, 12%, 100,000. It starts with its first digit, so
+# that the search skips ahead to digits: a currency sign before it is looked for apart.
+FIGURE = re.compile(
+    r"(?P<number>\d+(?:[.,]\d+)*)(?![\w,.]\d)"
+    rf"(?:(?P<short>k|m|mn|bn|b|tn)\b|[\s-](?P<magnitude>{_LONG_MAGNITUDE})\b)?"
+    rf"(?:\s?(?P<percent>%)|[\s-]?(?P<unit>{_UNIT})\b)?",
+    re.IGNORECASE,
+)
+CURRENCY_BEFORE = re.compile(r"([€$£¥])\s?$")
+WORD = re.compile(r"(\w+)(?:['’]s\b)?")  # as words.words_of reads them
+YEARS = range(1900, 2101)
+DIGIT = re.compile(r"\d")
+LONG_MAGNITUDES = frozenset(m for m in MAGNITUDES if len(m) > 3 or m in ("mln", "mrd"))
+FINE_TUNE = re.compile(r"\bfine[\s-]tun", re.IGNORECASE)  # not a fine
+
+
+def _value(number: str) -> float:
+    word = NUMBER_WORDS.get(number.casefold())
+    if word is not None:
+        return float(word)
+    # A comma before exactly three digits groups thousands (100,000); any other is a
+    # decimal comma, as French copy writes it (1,7 milliard).
+    groups = number.replace(",", ".").split(".")
+    if len(groups) > 1 and all(len(g) == 3 for g in groups[1:]) and "," in number:
+        return float("".join(groups))
+    if len(groups) > 2:  # 1.000.000
+        return float("".join(groups))
+    return float(".".join(groups[:2]))
+
+
+@lru_cache(maxsize=200_000)
+def _read(word: str, language: str) -> tuple[str | None, str | None]:
+    """A word's stem as compared (None for a stopword; `=n` for a number in words), and
+    the kind of event it tells."""
+    folded = word.casefold()
+    if folded in STOPWORDS:
+        return None, None
+    if folded in NUMBER_WORDS:
+        return f"={NUMBER_WORDS[folded]}", None
+    return stem(_folds(language).get(folded, folded), language), _events(language).get(folded)
+
+
+def _figure(value: float, scale: str | None, named: str | None) -> list[str]:
+    """A figure's `#`/`=` token, and its currency or percent as a word."""
+    if scale:
+        value *= MAGNITUDES[scale.casefold()]
+    amount = bool(scale or named) or (value >= 1000 and value not in YEARS)
+    shown = str(int(value)) if value.is_integer() and value < 1e15 else f"{value:.4g}"
+    token = f"{'#' if amount else '='}{shown}"
+    return [token, UNITS[" ".join(named.casefold().split())]] if named else [token]
+
+
+@lru_cache(maxsize=8)
+def _countries(language: str) -> frozenset[str]:
+    """The stems countries are compared as."""
+    if language.split("-")[0].lower() != "en":
+        return frozenset()
+    # Europe holds the others: a European story may be a French one.
+    return frozenset(stem(country, language) for country in DEMONYMS if country != "europe")
+
+
+@lru_cache(maxsize=8)
+def _events(language: str) -> dict[str, str]:
+    """word (case-folded) -> the kind of event it tells."""
+    if language.split("-")[0].lower() != "en":
+        return {}
+    return {word: group.split()[0] for group in EVENTS for word in group.split()}
+
+
+@lru_cache(maxsize=8)
+def _folds(language: str) -> dict[str, str]:
+    """word (case-folded) -> the word it is compared as."""
+    if language.split("-")[0].lower() != "en":
+        return {}
+    folds = {}
+    for country, words in DEMONYMS.items():
+        for word in words.split():
+            folds[word] = country
+    for group in SYNONYMS:
+        first, *others = group.split()
+        for word in others:
+            folds[word] = first
+    return folds
+
 
 def features(summary: str, language: str = "en") -> frozenset[str]:
-    return frozenset(stem(w, language) for w in words_of(summary) if w.casefold() not in STOPWORDS)
+    """The stems of a summary's words, its figures as `#value` (amounts: with a magnitude,
+    a currency or a percent, or 1,000 and over and not a year) or `=value` (other numbers),
+    the currency or percent named as a word, and the kinds of event it tells as `!kind`,
+    the first as `^kind` (these two are not compared as words)."""
+    found: set[str] = set()
+
+    def figure(match: re.Match[str]) -> str:
+        start = match.start()
+        if start and (summary[start - 1].isalnum() or summary[start - 1] in "_.,"):
+            return match.group(0)  # inside a word or a number: GPT4, v2.1.3
+        sign = CURRENCY_BEFORE.search(summary, max(0, start - 2), start)
+        short, magnitude, unit, percent = match.group("short", "magnitude", "unit", "percent")
+        named = (sign.group(1) if sign else None) or unit or percent
+        found.update(_figure(_value(match.group("number")), short or magnitude, named))
+        return " "
+
+    if "ine-tun" in summary or "ine tun" in summary:
+        summary = FINE_TUNE.sub("finetun", summary)
+    words = WORD.findall(FIGURE.sub(figure, summary) if DIGIT.search(summary) else summary)
+    main = None
+    i, end = 0, len(words)
+    while i < end:
+        word = words[i]
+        i += 1
+        read, event = _read(word, language)
+        if read is None:
+            continue
+        if read[0] == "=":  # a number in words: six billion dollars, four per cent
+            scale = words[i].casefold() if i < end else ""
+            scale = scale if scale in LONG_MAGNITUDES else None
+            i += scale is not None
+            named = words[i].casefold() if i < end else ""
+            if named == "per" and i + 1 < end and words[i + 1].casefold() == "cent":
+                named, i = "percent", i + 1
+            named = named if named in UNITS else None
+            i += named is not None
+            found.update(_figure(float(read[1:]), scale, named))
+            continue
+        found.add(read)
+        if event is not None:
+            found.add(f"!{event}")
+            main = main or event
+    if main is not None:
+        found.add(f"^{main}")
+    return frozenset(found)
+
+
+@dataclass(frozen=True)
+class Grouping:
+    """Why an item was grouped as a repeat: the first report of its story, the earlier
+    item it was found to repeat (the first report or one of its repeats), and how alike."""
+
+    item: str  # ids
+    first: str
+    match: str
+    similarity: float
 
 
 class DuplicateFinder:
@@ -55,17 +360,22 @@ class DuplicateFinder:
         self.vocabulary: dict[str, int] = {}  # stem -> number
         self.words: list[str] = []  # number -> stem
         self.postings: list[array[int]] = []  # per stem number, the items that have it
+        self.amounts: dict[int, float] = {}  # stem number -> value, for the `#` figures
+        self.events: dict[int, str] = {}  # stem number -> event kind, for `!` and `^` tokens
+        self.countries: set[int] = set()  # the stem numbers of countries
         self._stems = array("I")  # every item's stem numbers, one item after another
         self._ends = array("I")  # where each item's stem numbers end in _stems
         self.ids: list[str] = []
         self.first_of = array("I")  # index of the story's first item, per item
+        self.match_of = array("I")  # index of the item it repeats (itself when none)
+        self.similarity_of = array("d")  # the similarity that decided it (0 when none)
 
     def stems(self, index: int) -> frozenset[str]:
         """The stems of the `index`th item fed."""
         return frozenset(self.words[n] for n in self._numbers(index))
 
-    def add(self, item: Item, mine: frozenset[str] | None = None) -> str | None:
-        """Record `item`; return the id of the first report of its story, if it repeats one.
+    def add(self, item: Item, mine: frozenset[str] | None = None) -> Grouping | None:
+        """Record `item`; return why it repeats an earlier story, if it does.
 
         `mine` is the item's `features`, when they are already known."""
         if mine is None:
@@ -77,47 +387,168 @@ class DuplicateFinder:
                 number = self.vocabulary[word] = len(self.words)
                 self.words.append(word)
                 self.postings.append(array("I"))
+                if word.startswith("#"):
+                    self.amounts[number] = float(word[1:])
+                elif word[0] in "!^":
+                    self.events[number] = word
+                elif word in _countries(self.language):
+                    self.countries.add(number)
             numbers.add(number)
-        best = self._best_match(numbers)
+        best, score = (None, 0.0) if item.distinct else self._best_match(numbers)
         index = len(self.ids)
         self.first_of.append(self.first_of[best] if best is not None else index)
+        self.match_of.append(best if best is not None else index)
+        self.similarity_of.append(score if best is not None else 0.0)
         self._stems.extend(sorted(numbers))
         self._ends.append(len(self._stems))
         self.ids.append(item.id)
         for number in numbers:
             self.postings[number].append(index)
-        return self.ids[self.first_of[best]] if best is not None else None
+        return self.grouping(index)
+
+    def grouping(self, index: int) -> Grouping | None:
+        """Why the `index`th item fed was grouped, or None when it was not."""
+        first, match = self.first_of[index], self.match_of[index]
+        if match == index:
+            return None
+        ids = self.ids
+        return Grouping(ids[index], ids[first], ids[match], self.similarity_of[index])
+
+    def groupings(self) -> Iterator[Grouping]:
+        """Every grouping, in the order the items were fed."""
+        for index in range(len(self.ids)):
+            found = self.grouping(index)
+            if found is not None:
+                yield found
 
     def _numbers(self, index: int) -> array[int]:
         return self._stems[self._ends[index - 1] if index else 0 : self._ends[index]]
 
-    def _best_match(self, mine: set[int]) -> int | None:
+    def _best_match(self, mine: set[int]) -> tuple[int | None, float]:
         count = len(self.ids)
         rare_limit = max(RARE_FLOOR, int(count * RARE_SHARE))
         shared: Counter[int] = Counter()
-        for number in mine:
+        words = mine.difference(self.events)
+        for number in words:
             earlier = self.postings[number]
             if 0 < len(earlier) <= rare_limit:
                 shared.update(earlier)
         enough = [(-count, other) for other, count in shared.items() if count >= MIN_SHARED]
         best, best_score = None, SIMILARITY
+        if not enough:
+            return best, best_score
+        later = self._side(mine)
         for other in sorted(other for _, other in heapq.nsmallest(CANDIDATES, enough)):
-            score = self._similarity(mine, set(self._numbers(other)), count)
+            score = self._similarity(later, self._side(set(self._numbers(other))), count)
             if score > best_score or (best is None and score >= best_score):
                 best, best_score = other, score
-        return best
+        return best, best_score
 
-    def _similarity(self, a: set[int], b: set[int], count: int) -> float:
-        """Cosine of the two stem sets, each stem weighted by its IDF over the earlier items."""
-        weights = {n: (math.log((count + 1) / (len(self.postings[n]) + 1)) + 1) ** 2 for n in a | b}
+    def _side(self, numbers: set[int]) -> _Side:
+        events, amounts = self.events, self.amounts
+        told = {events[n] for n in numbers.intersection(events)}
+        main = next((kind[1:] for kind in told if kind[0] == "^"), None)
+        words = numbers.difference(events)
+        return _Side(
+            words,
+            [amounts[n] for n in words if n in amounts],
+            words & self.countries,
+            main,
+            {kind[1:] for kind in told if kind[0] == "!"},
+        )
+
+    def _similarity(self, later: _Side, earlier: _Side, count: int) -> float:
+        """Cosine of the two stem sets, each stem weighted by its IDF over the earlier items
+        (amounts more); lowered when both give amounts and none of them agree, when both
+        name countries and none is the same, and when the later tells an event the earlier
+        does not."""
+        a, b = later.words, earlier.words
+        amounts, postings = self.amounts, self.postings
+        weights = {
+            n: (math.log((count + 1) / (len(postings[n]) + 1)) + 1) ** 2
+            * (AMOUNT_WEIGHT if n in amounts else 1.0)
+            for n in a | b
+        }
         # fsum: exact, so the score does not depend on the order the sets are walked in.
         common = math.fsum(weights[n] for n in a & b)
         norm = math.sqrt(math.fsum(weights[n] for n in a) * math.fsum(weights[n] for n in b))
-        return common / norm if norm else 0.0
+        score = common / norm if norm else 0.0
+        if later.amounts and earlier.amounts:
+            pairs = ((x, y) for x in later.amounts for y in earlier.amounts)
+            if not any(_same_amount(x, y) for x, y in pairs):
+                score *= OTHER_FIGURES
+        if later.countries and earlier.countries and not later.countries & earlier.countries:
+            score *= OTHER_COUNTRY
+        if later.event is not None and later.event not in earlier.told:
+            score *= OTHER_EVENT
+        return score
+
+
+@dataclass(frozen=True)
+class _Side:
+    """What one summary brings to a comparison."""
+
+    words: set[int]  # its stem numbers, events aside
+    amounts: list[float]
+    countries: set[int]
+    event: str | None  # the first event it tells
+    told: set[str]  # every event it tells
+
+
+def _same_amount(x: float, y: float) -> bool:
+    return abs(x - y) <= SAME_FIGURE * max(abs(x), abs(y))
 
 
 def find_duplicates(items: Sequence[Item], language: str = "en") -> dict[str, str]:
     """{id of a later item: id of the first item of its story}, for items in edition order."""
     finder = DuplicateFinder(language)
-    found = {item.id: finder.add(item) for item in items}
-    return {later: first for later, first in found.items() if first is not None}
+    found = (finder.add(item) for item in items)
+    return {g.item: g.first for g in found if g is not None}
+
+
+@dataclass(frozen=True)
+class PairScore:
+    """How the finder did on labelled pairs: `same` pairs grouped, `different` ones kept apart."""
+
+    true_positives: int
+    false_positives: int
+    false_negatives: int
+    true_negatives: int
+    wrong: tuple[tuple[str, str, str], ...]  # (kind, a, b) of each pair it got wrong
+
+    @property
+    def precision(self) -> float:
+        grouped = self.true_positives + self.false_positives
+        return self.true_positives / grouped if grouped else 1.0
+
+    @property
+    def recall(self) -> float:
+        same = self.true_positives + self.false_negatives
+        return self.true_positives / same if same else 1.0
+
+
+def score_pairs(
+    pairs: Sequence[tuple[str, str, str]], background: Sequence[str], language: str = "en"
+) -> PairScore:
+    """For each (kind, a, b), kind "same" or "different": index `background` then `a`, add
+    `b`, and count it as grouped when it lands on `a`'s story."""
+    base = DuplicateFinder(language)
+    for n, summary in enumerate(background):
+        base.add(_bare(summary, f"background{n}"))
+    counts = Counter[str]()
+    wrong = []
+    for kind, a, b in pairs:
+        finder = copy.deepcopy(base)
+        finder.add(_bare(a, "a"))
+        found = finder.add(_bare(b, "b"))
+        first_of_a = finder.ids[finder.first_of[len(finder.ids) - 2]]
+        grouped = found is not None and found.first == first_of_a
+        counts[f"{'t' if grouped == (kind == 'same') else 'f'}{'p' if grouped else 'n'}"] += 1
+        if grouped != (kind == "same"):
+            wrong.append((kind, a, b))
+    return PairScore(counts["tp"], counts["fp"], counts["fn"], counts["tn"], tuple(wrong))
+
+
+def _bare(summary: str, id_: str) -> Item:
+    when = datetime(2000, 1, 1, tzinfo=UTC)
+    return Item(id_, "", id_, summary, None, when, 0, 0, Source("", 0))

@@ -14,7 +14,7 @@ import os
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, replace
 
-from .dedupe import DuplicateFinder
+from .dedupe import DuplicateFinder, Grouping
 from .headline import LIMIT as TITLE_LIMIT
 from .headline import derive_headline
 from .markup import to_plain
@@ -35,13 +35,19 @@ class Memo:
 
     named: dict[bytes, Named] = field(default_factory=dict)  # by summary
     tagged: dict[bytes, Tagged] = field(default_factory=dict)  # by summary and analysis
-    order: list[bytes] = field(default_factory=list)  # summaries, as the duplicate finder saw them
+    order: list[bytes] = field(
+        default_factory=list
+    )  # summaries (and marks), as the finder saw them
     finder: DuplicateFinder | None = None  # as it was after the last of them
 
     def features(self) -> dict[bytes, frozenset[str]]:
         """Each summary's stems, as the finder keeps them."""
         finder = self.finder
         return {key: finder.stems(i) for i, key in enumerate(self.order)} if finder else {}
+
+    def repeats(self) -> dict[str, Grouping]:
+        """Why each item grouped as a repeat was grouped, by the item's id."""
+        return {g.item: g for g in self.finder.groupings()} if self.finder else {}
 
     def learned_since(self, old: Memo) -> bool:
         """Whether this holds anything `old` did not (or lacks anything it held)."""
@@ -81,10 +87,13 @@ def _group(
     """Near-duplicates, as dedupe.find_duplicates finds them. An item is only compared
     with earlier ones, so when the items begin with those of the last build, in the same
     order, the finder as that build left it carries on from there."""
-    new.order = keys  # of the summaries, as identify noted them
+    # The editor's "not a repeat" is part of what the finder saw: marking or unmarking an
+    # item must start the finder again from there, as a clean build would.
+    order = [key + b"!" if item.distinct else key for key, item in zip(keys, items, strict=True)]
+    new.order = order
     done = len(old.order)
     finder = old.finder
-    if finder is None or finder.language != language or keys[:done] != old.order:
+    if finder is None or finder.language != language or order[:done] != old.order:
         finder, done = DuplicateFinder(language), 0
     found = {
         finder.ids[index]: finder.ids[first]
@@ -92,10 +101,10 @@ def _group(
         if first != index
     }
     known = old.features() if done == 0 else {}  # the stems, when starting over
-    for key, item in zip(keys[done:], items[done:], strict=True):
-        first_id = finder.add(item, known.get(key))
-        if first_id is not None:
-            found[item.id] = first_id
+    for key, item in zip(order[done:], items[done:], strict=True):
+        grouped = finder.add(item, known.get(key))
+        if grouped is not None:
+            found[item.id] = grouped.first
     new.finder = finder
     return found
 

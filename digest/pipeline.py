@@ -13,6 +13,7 @@ from . import newsletter
 from .assemble import assemble
 from .cache import BuildCache, key_of
 from .config import SiteConfig
+from .dedupe import Grouping
 from .enrich import Memo, enrich
 from .fingerprint import code_version
 from .ledger import LEDGER_NAME, format_ledger
@@ -36,16 +37,21 @@ class Result:
     notes: list[str] = field(default_factory=list)
     timings: dict[str, float] = field(default_factory=dict)  # seconds per step, for -v
     rendered: int = 0  # pages rendered (the others were unchanged since the last build)
+    repeats: dict[str, Grouping] = field(default_factory=dict)  # why each repeat was grouped
 
 
 def check(config: SiteConfig) -> Result:
     """`digest check`: read, parse and model the content; touch nothing."""
-    loaded, site, problems = _model(config)
-    return Result(site, problems, loaded.ignored, bool(loaded.taxonomy.topics))
+    repeats: dict[str, Grouping] = {}
+    loaded, site, problems = _model(config, repeats=repeats)
+    return Result(site, problems, loaded.ignored, bool(loaded.taxonomy.topics), repeats=repeats)
 
 
 def _model(
-    config: SiteConfig, cache: BuildCache | None = None, version: str = ""
+    config: SiteConfig,
+    cache: BuildCache | None = None,
+    version: str = "",
+    repeats: dict[str, Grouping] | None = None,  # filled with why each repeat was grouped
 ) -> tuple[Loaded, Site, list[Problem]]:
     loaded = load(config.content, config)
     cache = cache or BuildCache(None)
@@ -56,6 +62,8 @@ def _model(
     # kept in the memo may depend on.
     placed = place(items, loaded.urls, loaded.legacy_urls)
     site = assemble(placed, loaded.editions, loaded.taxonomy, config)
+    if repeats is not None:
+        repeats.update(noted.repeats())
     if noted.learned_since(memo):
         cache.put("enrich", memo_key, noted)
     return loaded, site, ordered([*loaded.problems, *problems])
@@ -105,7 +113,8 @@ def _build(config: SiteConfig, strict: bool, stage: Callable[[str], None] | None
     clock = _Clock()
     cache = BuildCache(config.cache)
     version = code_version() if config.cache else ""
-    loaded, site, problems = _model(config, cache, version)
+    repeats: dict[str, Grouping] = {}
+    loaded, site, problems = _model(config, cache, version, repeats)
     new_urls = unrecorded(site.all_items, loaded.urls)
     clock.lap("read, enrich, assemble")
     ledger_path = config.content / LEDGER_NAME
@@ -128,7 +137,7 @@ def _build(config: SiteConfig, strict: bool, stage: Callable[[str], None] | None
                 "item(s) are not recorded, and may move when their headlines change",
             )
         )
-    result = Result(site, problems, loaded.ignored, bool(loaded.taxonomy.topics))
+    result = Result(site, problems, loaded.ignored, bool(loaded.taxonomy.topics), repeats=repeats)
     if has_errors(problems, strict):
         return result
     env = make_env([config.templates] if config.templates else [], cache.subfolder("templates"))
@@ -185,6 +194,7 @@ def _build(config: SiteConfig, strict: bool, stage: Callable[[str], None] | None
         notes,
         clock.laps,
         rendered,
+        repeats,
     )
 
 

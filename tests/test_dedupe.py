@@ -5,7 +5,7 @@ from datetime import UTC, datetime
 import pytest
 from conftest import SAMPLE
 
-from digest.dedupe import find_duplicates
+from digest.dedupe import DuplicateFinder, find_duplicates
 from digest.enrich import identify
 from digest.model import EditionFile, Item
 from digest.parse import parse_text
@@ -123,6 +123,11 @@ def test_later_editions_never_change_earlier_decisions() -> None:
     )
     after = find_duplicates(first + later)
     assert {k: v for k, v in after.items() if k in {i.id for i in first}} == before
+    # ... nor what the editor is told about them: the same match and the same similarity.
+    alone, together = DuplicateFinder(), DuplicateFinder()
+    told = [alone.add(item) for item in first]
+    assert [together.add(item) for item in first + later][: len(first)] == told
+    assert any(told)
 
 
 def test_no_summary_is_its_own_duplicate_and_short_texts_are_safe() -> None:
