@@ -326,7 +326,6 @@ def test_each_expected_failure_has_its_exit_code(
 
 BUG = """\
 import os
-import re
 from pathlib import Path
 
 import digest.pipeline
