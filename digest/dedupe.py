@@ -246,11 +246,12 @@ def _read(word: str, language: str) -> tuple[str | None, str | None]:
     return stem(_folds(language).get(folded, folded), language), _events(language).get(folded)
 
 
-def _figure(value: float, scale: str | None, named: str | None) -> list[str]:
-    """A figure's `#`/`=` token, and its currency or percent as a word."""
+def _figure(value: float, scale: str | None, named: str | None, grouped: bool = False) -> list[str]:
+    """A figure's `#`/`=` token, and its currency or percent as a word. A number written
+    with its thousands grouped (2,000) is never a year."""
     if scale:
         value *= MAGNITUDES[scale.casefold()]
-    amount = bool(scale or named) or (value >= 1000 and value not in YEARS)
+    amount = bool(scale or named or grouped) or (value >= 1000 and value not in YEARS)
     shown = str(int(value)) if value.is_integer() and value < 1e15 else f"{value:.4g}"
     token = f"{'#' if amount else '='}{shown}"
     return [token, UNITS[" ".join(named.casefold().split())]] if named else [token]
@@ -303,7 +304,9 @@ def features(summary: str, language: str = "en") -> frozenset[str]:
         sign = CURRENCY_BEFORE.search(summary, max(0, start - 2), start)
         short, magnitude, unit, percent = match.group("short", "magnitude", "unit", "percent")
         named = (sign.group(1) if sign else None) or unit or percent
-        found.update(_figure(_value(match.group("number")), short or magnitude, named))
+        number = match.group("number")
+        grouped = not number.isdigit() and _value(number) >= 1000
+        found.update(_figure(_value(number), short or magnitude, named, grouped))
         return " "
 
     if "ine-tun" in summary or "ine tun" in summary:
