@@ -31,8 +31,8 @@ document frequencies of every segment it fetched, so no global statistic is writ
 into a segment and old segments stay valid.
 
 Each segment is a folder named by a digest of what it holds:
-- `meta.json`: its item count, the first stem of each term file, the topics it has,
-  and for each repeat the number of its first report;
+- `meta.json`: its item count, the first stem of each term file, the topics and first
+  letters it has files for, and for each repeat the number of its first report;
 - `t<k>.json`: stems in sorted order, cut into files of about SHARD bytes, each stem
   with its postings: (gap from the previous item, weight) pairs in a base-64 varint
   string, about two characters a posting;
@@ -199,6 +199,7 @@ def segment_files(segment: Segment) -> Iterator[tuple[str, bytes]]:
                 "count": len(segment.items),
                 "bounds": bounds,
                 "topics": sorted(by_topic),
+                "letters": sorted(by_letter),
                 "same": {str(n): number for n, (number, _) in sorted(firsts.items())},
             }
         ),

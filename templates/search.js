@@ -220,9 +220,10 @@
   // its stem, among the stems that share its first letter; or null.
   async function correct(token) {
     if (token.word.length < TYPO) return null;
-    var letter = fileName(Array.from(token.word)[0]);
-    var lists = await Promise.all(index.segments.map(function (segment) {
-      return load(segment.folder + "v-" + letter + ".json").catch(function () { return []; });
+    var letter = Array.from(token.word)[0];
+    var lists = await Promise.all(index.segments.map(async function (segment) {
+      var meta = await load(segment.folder + "meta.json");
+      return meta.letters.indexOf(letter) < 0 ? [] : load(segment.folder + "v-" + fileName(letter) + ".json");
     }));
     var counts = {};
     lists.forEach(function (stems) {
