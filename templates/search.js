@@ -105,15 +105,18 @@
       var meta = await load(segment.folder + "meta.json");
       var wanted = {}, found = {};
       if (ways.exact) wanted[shardOf(meta, token.stem)] = true;
-      if (ways.prefix) shardsFrom(meta, token.word).forEach(function (n) { wanted[n] = true; });
-      (ways.cut || []).forEach(function (term) { wanted[shardOf(meta, term)] = true; });
+      if (ways.prefix) {
+        shardsFrom(meta, token.word).forEach(function (n) { wanted[n] = true; });
+        shardsFrom(meta, token.root).forEach(function (n) { wanted[n] = true; });
+      }
+      if (ways.cut) shardsFrom(meta, ways.cut).forEach(function (n) { wanted[n] = true; });
       var shards = await Promise.all(Object.keys(wanted).map(function (n) { return shard(segment, meta, +n); }));
       shards.forEach(function (terms) {
         Object.keys(terms).forEach(function (term) {
           var factor = 0;
           if (ways.exact && term === token.stem) factor = 1;
-          else if (ways.prefix && term.startsWith(token.word)) factor = PREFIX;
-          else if (ways.cut && ways.cut.indexOf(term) >= 0) factor = PREFIX;
+          else if (ways.prefix && (term.startsWith(token.word) || term.startsWith(token.root))) factor = PREFIX;
+          else if (ways.cut && term.startsWith(ways.cut)) factor = PREFIX;
           if (factor) found[term] = { factor: factor, postings: postings(terms[term], true) };
         });
       });
@@ -121,11 +124,22 @@
     }));
   }
 
-  // The shorter stems a word being typed may have grown out of: "hugg" -> "hug".
-  function cuts(word) {
-    var out = [];
-    for (var k = word.length - 1; k >= Math.max(3, word.length - 3); k--) out.push(word.slice(0, k));
-    return out;
+  // The beginning that a word shares with the forms it may have grown out of or into:
+  // "hugg" (being typed) -> "hug", "transcription" -> "transcrib" (transcribed).
+  function beginning(word) { return word.slice(0, Math.max(3, Math.ceil(word.length * 0.6))); }
+
+  function common(a, b) {
+    var n = 0;
+    while (n < a.length && n < b.length && a[n] === b[n]) n++;
+    return n;
+  }
+
+  // A token: the word as typed (folded), its stem, and the stem's root for longer forms:
+  // Snowball turns a final y into i ("economy" -> "economi"), which "economic" lacks.
+  function token(word) {
+    var stemmed = stem(word);
+    var root = stemmed.length > 4 && stemmed.endsWith("i") ? stemmed.slice(0, -1) : stemmed;
+    return { word: word, stem: stemmed, root: root.length >= 3 ? root : word };
   }
 
   function empty(perSegment) {
@@ -139,7 +153,18 @@
     return Promise.all(tokens.map(async function (token) {
       var prefix = token.word.length >= 3;
       var found = await lookup(index.segments, token, { exact: true, prefix: prefix });
-      if (cut && empty(found) && prefix) found = await lookup(index.segments, token, { cut: cuts(token.word) });
+      if (cut && empty(found) && prefix) {
+        // The stems that share the longest beginning with the word, if any shares enough.
+        found = await lookup(index.segments, token, { cut: beginning(token.word) });
+        var longest = 0;
+        found.forEach(function (f) { Object.keys(f).forEach(function (term) { longest = Math.max(longest, common(term, token.word)); }); });
+        found = found.map(function (f) {
+          var kept = {};
+          Object.keys(f).forEach(function (term) { if (common(term, token.word) === longest) kept[term] = f[term]; });
+          return kept;
+        });
+        if (!empty(found)) token.cut = token.word.slice(0, longest);
+      }
       return empty(found) ? null : found;
     }));
   }
@@ -161,24 +186,27 @@
     var metas = await Promise.all(index.segments.map(function (s) { return load(s.folder + "meta.json"); }));
     var scores = new Map(); // item number -> [score per token]
     var only = slug ? await topicItems(slug) : null;
+    // A word's forms (its stem, longer stems, a shorter one) count as one term: its IDF
+    // is that of the items any of them is in, so a rare longer form cannot outweigh the
+    // word itself; an item counts its best form.
     matched.forEach(function (perSegment, t) {
-      var df = {};
-      perSegment.forEach(function (found) {
-        Object.keys(found).forEach(function (term) { df[term] = (df[term] || 0) + found[term].postings.length; });
-      });
+      var best = new Map();
       perSegment.forEach(function (found, s) {
         var first = index.segments[s].first;
         Object.keys(found).forEach(function (term) {
-          var idf = Math.log(1 + (total - df[term] + 0.5) / (df[term] + 0.5));
           found[term].postings.forEach(function (p) {
             var number = first + p[0];
-            if (only && !only.has(number)) return;
-            var value = found[term].factor * idf * p[1] / LEVELS;
-            var row = scores.get(number);
-            if (!row) { row = new Array(tokens.length).fill(0); scores.set(number, row); }
-            if (value > row[t]) row[t] = value;
+            var value = found[term].factor * p[1] / LEVELS;
+            if (!(best.get(number) >= value)) best.set(number, value);
           });
         });
+      });
+      var idf = Math.log(1 + (total - best.size + 0.5) / (best.size + 0.5));
+      best.forEach(function (value, number) {
+        if (only && !only.has(number)) return;
+        var row = scores.get(number);
+        if (!row) { row = new Array(tokens.length).fill(0); scores.set(number, row); }
+        row[t] = idf * value;
       });
     });
     var stories = new Map();
@@ -315,14 +343,17 @@
 
   // The word of the results' text that a corrected stem stands for, the one nearest to
   // what was typed: "hackd" -> "hacked" (rather than "hacking").
-  function shownWord(records, token) {
+  function shownWord(records, token, terms) {
     var found = [];
     records.forEach(function (record) {
       words([record[1], record[4], record[5]].join(" ")).forEach(function (word) {
-        if (stem(word) === token.stem) found.push(word);
+        if (terms.has(stem(word))) found.push(word);
       });
     });
-    return found.find(function (word) { return distance1(word, token.typed); }) || found[0] || token.word;
+    var typed = token.typed || token.word;
+    var near = found.find(function (word) { return distance1(word, typed); });
+    found.sort(function (a, b) { return common(b, typed) - common(a, typed); });
+    return near || found[0] || token.word;
   }
 
   async function run() {
@@ -342,7 +373,7 @@
       words(query).forEach(function (word) {
         if (stop.has(word) || seen.has(word)) return;
         seen.add(word);
-        tokens.push({ word: word, stem: stem(word) });
+        tokens.push(token(word));
       });
       var hits, stems = new Set(), corrected = null;
       if (tokens.length) {
@@ -354,16 +385,21 @@
             return matched[i] === null ? correct(token) : null;
           }));
           var fixed = tokens.map(function (token, i) {
-            return corrected[i] ? { word: corrected[i], stem: corrected[i], typed: token.word } : token;
+            return corrected[i] ? { word: corrected[i], stem: corrected[i], root: corrected[i], typed: token.word } : token;
           });
           var again = corrected.some(Boolean) ? await match(fixed, false) : matched;
           if (again.every(function (m) { return m !== null; })) {
             matched = again;
             tokens = fixed;
           } else {
-            corrected = null;
             matched = await match(tokens, true);
             if (matched.some(function (m) { return m === null; })) matched = null;
+            // A shorter stem is said too, but for a short word that is still being typed.
+            corrected = tokens.map(function (t) { return t.cut && t.word.length >= TYPO ? t.cut : null; });
+            tokens = tokens.map(function (t, i) {
+              return corrected[i] ? Object.assign({}, t, { typed: t.word }) : t;
+            });
+            if (!corrected.some(Boolean)) corrected = null;
           }
         }
         hits = matched ? await rank(tokens, matched, slug, byDate) : [];
@@ -387,7 +423,7 @@
       if (ticket !== sequence) return;
       if (corrected && hits.length) {
         var instead = tokens.map(function (token, i) {
-          return corrected[i] ? shownWord(records, token) : token.word;
+          return corrected[i] ? shownWord(records, token, new Set(Object.keys(Object.assign({}, ...matched[i])))) : token.word;
         }).join(" ");
         status.textContent = "No results for “" + query + "”; showing results for “" + instead + "”" +
           (hits.length > 1 ? " (" + hits.length + ")." : ".");
