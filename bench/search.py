@@ -169,7 +169,7 @@ class Engines:
             index = sum(
                 n
                 for url, n in fetched
-                if "/pagefind/" in url and not url.endswith((".js", ".wasm", ".pagefind"))
+                if ("/pagefind/" in url and not url.endswith((".js", ".wasm", ".pagefind")))
                 or url.endswith(".pf_meta")
             )
             index = sum(n for url, n in fetched if "/pagefind/" in url and not _code(url))
@@ -215,7 +215,9 @@ def compare(queries_file: Path, only: int | None) -> None:
             engines = Engines(browser, base, items)
             totals: dict[str, list[list[float]]] = {"digest": [], "pagefind": []}
             print(f"{len(queries)} queries, {len(items)} items ({queries_file})\n")
-            print(f"{'query':32} {'kind':12} | {'digest R  nDCG  RR   KiB':26} | {'pagefind R  nDCG  RR   KiB':26}")
+            print(
+                f"{'query':32} {'kind':12} | {'digest R  nDCG  RR   KiB':26} | {'pagefind R  nDCG  RR   KiB':26}"
+            )
             for entry in queries:
                 relevant = {
                     engines.canonical.get(str(k), str(k)): int(v)
@@ -227,15 +229,32 @@ def compare(queries_file: Path, only: int | None) -> None:
                     recall, ndcg, rr = measures(ranked, relevant)
                     zero = 1.0 if total == 0 else 0.0
                     answerable = 1.0 if relevant else 0.0
-                    totals[engine].append([recall, ndcg, rr, zero * answerable, index, with_code, (1 - zero) * (1 - answerable)])
+                    totals[engine].append(
+                        [
+                            recall,
+                            ndcg,
+                            rr,
+                            zero * answerable,
+                            index,
+                            with_code,
+                            (1 - zero) * (1 - answerable),
+                        ]
+                    )
                     row.append(
                         f"{recall:4.2f} {ndcg:4.2f} {rr:4.2f} {index / 1024:5.1f}{' ZERO' if zero else '     '}"
                     )
-                print(f"{str(entry['query'])[:32]:32} {str(entry.get('kind', ''))[:12]:12} | " + " | ".join(f"{r:26}" for r in row))
+                print(
+                    f"{str(entry['query'])[:32]:32} {str(entry.get('kind', ''))[:12]:12} | "
+                    + " | ".join(f"{r:26}" for r in row)
+                )
             browser.close()
     shifts = engines.shifts
-    print(f"\nsearch page at 390 px, CLS (layout-shift entries): max {max(shifts):.3f}, mean {sum(shifts) / len(shifts):.3f}")
-    print("| engine | recall@10 | nDCG@10 | MRR | zero-result queries (of those with an answer) | results for queries without one | KiB per cold query (index) | KiB with code |")
+    print(
+        f"\nsearch page at 390 px, CLS (layout-shift entries): max {max(shifts):.3f}, mean {sum(shifts) / len(shifts):.3f}"
+    )
+    print(
+        "| engine | recall@10 | nDCG@10 | MRR | zero-result queries (of those with an answer) | results for queries without one | KiB per cold query (index) | KiB with code |"
+    )
     print("| --- | --- | --- | --- | --- | --- | --- | --- |")
     for engine, rows in totals.items():
         n = len(rows)
@@ -261,13 +280,17 @@ def sizes(counts: list[int]) -> None:
             took = time.perf_counter() - start
             files = [p for p in (site / "search").rglob("*") if p.is_file()]
             size = sum(p.stat().st_size for p in files)
-            print(f"{count} items: search index {size / 2**20:.1f} MiB in {len(files)} files (build {took:.0f} s)")
+            print(
+                f"{count} items: search index {size / 2**20:.1f} MiB in {len(files)} files (build {took:.0f} s)"
+            )
             if n:
                 continue
             queries = ["regulation", "funding round", "cnil data", "open source model", "france",
                        "robotics", "startups", "investment europe", "chips", "security"]  # fmt: skip
             with served(site) as base, sync_playwright() as playwright:
-                browser = playwright.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
+                browser = playwright.chromium.launch(
+                    executable_path=CHROMIUM, args=["--no-sandbox"]
+                )
                 engines = Engines(browser, base, [])
                 fetched = [engines.run("digest", q)[2] for q in queries]
                 browser.close()

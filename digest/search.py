@@ -164,10 +164,19 @@ def segment_files(segment: Segment) -> Iterator[tuple[str, bytes]]:
         shown = firsts[n][1] if n in firsts else item
         summary = markup.to_plain(item.summary)
         analysis = markup.to_plain(item.analysis) if item.analysis else ""
-        fields.append(tuple(Counter(terms(text, language)) for text in (shown.title, summary, analysis)))
+        fields.append(
+            tuple(Counter(terms(text, language)) for text in (shown.title, summary, analysis))
+        )
         for topic in shown.topics:
             by_topic[topic].append(n)
-        record = [path_of(shown), shown.title, long_date(shown.date), list(shown.topics), summary, analysis]
+        record = [
+            path_of(shown),
+            shown.title,
+            long_date(shown.date),
+            list(shown.topics),
+            summary,
+            analysis,
+        ]
         yield f"{folder}d{n}.json", _json(record)
     postings = _postings(fields)
     bounds: list[str] = []

@@ -181,7 +181,7 @@
 
   // Ranked hits: [{story, number, score}], one per story (a repeat counts as its first
   // report, which its result links to).
-  async function rank(tokens, matched, slug, byDate) {
+  async function rank(tokens, matched, slug, byDate, every) {
     var total = index.segments.reduce(function (sum, s) { return sum + s.count; }, 0);
     var metas = await Promise.all(index.segments.map(function (s) { return load(s.folder + "meta.json"); }));
     var scores = new Map(); // item number -> [score per token]
@@ -190,6 +190,7 @@
     // is that of the items any of them is in, so a rare longer form cannot outweigh the
     // word itself; an item counts its best form.
     matched.forEach(function (perSegment, t) {
+      if (!perSegment) return;
       var best = new Map();
       perSegment.forEach(function (found, s) {
         var first = index.segments[s].first;
@@ -211,11 +212,14 @@
     });
     var stories = new Map();
     scores.forEach(function (row, number) {
-      if (row.some(function (value) { return value === 0; })) return;
+      var present = row.filter(function (value) { return value > 0; }).length;
+      if (every && present < row.length) return;
       var s = index.segments.findIndex(function (seg) { return number < seg.first + seg.count; });
       var local = String(number - index.segments[s].first);
       var story = has(metas[s].same, local) ? metas[s].same[local] : number;
-      var score = row.reduce(function (a, b) { return a + b; }, 0) * (1 + RECENCY * story / Math.max(total, 1));
+      // With some of the words only, an item with more of them comes first.
+      var score = row.reduce(function (a, b) { return a + b; }, 0) * present / row.length *
+        (1 + RECENCY * story / Math.max(total, 1));
       var known = stories.get(story);
       if (!known || score > known.score) stories.set(story, { story: story, number: number, score: score });
     });
@@ -244,8 +248,25 @@
     return a.length > b.length ? a.slice(i + 1) === b.slice(i) : a.slice(i) === b.slice(i + 1);
   }
 
-  // For a word of TYPO letters or more: the most frequent stem one edit from the word or
-  // its stem, among the stems that share its first letter; or null.
+  // The words one edit from `word` (a letter left out, added, changed, or two swapped),
+  // its first letter kept: the index's word lists are filed by first letter.
+  function edits(word) {
+    var letters = "abcdefghijklmnopqrstuvwxyz", out = [];
+    for (var i = 1; i <= word.length; i++) {
+      var head = word.slice(0, i), tail = word.slice(i);
+      if (tail) out.push(head + tail.slice(1));
+      if (tail.length > 1) out.push(head + tail[1] + tail[0] + tail.slice(2));
+      for (var l = 0; l < letters.length; l++) {
+        out.push(head + letters[l] + tail);
+        if (tail) out.push(head + letters[l] + tail.slice(1));
+      }
+    }
+    return out;
+  }
+
+  // For a word of TYPO letters or more: the stem, among those of the index that share its
+  // first letter, of a word one edit from it ("vulnerabilty" -> vulnerability -> "vulner")
+  // or one edit from its stem; the one in most segments, or null.
   async function correct(token) {
     if (token.word.length < TYPO) return null;
     var letter = Array.from(token.word)[0];
@@ -253,10 +274,12 @@
       var meta = await load(segment.folder + "meta.json");
       return meta.letters.indexOf(letter) < 0 ? [] : load(segment.folder + "v-" + fileName(letter) + ".json");
     }));
+    var near = new Set(edits(token.word).map(stem));
+    near.delete(token.stem);
     var counts = {};
     lists.forEach(function (stems) {
       stems.forEach(function (term) {
-        if (term !== token.stem && (distance1(term, token.word) || distance1(term, token.stem))) {
+        if (term !== token.stem && (near.has(term) || distance1(term, token.stem))) {
           counts[term] = (counts[term] || 0) + 1;
         }
       });
@@ -375,7 +398,7 @@
         seen.add(word);
         tokens.push(token(word));
       });
-      var hits, stems = new Set(), corrected = null;
+      var hits, stems = new Set(), corrected = null, partial = false;
       if (tokens.length) {
         var matched = await match(tokens, false);
         if (matched.some(function (m) { return m === null; })) {
@@ -388,23 +411,30 @@
             return corrected[i] ? { word: corrected[i], stem: corrected[i], root: corrected[i], typed: token.word } : token;
           });
           var again = corrected.some(Boolean) ? await match(fixed, false) : matched;
-          if (again.every(function (m) { return m !== null; })) {
-            matched = again;
-            tokens = fixed;
-          } else {
+          tokens = tokens.map(function (t, i) { return corrected[i] && again[i] ? fixed[i] : t; });
+          corrected = corrected.map(function (c, i) { return c && again[i] ? c : null; });
+          if (tokens.some(function (t, i) { return !matched[i] && !again[i]; })) {
             matched = await match(tokens, true);
-            if (matched.some(function (m) { return m === null; })) matched = null;
             // A shorter stem is said too, but for a short word that is still being typed.
-            corrected = tokens.map(function (t) { return t.cut && t.word.length >= TYPO ? t.cut : null; });
             tokens = tokens.map(function (t, i) {
-              return corrected[i] ? Object.assign({}, t, { typed: t.word }) : t;
+              if (!t.cut || t.word.length < TYPO || corrected[i]) return t;
+              corrected[i] = t.cut;
+              return Object.assign({}, t, { typed: t.word });
             });
-            if (!corrected.some(Boolean)) corrected = null;
+          } else {
+            matched = matched.map(function (m, i) { return m || again[i]; });
           }
+          if (!corrected.some(Boolean)) corrected = null;
         }
-        hits = matched ? await rank(tokens, matched, slug, byDate) : [];
+        var found = matched.filter(Boolean).length;
+        hits = found === tokens.length ? await rank(tokens, matched, slug, byDate, true) : [];
+        if (!hits.length && found && tokens.length > 1) {
+          // Nothing has every word: the items with some of them, said so.
+          partial = true;
+          hits = await rank(tokens, matched, slug, byDate, false);
+        }
         tokens.forEach(function (token, i) {
-          if (matched) Object.keys(Object.assign({}, ...matched[i])).forEach(function (t) { stems.add(t); });
+          if (matched[i]) Object.keys(Object.assign({}, ...matched[i])).forEach(function (t) { stems.add(t); });
         });
       } else if (slug) {
         hits = await allItems(slug);
@@ -421,9 +451,12 @@
       }
       var records = await showMore(ticket, false);
       if (ticket !== sequence) return;
-      if (corrected && hits.length) {
+      if (partial) {
+        status.textContent = "No results with every word of “" + query + "”; showing " +
+          (hits.length === 1 ? "1 result" : hits.length + " results") + " with some of them.";
+      } else if (corrected && hits.length) {
         var instead = tokens.map(function (token, i) {
-          return corrected[i] ? shownWord(records, token, new Set(Object.keys(Object.assign({}, ...matched[i])))) : token.word;
+          return corrected[i] && matched[i] ? shownWord(records, token, new Set(Object.keys(Object.assign({}, ...matched[i])))) : token.word;
         }).join(" ");
         status.textContent = "No results for “" + query + "”; showing results for “" + instead + "”" +
           (hits.length > 1 ? " (" + hits.length + ")." : ".");

@@ -10,9 +10,9 @@ from datetime import datetime
 import pytest
 
 from digest import pipeline, search
-from digest.words import stem
 from digest.model import Item, Source
 from digest.urls import path_of
+from digest.words import stem
 
 
 def item(number: int, summary: str = "", topics: tuple[str, ...] = ()) -> Item:
@@ -113,7 +113,9 @@ def decode(code: str, weighted: bool = True) -> list[tuple[int, int]]:
 def segment_json(items: list[Item]) -> tuple[str, dict[str, object]]:
     (segment,) = search.segments(items)
     folder = path_of(segment)
-    files = {path.removeprefix(folder): json.loads(data) for path, data in search.segment_files(segment)}
+    files = {
+        path.removeprefix(folder): json.loads(data) for path, data in search.segment_files(segment)
+    }
     return folder, files
 
 
@@ -130,7 +132,7 @@ def test_a_segment_files_its_stems_items_and_topics() -> None:
         item(1, "The CNIL fines a startup.", ("regulation",)),
         item(0, "Mistral ships a model.", ("open-source", "funding")),
     ]
-    folder, files = segment_json(items)
+    _, files = segment_json(items)
     meta = files["meta.json"]
     assert meta["count"] == 3 and meta["topics"] == ["funding", "open-source", "regulation"]
     assert decode(files["topic-funding.json"], weighted=False) == [(0, 0), (2, 0)]
@@ -144,7 +146,10 @@ def test_a_segment_files_its_stems_items_and_topics() -> None:
 
 def test_term_files_are_sorted_runs_named_by_their_first_stem(monkeypatch) -> None:
     monkeypatch.setattr(search, "SHARD", 40)  # many small files
-    items = [item(n, f"Story {n} about {w} and chips.") for n, w in enumerate("apples bananas cherries dates elderberries figs grapes".split())]
+    items = [
+        item(n, f"Story {n} about {w} and chips.")
+        for n, w in enumerate("apples bananas cherries dates elderberries figs grapes".split())
+    ]
     _, files = segment_json(items[::-1])
     bounds = files["meta.json"]["bounds"]
     assert len(bounds) > 3 and bounds == sorted(bounds)
@@ -157,7 +162,9 @@ def test_term_files_are_sorted_runs_named_by_their_first_stem(monkeypatch) -> No
 
 def test_the_story_outranks_a_passing_mention_in_an_analysis() -> None:
     about = item(1, "Mistral released a new open model.")
-    mention = Item(**{**item(0).__dict__, "analysis": "Unlike Mistral, this firm keeps its weights closed."})
+    mention = Item(
+        **{**item(0).__dict__, "analysis": "Unlike Mistral, this firm keeps its weights closed."}
+    )
     _, files = segment_json([about, mention])
     weights = dict(postings_of(files, "mistral"))
     assert weights[1] > 2 * weights[0] > 0
@@ -165,7 +172,12 @@ def test_the_story_outranks_a_passing_mention_in_an_analysis() -> None:
 
 def test_a_repeat_is_indexed_under_its_first_report() -> None:
     first = item(0, "Mistral released a model.")
-    repeat = Item(**{**item(1, "The Apache licence covers the new weights.").__dict__, "duplicate_of": first.id})
+    repeat = Item(
+        **{
+            **item(1, "The Apache licence covers the new weights.").__dict__,
+            "duplicate_of": first.id,
+        }
+    )
     _, files = segment_json([repeat, first])
     assert files["meta.json"]["same"] == {"1": 0}  # item 1 is a repeat of item 0
     assert [n for n, _ in postings_of(files, "apach")] == [1]  # the repeat's own words...
@@ -253,5 +265,32 @@ def test_the_browser_stems_as_python_does() -> None:
         check=True,
     )
     in_js = json.loads(done.stdout)
-    different = [(w, p, j) for w, p, j in zip(listed, map(stem, listed), in_js, strict=True) if p != j]
+    different = [
+        (w, p, j) for w, p, j in zip(listed, map(stem, listed), in_js, strict=True) if p != j
+    ]
     assert different == []
+
+
+def test_the_comparison_with_pagefind_runs(tmp_path) -> None:
+    """bench/search.py, two queries: both engines answer, and the table is printed."""
+    import subprocess
+    import sys
+
+    from conftest import ROOT, require_tool
+
+    pytest.importorskip("pagefind")
+    pytest.importorskip("playwright")
+    require_tool("chromium")
+    queries = tmp_path / "queries.yaml"
+    queries.write_text(
+        '- {query: "CNIL", kind: name, note: "", relevant: {}}\n'
+        '- {query: "blockchain", kind: none, note: "", relevant: {}}\n'
+    )
+    done = subprocess.run(
+        [sys.executable, str(ROOT / "bench" / "search.py"), str(queries)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode == 0, done.stderr
+    assert "| digest |" in done.stdout and "| pagefind |" in done.stdout

@@ -444,7 +444,9 @@ def test_search_finds_what_the_index_holds_across_segments(browser, served_archi
     assert page.evaluate("document.activeElement.closest('li') !== null")  # focus on the new
     page.select_option("#search-sort", "")  # the best match first: the address follows
     page.wait_for_function("() => !location.search.includes('sort=')")
-    page.wait_for_function("() => document.getElementById('search-status').textContent.endsWith('best first.')")
+    page.wait_for_function(
+        "() => document.getElementById('search-status').textContent.endsWith('best first.')"
+    )
     best = page.locator(".search-results h2").all_inner_texts()
     assert len(best) == 10 and set(best) <= {item["title"] for item in expected}
     assert page.inner_text("#search-status").startswith(f"{len(expected)} results")
@@ -460,7 +462,9 @@ def test_a_reader_finds_other_forms_repeats_and_typos(browser, served: str) -> N
     def results(query: str) -> tuple[str, list[str]]:
         page.goto(served + "search/?q=" + query)
         page.wait_for_function("() => document.getElementById('search-status').textContent !== ''")
-        return page.inner_text("#search-status"), page.locator(".search-results h2").all_inner_texts()
+        return page.inner_text("#search-status"), page.locator(
+            ".search-results h2"
+        ).all_inner_texts()
 
     status, titles = results("automated")  # the sample says "automate" and "automation"
     assert status.endswith("best first."), status
