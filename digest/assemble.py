@@ -123,7 +123,7 @@ def assemble(
         author=config.author or config.title,
         icon=config.feed_icon,
         search=config.search,
-        search_segments=segments(listed) if config.search else (),
+        search_segments=segments(every, config.language) if config.search else (),
         signup=config.signup,
     )
 

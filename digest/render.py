@@ -46,13 +46,14 @@ from .urls import (
     ROBOTS,
     SEARCH_SCRIPT,
     SITEMAP,
+    STEMMER_SCRIPT,
     STYLESHEET,
     absolute,
     page_file,
     path_of,
 )
 
-STATIC_FILES = (STYLESHEET, SEARCH_SCRIPT, FAVICON)
+STATIC_FILES = (STYLESHEET, SEARCH_SCRIPT, STEMMER_SCRIPT, FAVICON)
 # Templates whose output is not markup; every other is autoescaped, whatever its name, so
 # that a new markup template (.svg, .opml, .atom, …) cannot be added unescaped.
 NOT_MARKUP = (".txt", ".css", ".js", ".json")
@@ -264,7 +265,7 @@ def _render(
         for path, data in helper.results():
             add(path, data)
     for name in STATIC_FILES:
-        if name == SEARCH_SCRIPT and not site.search:
+        if name in (SEARCH_SCRIPT, STEMMER_SCRIPT) and not site.search:
             continue
         add(name, _static(env, name))
     return outputs

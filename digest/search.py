@@ -7,22 +7,41 @@ and its indexes cannot be updated. This index is made of segments that a new edi
 leaves alone, so a build re-indexes a few hundred items at most, and the writer, which
 writes only changed files, leaves the rest of the index untouched on disk.
 
-The listed items, oldest first, are cut into blocks of BLOCK items; whole blocks are
-grouped as the binary digits of their count (1, 2, 4 … LARGEST blocks), and the items
-after the last whole block make one more segment. The cut depends only on the items,
-so an incremental build and a clean one give the same files; adding an edition changes
-the last segment, and now and then merges a few small ones (like a binary counter).
+Every item is indexed, repeats included: a story reported twice is found by the words
+of either report, and a repeat's result leads to the first report's page (search.js
+shows each story once). The items, oldest first, are cut into blocks of BLOCK items;
+whole blocks are grouped as the binary digits of their count (1, 2, 4 … LARGEST
+blocks), and the items after the last whole block make one more segment. The cut
+depends only on the items, so an incremental build and a clean one give the same
+files; adding an edition changes the last segment, and now and then merges a few small
+ones (like a binary counter).
+
+Words are folded (no accents, case folded) and stemmed with the site language's
+Snowball stemmer, the tagger's (digest/words.py); templates/stemmer.js is the same
+stemmer generated for the browser, so a query's "automated" meets an item's
+"automation" (both "autom"). A language without a stemmer in stemmer.js is indexed
+unstemmed, so that the browser and the index always agree.
+
+Ranking is BM25F (Robertson & Zaragoza): each field's term count is normalised by the
+field's length against its average in the segment and weighted (headline and summary
+above the analysis, so that a passing mention in an analysis does not outrank the
+story), the weighted sum saturates as tf / (K1 + tf), and that is stored quantised to
+1..63 with each posting. The browser multiplies it by the term's IDF, computed from the
+document frequencies of every segment it fetched, so no global statistic is written
+into a segment and old segments stay valid.
 
 Each segment is a folder named by a digest of what it holds:
-- `meta.json`: how many items, the first letters of its words, its topics' items;
-- `<prefix>.json`: for the words that start with that letter (in large segments, those
-  two letters), the items that have them (numbers within the segment, as gaps);
-- `docs-<n>.json`: what a result shows (link, title, date, topics, text), DOCS items a file.
-`search/index.json` lists the segments, the topic names and the stop words.
-
-A query's words must all match (as prefixes, so "regul" finds regulation and
-regulators), and results come newest first: for a news digest, recency is the order a
-reader expects, and it is the same for every reader and every build.
+- `meta.json`: its item count, the first stem of each term file, the topics and first
+  letters it has files for, and for each repeat the number of its first report;
+- `t<k>.json`: stems in sorted order, cut into files of about SHARD bytes, each stem
+  with its postings: (gap from the previous item, weight) pairs in a base-64 varint
+  string, about two characters a posting;
+- `topic-<slug>.json`: the items of a topic, as gaps in the same code;
+- `v-<letter>.json`: the stems that start with a letter, for the typo fallback;
+- `d<n>.json`: what one result shows (link, title, date, topics, text), so that ten
+  results fetch ten small files rather than whole blocks of items.
+`search/index.json` lists the segments, the topic names, the stop words and the
+language.
 """
 
 from __future__ import annotations
@@ -31,32 +50,55 @@ import hashlib
 import json
 import re
 import unicodedata
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass
 from itertools import pairwise
 
 from . import markup
 from .dates import long_date
 from .model import Item, Segment
 from .urls import SEARCH, path_of
+from .words import STEMMERS, stem
 
-FORMAT = "1"  # part of every segment's name: a new format never reuses an old segment
+FORMAT = "2"  # part of every segment's name: a new format never reuses an old segment
 BLOCK = 256  # items
 LARGEST = 32  # blocks: the largest segment, so that a merge re-indexes 8,192 items at most
-DOCS = 64  # items per docs file: a page of results fetches one or two of them
-NARROW = 1024  # items: a segment up to this size files its words by one letter, not two
+SHARD = 2048  # bytes: a term file holds sorted stems up to about this size
 INDEX = SEARCH + "index.json"
+# Languages whose stemmer templates/stemmer.js has: only those are stemmed.
+JS_STEMMED = frozenset({"en"})
 # Words too common to narrow a search: left out of the index and of queries.
 STOP_WORDS = frozenset(
     "a an and are as at be by for from has have in is it its of on or that the this to was "
     "were will with au aux d de des du en et l la le les un une".split()
 )
+# BM25F: field weights (title, summary, analysis), length normalisation, saturation.
+WEIGHTS = (2.0, 1.0, 0.3)
+B = 0.75
+K1 = 1.2
+LEVELS = 63  # a posting's weight is stored as 1..LEVELS
+DIGITS = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz-_"  # as search.js
 _WORD = re.compile(r"[^\W_]+")  # letters and digits, as search.js's [\p{L}\p{N}]+
 
 
-def segments(items: Sequence[Item]) -> tuple[Segment, ...]:
-    """The segments of the index of `items` (newest first, as the site lists them)."""
+@dataclass(frozen=True)
+class IndexSegment(Segment):
+    """A segment with what its files need beyond its items."""
+
+    language: str = "en"
+    # For each repeat in the segment: its number in the segment, the number of its first
+    # report (counted from the oldest item), and that first report.
+    first_reports: tuple[tuple[int, int, Item], ...] = ()
+
+
+def segments(items: Sequence[Item], language: str = "en") -> tuple[IndexSegment, ...]:
+    """The segments of the index of `items` (every item, repeats included, newest first
+    as the site lists them), stemmed for the site's `language`."""
     oldest_first = items[::-1]
+    number = {item.id: n for n, item in enumerate(oldest_first)}
+    by_id = {item.id: item for item in oldest_first}
+    code = _language(language)
     sizes = [LARGEST * BLOCK] * (len(oldest_first) // (LARGEST * BLOCK))
     blocks = len(oldest_first) // BLOCK % LARGEST
     sizes += [
@@ -67,25 +109,39 @@ def segments(items: Sequence[Item]) -> tuple[Segment, ...]:
     found, first = [], 0
     for size in sizes:
         part = tuple(oldest_first[first : first + size])
-        found.append(Segment(first, part, _key(part)))
+        firsts = tuple(
+            (n, number[item.duplicate_of], by_id[item.duplicate_of])
+            for n, item in enumerate(part)
+            if item.duplicate_of is not None and item.duplicate_of in by_id
+        )
+        found.append(IndexSegment(first, part, _key(part, firsts, code), code, firsts))
         first += size
     return tuple(found)
 
 
-def _key(items: Iterable[Item]) -> str:
-    digest = hashlib.sha256(FORMAT.encode())
+def _language(language: str) -> str:
+    code = language.split("-")[0].lower()
+    return code if code in JS_STEMMED and code in STEMMERS else ""
+
+
+def _key(items: Iterable[Item], firsts: Iterable[tuple[int, int, Item]], language: str) -> str:
+    digest = hashlib.sha256(f"{FORMAT}\0{language}".encode())
     for item in items:
         record = (path_of(item), item.title, item.date, item.topics, item.summary, item.analysis)
+        digest.update(repr(record).encode("utf-8", "surrogatepass") + b"\0")
+    for n, number, original in firsts:
+        record = (n, number, path_of(original), original.title, original.date, original.topics)
         digest.update(repr(record).encode("utf-8", "surrogatepass") + b"\0")
     return digest.hexdigest()
 
 
 def index_file(parts: Sequence[Segment], topic_names: dict[str, str]) -> bytes:
     """search/index.json: the segments (oldest first) and what queries need to know."""
+    language = parts[0].language if parts and isinstance(parts[0], IndexSegment) else ""
     return _json(
         {
             "format": int(FORMAT),
-            "docs": DOCS,
+            "language": language,
             "stop": sorted(STOP_WORDS),
             "topics": topic_names,
             "segments": [
@@ -98,45 +154,115 @@ def index_file(parts: Sequence[Segment], topic_names: dict[str, str]) -> bytes:
 
 def segment_files(segment: Segment) -> Iterator[tuple[str, bytes]]:
     """The files of one segment's folder: (path in the site, bytes)."""
-    postings: dict[str, list[int]] = defaultdict(list)
+    language = segment.language if isinstance(segment, IndexSegment) else ""
+    firsts = {n: (number, original) for n, number, original in _firsts(segment)}
+    folder = path_of(segment)
+    fields: list[tuple[Counter[str], ...]] = []
     by_topic: dict[str, list[int]] = defaultdict(list)
-    docs = []
-    for number, item in enumerate(segment.items):
+    for n, item in enumerate(segment.items):
+        # A repeat is shown as its first report: that report's link, title and topics.
+        shown = firsts[n][1] if n in firsts else item
         summary = markup.to_plain(item.summary)
         analysis = markup.to_plain(item.analysis) if item.analysis else ""
-        for word in sorted(words(f"{item.title} {summary} {analysis}") - STOP_WORDS):
-            postings[word].append(number)
-        for topic in item.topics:
-            by_topic[topic].append(number)
-        docs.append(
-            [path_of(item), item.title, long_date(item.date), list(item.topics), summary, analysis]
+        fields.append(
+            tuple(Counter(terms(text, language)) for text in (shown.title, summary, analysis))
         )
-    # Small segments in fewer, larger files: a file costs more to write than its bytes.
-    width = 1 if len(segment.items) <= NARROW else 2
-    shards: dict[str, dict[str, list[int]]] = defaultdict(dict)
-    for word in sorted(postings):
-        shards[word[:width]][word] = _gaps(postings[word])
-    folder = path_of(segment)
+        for topic in shown.topics:
+            by_topic[topic].append(n)
+        record = [
+            path_of(shown),
+            shown.title,
+            long_date(shown.date),
+            list(shown.topics),
+            summary,
+            analysis,
+        ]
+        yield f"{folder}d{n}.json", _json(record)
+    postings = _postings(fields)
+    bounds: list[str] = []
+    shard: dict[str, str] = {}
+    size = 0
+    for term in sorted(postings):
+        if shard and size + len(term) + len(postings[term]) > SHARD:
+            yield f"{folder}t{len(bounds) - 1}.json", _json(shard)
+            shard, size = {}, 0
+        if not shard:
+            bounds.append(term)
+        shard[term] = postings[term]
+        size += len(term) + len(postings[term]) + 6
+    if shard:
+        yield f"{folder}t{len(bounds) - 1}.json", _json(shard)
+    # The stems by first letter: what the typo fallback compares a word with, when nothing
+    # matched (fetched for that only).
+    by_letter: dict[str, list[str]] = defaultdict(list)
+    for term in sorted(postings):
+        by_letter[term[0]].append(term)
+    for letter, stems in sorted(by_letter.items()):
+        yield f"{folder}v-{shard_name(letter)}.json", _json(stems)
+    for topic, numbers in sorted(by_topic.items()):
+        yield f"{folder}topic-{shard_name(topic)}.json", _json(_code(_gaps(numbers)))
     yield (
         folder + "meta.json",
         _json(
             {
                 "count": len(segment.items),
-                "width": width,
-                "prefixes": sorted(shards),
-                "topics": {topic: _gaps(numbers) for topic, numbers in sorted(by_topic.items())},
+                "bounds": bounds,
+                "topics": sorted(by_topic),
+                "letters": sorted(by_letter),
+                "same": {str(n): number for n, (number, _) in sorted(firsts.items())},
             }
         ),
     )
-    for prefix, entries in sorted(shards.items()):
-        yield folder + shard_name(prefix) + ".json", _json(entries)
-    for start in range(0, len(docs), DOCS):
-        yield f"{folder}docs-{start // DOCS}.json", _json(docs[start : start + DOCS])
+
+
+def _firsts(segment: Segment) -> tuple[tuple[int, int, Item], ...]:
+    return segment.first_reports if isinstance(segment, IndexSegment) else ()
+
+
+def _postings(fields: Sequence[tuple[Counter[str], ...]]) -> dict[str, str]:
+    """Every term's postings, coded: BM25F's saturated, weighted term frequency per item."""
+    count = max(len(fields), 1)
+    averages = [max(sum(sum(f[i].values()) for f in fields) / count, 1.0) for i in range(3)]
+    found: dict[str, list[tuple[int, int]]] = defaultdict(list)
+    for n, counts in enumerate(fields):
+        norms = [
+            1 - B + B * sum(c.values()) / average
+            for c, average in zip(counts, averages, strict=True)
+        ]
+        for term in set().union(*counts):
+            tf = sum(
+                weight * c[term] / norm
+                for c, weight, norm in zip(counts, WEIGHTS, norms, strict=True)
+            )
+            found[term].append((n, max(1, min(LEVELS, round(LEVELS * tf / (K1 + tf))))))
+    coded = {}
+    for term, pairs in found.items():
+        previous = 0
+        parts = []
+        for n, weight in pairs:
+            parts.append(_varint(n - previous) + DIGITS[weight])
+            previous = n
+        coded[term] = "".join(parts)
+    return coded
+
+
+def _varint(value: int) -> str:
+    """5 bits a digit, high digits first; a digit of 32 or more means another follows."""
+    digits = [DIGITS[value & 31]]
+    value >>= 5
+    while value:
+        digits.append(DIGITS[32 | (value & 31)])
+        value >>= 5
+    return "".join(reversed(digits))
+
+
+def _code(numbers: Iterable[int]) -> str:
+    return "".join(_varint(n) for n in numbers)
 
 
 def shard_name(prefix: str) -> str:
-    """A file name for a prefix: itself when plain ASCII, else its code points (as search.js)."""
-    if prefix.isascii() and prefix.isalnum():
+    """A file name for a name: itself when plain ASCII, else its code points (as search.js)."""
+    if re.fullmatch(r"[a-z0-9-]+", prefix):
         return prefix
     return "u" + "-".join(f"{ord(c):x}" for c in prefix)
 
@@ -154,12 +280,26 @@ class _Unmarked(dict[int, str | None]):
 _UNMARKED = _Unmarked()
 
 
-def words(text: str) -> set[str]:
-    """The distinct words of `text` as the index keeps them: lower case, without accents
-    (NFKD, marks dropped), split into runs of letters and digits."""
+def fold(text: str) -> str:
+    """Text as the index reads it: NFKD, marks dropped, case folded (as stemmer.js's
+    fold: lower case, then ß -> ss and final ς -> σ, the folds JavaScript lacks)."""
     if not text.isascii():
         text = unicodedata.normalize("NFKD", text).translate(_UNMARKED)
-    return set(_WORD.findall(text.lower()))
+        return text.lower().replace("ß", "ss").replace("ς", "σ")
+    return text.lower()
+
+
+def words(text: str) -> set[str]:
+    """The distinct words of `text` as the index keeps them: folded, then split into runs
+    of letters and digits."""
+    return set(_WORD.findall(fold(text)))
+
+
+def terms(text: str, language: str) -> list[str]:
+    """The index terms of `text`, one per word (stop words left out): its stems when
+    the language has a stemmer in stemmer.js, else its words."""
+    found = [word for word in _WORD.findall(fold(text)) if word not in STOP_WORDS]
+    return [stem(word, language) for word in found] if language else found
 
 
 def _gaps(numbers: list[int]) -> list[int]:

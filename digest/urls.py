@@ -22,6 +22,7 @@ OPML = "feeds.opml"
 ITEMS_JSON = "items.json"
 STYLESHEET = "style.css"
 SEARCH_SCRIPT = "search.js"
+STEMMER_SCRIPT = "stemmer.js"  # the search page's stemmer, beside search.js
 FAVICON = "favicon.svg"
 
 

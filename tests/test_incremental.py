@@ -144,8 +144,7 @@ def small_segments(monkeypatch) -> None:
     """Search segments of a few items, so that a handful of editions merges them."""
     monkeypatch.setattr(search, "BLOCK", 2)
     monkeypatch.setattr(search, "LARGEST", 4)
-    monkeypatch.setattr(search, "NARROW", 4)
-    monkeypatch.setattr(search, "DOCS", 3)
+    monkeypatch.setattr(search, "SHARD", 64)  # many term files
 
 
 @pytest.mark.parametrize("seed", range(12))

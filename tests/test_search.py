@@ -12,6 +12,7 @@ import pytest
 from digest import pipeline, search
 from digest.model import Item, Source
 from digest.urls import path_of
+from digest.words import stem
 
 
 def item(number: int, summary: str = "", topics: tuple[str, ...] = ()) -> Item:
@@ -92,32 +93,100 @@ def test_words_are_folded_as_search_js_folds_them(text: str, expected: set[str])
     assert search.words(text) == expected
 
 
-def test_a_segment_files_its_words_items_and_topics() -> None:
+def decode(code: str, weighted: bool = True) -> list[tuple[int, int]]:
+    """A posting string -> [(number, weight)], as search.js reads it."""
+    out, n, value, i = [], 0, 0, 0
+    while i < len(code):
+        digit = search.DIGITS.index(code[i])
+        value = value * 32 + (digit & 31)
+        i += 1
+        if digit >= 32:
+            continue
+        n += value
+        value = 0
+        weight = search.DIGITS.index(code[i]) if weighted else 0
+        i += 1 if weighted else 0
+        out.append((n, weight))
+    return out
+
+
+def segment_json(items: list[Item]) -> tuple[str, dict[str, object]]:
+    (segment,) = search.segments(items)
+    folder = path_of(segment)
+    files = {
+        path.removeprefix(folder): json.loads(data) for path, data in search.segment_files(segment)
+    }
+    return folder, files
+
+
+def postings_of(files: dict[str, object], term: str) -> list[tuple[int, int]]:
+    for name, shard in files.items():
+        if name.startswith("t") and isinstance(shard, dict) and term in shard:
+            return decode(shard[term])
+    return []
+
+
+def test_a_segment_files_its_stems_items_and_topics() -> None:
     items = [
         item(2, "Mistral raises funds.", ("funding",)),
         item(1, "The CNIL fines a startup.", ("regulation",)),
         item(0, "Mistral ships a model.", ("open-source", "funding")),
     ]
-    (segment,) = search.segments(items)
-    files = {path: json.loads(data) for path, data in search.segment_files(segment)}
-    folder = path_of(segment)
-    meta = files[folder + "meta.json"]
-    assert meta["count"] == 3 and meta["width"] == 1
-    assert meta["topics"] == {"funding": [0, 2], "open-source": [0], "regulation": [1]}
-    shard = files[folder + "m.json"]
-    assert shard["mistral"] == [0, 2]  # the oldest item is 0; gaps: 0, then +2
-    assert "the" not in files[folder + "t.json"]  # a stop word
-    assert set(meta["prefixes"]) == {p.removeprefix(folder)[:-5] for p in files} - {
-        "meta",
-        "docs-0",
-    }
-    docs = files[folder + "docs-0.json"]
-    assert docs[2][:4] == ["items/item-2/", "Title 2", "3 January 2026", ["funding"]]
-    assert docs[2][4] == "Mistral raises funds."
+    _, files = segment_json(items)
+    meta = files["meta.json"]
+    assert meta["count"] == 3 and meta["topics"] == ["funding", "open-source", "regulation"]
+    assert decode(files["topic-funding.json"], weighted=False) == [(0, 0), (2, 0)]
+    assert [n for n, _ in postings_of(files, "mistral")] == [0, 2]  # the oldest item is 0
+    assert [n for n, _ in postings_of(files, "fine")] == [1]  # "fines", stemmed
+    assert postings_of(files, "the") == []  # a stop word
+    assert files["d2.json"][:4] == ["items/item-2/", "Title 2", "3 January 2026", ["funding"]]
+    assert files["d2.json"][4] == "Mistral raises funds."
+    assert "mistral" in files["v-m.json"]  # the typo fallback's word list
+
+
+def test_term_files_are_sorted_runs_named_by_their_first_stem(monkeypatch) -> None:
+    monkeypatch.setattr(search, "SHARD", 40)  # many small files
+    items = [
+        item(n, f"Story {n} about {w} and chips.")
+        for n, w in enumerate("apples bananas cherries dates elderberries figs grapes".split())
+    ]
+    _, files = segment_json(items[::-1])
+    bounds = files["meta.json"]["bounds"]
+    assert len(bounds) > 3 and bounds == sorted(bounds)
+    for k, first in enumerate(bounds):
+        terms = list(files[f"t{k}.json"])
+        assert terms == sorted(terms) and terms[0] == first
+        if k + 1 < len(bounds):
+            assert terms[-1] < bounds[k + 1]
+
+
+def test_the_story_outranks_a_passing_mention_in_an_analysis() -> None:
+    about = item(1, "Mistral released a new open model.")
+    mention = Item(
+        **{**item(0).__dict__, "analysis": "Unlike Mistral, this firm keeps its weights closed."}
+    )
+    _, files = segment_json([about, mention])
+    weights = dict(postings_of(files, "mistral"))
+    assert weights[1] > 2 * weights[0] > 0
+
+
+def test_a_repeat_is_indexed_under_its_first_report() -> None:
+    first = item(0, "Mistral released a model.")
+    repeat = Item(
+        **{
+            **item(1, "The Apache licence covers the new weights.").__dict__,
+            "duplicate_of": first.id,
+        }
+    )
+    _, files = segment_json([repeat, first])
+    assert files["meta.json"]["same"] == {"1": 0}  # item 1 is a repeat of item 0
+    assert [n for n, _ in postings_of(files, "apach")] == [1]  # the repeat's own words...
+    assert files["d1.json"][0] == path_of(first)  # ...lead to the first report's page
 
 
 def test_shard_names_are_safe_file_names() -> None:
     assert search.shard_name("re") == "re"
+    assert search.shard_name("open-source") == "open-source"
     assert search.shard_name("ø") == "uf8"
     assert search.shard_name("中文") == "u4e2d-6587"
 
@@ -145,3 +214,83 @@ def test_a_new_edition_indexes_only_the_segments_it_changes(tmp_path, monkeypatc
     project.add()
     result = pipeline.build(config)
     assert 0 < len(made) < len(result.site.search_segments)
+
+
+# -- the browser's stemmer ------------------------------------------------------------
+
+SUFFIXES = (
+    "", "s", "es", "ed", "ing", "er", "ers", "ly", "ion", "ions", "ation", "ations", "ment",
+    "ments", "ness", "ic", "ics", "ical", "ity", "ive", "ize", "ized", "ise", "ised", "al",
+    "ally", "ful", "able", "ism", "ist", "ists", "ies", "ied", "y", "e", "ent", "ence",
+)  # fmt: skip
+
+
+def stemmer_words() -> list[str]:
+    """The corpus's words, and each of their stems with the usual English endings: the
+    forms a reader types ("automated" for "automation", "economics" for "economy")."""
+    from conftest import ROOT
+
+    texts = [ROOT / "content", ROOT / "tests" / "data"]
+    found: set[str] = set()
+    for folder in texts:
+        for path in folder.rglob("*.txt"):
+            found |= search.words(path.read_text(encoding="utf-8"))
+    stems = {stem(word) for word in found if word.isalpha()}
+    found |= {s + suffix for s in stems for suffix in SUFFIXES}
+    # Snowball's special cases and the characters where folding and stemming meet.
+    found |= {"generously", "skies", "dying", "news", "proceed", "exceed", "succeeding",
+              "communism", "universal", "arsenal", "'s", "yelled", "crying", "sky", "ß", "naïve"}  # fmt: skip
+    return sorted({search.fold(word) for word in found})  # the index stems folded words
+
+
+def test_the_browser_stems_as_python_does() -> None:
+    """templates/stemmer.js (Snowball's JavaScript) and PyStemmer agree on every word."""
+    from conftest import ROOT, require_tool
+
+    node = require_tool("node")
+    import subprocess
+
+    listed = stemmer_words()
+    assert len(listed) > 3000
+    script = (
+        'require(process.argv[1]); const s = DigestStemmers.stemmerFor("en");'
+        "const words = JSON.parse(require('fs').readFileSync(0, 'utf8'));"
+        "process.stdout.write(JSON.stringify(words.map(w => s.stemWord(w))));"
+    )
+    done = subprocess.run(
+        [node, "-e", script, str(ROOT / "templates" / "stemmer.js")],
+        input=json.dumps(listed),
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    in_js = json.loads(done.stdout)
+    different = [
+        (w, p, j) for w, p, j in zip(listed, map(stem, listed), in_js, strict=True) if p != j
+    ]
+    assert different == []
+
+
+def test_the_comparison_with_pagefind_runs(tmp_path) -> None:
+    """bench/search.py, two queries: both engines answer, and the table is printed."""
+    import subprocess
+    import sys
+
+    from conftest import ROOT, require_tool
+
+    pytest.importorskip("pagefind")
+    pytest.importorskip("playwright")
+    require_tool("chromium")
+    queries = tmp_path / "queries.yaml"
+    queries.write_text(
+        '- {query: "CNIL", kind: name, note: "", relevant: {}}\n'
+        '- {query: "blockchain", kind: none, note: "", relevant: {}}\n'
+    )
+    done = subprocess.run(
+        [sys.executable, str(ROOT / "bench" / "search.py"), str(queries)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode == 0, done.stderr
+    assert "| digest |" in done.stdout and "| pagefind |" in done.stdout
