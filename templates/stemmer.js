@@ -1,12 +1,11 @@
 // Snowball stemmers for the search page (search.js), so that the browser stems a query
-// as digest/search.py stemmed the index (PyStemmer, from the same Snowball sources).
-// Generated, not written: the compiler of Snowball v3.1.1 (snowballstem/snowball on
-// GitHub, tag v3.1.1; `make snowball`, then `./snowball algorithms/english.sbl -js`)
-// made the English stemmer; javascript/base-stemmer.js is its runtime. The two ES
-// modules are joined into one classic script (imports and exports removed), unchanged
-// otherwise. tests/test_search.py checks that it stems a word list as PyStemmer does.
-// A language is added by generating its stemmer the same way and naming it in STEMMERS
-// (and in digest/search.py's JS_STEMMED).
+// as digest/search.py stemmed the index (PyStemmer, from the same Snowball algorithms).
+// Not written here: base-stemmer.js, english-stemmer.js and french-stemmer.js are taken
+// unchanged from the Sphinx package on PyPI (sphinx 9.0.4, sphinx/search/non-minified-js/,
+// "Generated from english.sbl by Snowball 3.0.1"), wrapped in one classic script that
+// defines window.DigestStemmers. tests/test_search.py checks that it stems a word list
+// exactly as PyStemmer does. A language is added by taking its file from the same place
+// and naming it in STEMMERS (and in digest/search.py's JS_STEMMED).
 //
 // Snowball's licence, which covers the generated code below:
 //
@@ -29,1117 +28,1563 @@
 //      may be used to endorse or promote products derived from this software
 //      without specific prior written permission.
 //
-// THIS SOFTWARE IS PROVIDED BY THE COPYRIGHT HOLDERS AND CONTRIBUTORS "AS IS" AND
-// ANY EXPRESS OR IMPLIED WARRANTIES, INCLUDING, BUT NOT LIMITED TO, THE IMPLIED
-// WARRANTIES OF MERCHANTABILITY AND FITNESS FOR A PARTICULAR PURPOSE ARE
-// DISCLAIMED. IN NO EVENT SHALL THE COPYRIGHT OWNER OR CONTRIBUTORS BE LIABLE FOR
-// ANY DIRECT, INDIRECT, INCIDENTAL, SPECIAL, EXEMPLARY, OR CONSEQUENTIAL DAMAGES
-// (INCLUDING, BUT NOT LIMITED TO, PROCUREMENT OF SUBSTITUTE GOODS OR SERVICES;
-// LOSS OF USE, DATA, OR PROFITS; OR BUSINESS INTERRUPTION) HOWEVER CAUSED AND ON
-// ANY THEORY OF LIABILITY, WHETHER IN CONTRACT, STRICT LIABILITY, OR TORT
-// (INCLUDING NEGLIGENCE OR OTHERWISE) ARISING IN ANY WAY OUT OF THE USE OF THIS
-// SOFTWARE, EVEN IF ADVISED OF THE POSSIBILITY OF SUCH DAMAGE.
-
+// THIS SOFTWARE IS PROVIDED BY THE COPYRIGHT HOLDERS AND CONTRIBUTORS "AS IS"
+// AND ANY EXPRESS OR IMPLIED WARRANTIES, INCLUDING, BUT NOT LIMITED TO, THE
+// IMPLIED WARRANTIES OF MERCHANTABILITY AND FITNESS FOR A PARTICULAR PURPOSE
+// ARE DISCLAIMED. IN NO EVENT SHALL THE COPYRIGHT OWNER OR CONTRIBUTORS BE
+// LIABLE FOR ANY DIRECT, INDIRECT, INCIDENTAL, SPECIAL, EXEMPLARY, OR
+// CONSEQUENTIAL DAMAGES (INCLUDING, BUT NOT LIMITED TO, PROCUREMENT OF
+// SUBSTITUTE GOODS OR SERVICES; LOSS OF USE, DATA, OR PROFITS; OR BUSINESS
+// INTERRUPTION) HOWEVER CAUSED AND ON ANY THEORY OF LIABILITY, WHETHER IN
+// CONTRACT, STRICT LIABILITY, OR TORT (INCLUDING NEGLIGENCE OR OTHERWISE)
+// ARISING IN ANY WAY OUT OF THE USE OF THIS SOFTWARE, EVEN IF ADVISED OF THE
+// POSSIBILITY OF SUCH DAMAGE.
 (function (root) {
-  "use strict";
+  var BaseStemmer;
+// @ts-check
 
-  class BaseStemmer {
-      constructor() {
-          
-          this.current = '';
-          this.c = 0;
-          this.limit = 0;
-          this.limit_backward = 0;
-          this.bra = 0;
-          this.ket = 0;
-          this.af = 0;
-      }
-      setCurrent(value) {
-          this.current = value;
-          this.c = 0;
-          this.limit = this.current.length;
-          this.limit_backward = 0;
-          this.bra = this.c;
-          this.ket = this.limit;
-      }
-      getCurrent() {
-          return this.current;
-      }
-      copy_from(other) {
-          
-          this.current          = other.current;
-          this.c                = other.c;
-          this.limit            = other.limit;
-          this.limit_backward   = other.limit_backward;
-          this.bra              = other.bra;
-          this.ket              = other.ket;
-      }
-      in_grouping(s, min, max) {
-          
-          if (this.c >= this.limit) return false;
-          let ch = this.current.charCodeAt(this.c);
-          if (ch > max || ch < min) return false;
-          ch -= min;
-          if ((s[ch >>> 3] & (0x1 << (ch & 0x7))) === 0) return false;
-          this.c++;
-          return true;
-      }
-      go_in_grouping(s, min, max) {
-          
-          while (this.c < this.limit) {
-              let ch = this.current.charCodeAt(this.c);
-              if (ch > max || ch < min)
-                  return true;
-              ch -= min;
-              if ((s[ch >>> 3] & (0x1 << (ch & 0x7))) === 0)
-                  return true;
-              this.c++;
-          }
-          return false;
-      }
-      in_grouping_b(s, min, max) {
-          
-          if (this.c <= this.limit_backward) return false;
-          let ch = this.current.charCodeAt(this.c - 1);
-          if (ch > max || ch < min) return false;
-          ch -= min;
-          if ((s[ch >>> 3] & (0x1 << (ch & 0x7))) === 0) return false;
-          this.c--;
-          return true;
-      }
-      go_in_grouping_b(s, min, max) {
-          
-          while (this.c > this.limit_backward) {
-              let ch = this.current.charCodeAt(this.c - 1);
-              if (ch > max || ch < min) return true;
-              ch -= min;
-              if ((s[ch >>> 3] & (0x1 << (ch & 0x7))) === 0) return true;
-              this.c--;
-          }
-          return false;
-      }
-      out_grouping(s, min, max) {
-          
-          if (this.c >= this.limit) return false;
-          let ch = this.current.charCodeAt(this.c);
-          if (ch > max || ch < min) {
-              this.c++;
-              return true;
-          }
-          ch -= min;
-          if ((s[ch >>> 3] & (0X1 << (ch & 0x7))) === 0) {
-              this.c++;
-              return true;
-          }
-          return false;
-      }
-      go_out_grouping(s, min, max) {
-          
-          while (this.c < this.limit) {
-              let ch = this.current.charCodeAt(this.c);
-              if (ch <= max && ch >= min) {
-                  ch -= min;
-                  if ((s[ch >>> 3] & (0X1 << (ch & 0x7))) !== 0) {
-                      return true;
-                  }
-              }
-              this.c++;
-          }
-          return false;
-      }
-      out_grouping_b(s, min, max) {
-          
-          if (this.c <= this.limit_backward) return false;
-          let ch = this.current.charCodeAt(this.c - 1);
-          if (ch > max || ch < min) {
-              this.c--;
-              return true;
-          }
-          ch -= min;
-          if ((s[ch >>> 3] & (0x1 << (ch & 0x7))) === 0) {
-              this.c--;
-              return true;
-          }
-          return false;
-      }
-      go_out_grouping_b(s, min, max) {
-          
-          while (this.c > this.limit_backward) {
-              let ch = this.current.charCodeAt(this.c - 1);
-              if (ch <= max && ch >= min) {
-                  ch -= min;
-                  if ((s[ch >>> 3] & (0x1 << (ch & 0x7))) !== 0) {
-                      return true;
-                  }
-              }
-              this.c--;
-          }
-          return false;
-      }
-      eq_s(s) {
-          
-          if (this.limit - this.c < s.length) return false;
-          if (!this.current.startsWith(s, this.c)) return false;
-          this.c += s.length;
-          return true;
-      }
-      eq_s_b(s) {
-          
-          if (this.c - this.limit_backward < s.length) return false;
-          if (!this.current.endsWith(s, this.c)) return false;
-          this.c -= s.length;
-          return true;
-      }
-      find_among(v, call_among_func) {
-          
-          let i = 0;
-          let j = v.length;
+/**@constructor*/
+BaseStemmer = function() {
+    /** @protected */
+    this.current = '';
+    this.cursor = 0;
+    this.limit = 0;
+    this.limit_backward = 0;
+    this.bra = 0;
+    this.ket = 0;
 
-          const c = this.c;
-          const l = this.limit;
+    /**
+     * @param {string} value
+     */
+    this.setCurrent = function(value) {
+        this.current = value;
+        this.cursor = 0;
+        this.limit = this.current.length;
+        this.limit_backward = 0;
+        this.bra = this.cursor;
+        this.ket = this.limit;
+    };
 
-          let common_i = 0;
-          let common_j = 0;
+    /**
+     * @return {string}
+     */
+    this.getCurrent = function() {
+        return this.current;
+    };
 
-          let first_key_inspected = false;
+    /**
+     * @param {BaseStemmer} other
+     */
+    this.copy_from = function(other) {
+        /** @protected */
+        this.current          = other.current;
+        this.cursor           = other.cursor;
+        this.limit            = other.limit;
+        this.limit_backward   = other.limit_backward;
+        this.bra              = other.bra;
+        this.ket              = other.ket;
+    };
 
-          while (true) {
-              const k = i + ((j - i) >>> 1);
-              let diff = 0;
-              let common = common_i < common_j ? common_i : common_j; // smaller
-              // w[0]: string, w[1]: result, w[2]: substring_i (optional), w[3]: function (optional)
-              const w = v[k];
-              let i2;
-              // @ts-expect-error: w[0] always string.
-              for (i2 = common; i2 < w[0].length; i2++) {
-                  if (c + common === l) {
-                      diff = -1;
-                      break;
-                  }
-                  // @ts-expect-error: w[0] always string.
-                  diff = this.current.charCodeAt(c + common) - w[0].charCodeAt(i2);
-                  if (diff !== 0) break;
-                  common++;
-              }
-              if (diff < 0) {
-                  j = k;
-                  common_j = common;
-              } else {
-                  i = k;
-                  common_i = common;
-              }
-              if (j - i <= 1) {
-                  if (i > 0) break; // v->s has been inspected
-                  if (j === i) break; // only one item in v
+    /**
+     * @param {number[]} s
+     * @param {number} min
+     * @param {number} max
+     * @return {boolean}
+     */
+    this.in_grouping = function(s, min, max) {
+        /** @protected */
+        if (this.cursor >= this.limit) return false;
+        var ch = this.current.charCodeAt(this.cursor);
+        if (ch > max || ch < min) return false;
+        ch -= min;
+        if ((s[ch >>> 3] & (0x1 << (ch & 0x7))) == 0) return false;
+        this.cursor++;
+        return true;
+    };
 
-                  // - but now we need to go round once more to get
-                  // v->s inspected. This looks messy, but is actually
-                  // the optimal approach.
+    /**
+     * @param {number[]} s
+     * @param {number} min
+     * @param {number} max
+     * @return {boolean}
+     */
+    this.go_in_grouping = function(s, min, max) {
+        /** @protected */
+        while (this.cursor < this.limit) {
+            var ch = this.current.charCodeAt(this.cursor);
+            if (ch > max || ch < min)
+                return true;
+            ch -= min;
+            if ((s[ch >>> 3] & (0x1 << (ch & 0x7))) == 0)
+                return true;
+            this.cursor++;
+        }
+        return false;
+    };
 
-                  if (first_key_inspected) break;
-                  first_key_inspected = true;
-              }
-          }
-          while (true) {
-              const w = v[i];
-              // @ts-expect-error: w[0] always string.
-              if (common_i >= w[0].length) {
-                  // @ts-expect-error: w[0] always string.
-                  this.c = c + w[0].length;
-                  // @ts-expect-error: w[1] always number.
-                  if (w.length < 4) return w[1];
-                  // @ts-expect-error: w[3] always number.
-                  this.af = w[3];
-                  // @ts-expect-error: call_among_func never null here.
-                  if (call_among_func.call(this)) {
-                      // @ts-expect-error: w[0] always string.
-                      this.c = c + w[0].length;
-                      // @ts-expect-error: w[3] always number.
-                      return w[1];
-                  }
-              }
-              // Tests for undefined (if w.length < 2) or 0.
-              if (!w[2]) return 0;
-              // @ts-expect-error: w[2] always number.
-              i -= w[2];
-          }
-      }
+    /**
+     * @param {number[]} s
+     * @param {number} min
+     * @param {number} max
+     * @return {boolean}
+     */
+    this.in_grouping_b = function(s, min, max) {
+        /** @protected */
+        if (this.cursor <= this.limit_backward) return false;
+        var ch = this.current.charCodeAt(this.cursor - 1);
+        if (ch > max || ch < min) return false;
+        ch -= min;
+        if ((s[ch >>> 3] & (0x1 << (ch & 0x7))) == 0) return false;
+        this.cursor--;
+        return true;
+    };
 
-      // find_among_b is for backwards processing. Same comments apply
-      find_among_b(v, call_among_func) {
-          
-          let i = 0;
-          let j = v.length
+    /**
+     * @param {number[]} s
+     * @param {number} min
+     * @param {number} max
+     * @return {boolean}
+     */
+    this.go_in_grouping_b = function(s, min, max) {
+        /** @protected */
+        while (this.cursor > this.limit_backward) {
+            var ch = this.current.charCodeAt(this.cursor - 1);
+            if (ch > max || ch < min) return true;
+            ch -= min;
+            if ((s[ch >>> 3] & (0x1 << (ch & 0x7))) == 0) return true;
+            this.cursor--;
+        }
+        return false;
+    };
 
-          const c = this.c;
-          const lb = this.limit_backward;
+    /**
+     * @param {number[]} s
+     * @param {number} min
+     * @param {number} max
+     * @return {boolean}
+     */
+    this.out_grouping = function(s, min, max) {
+        /** @protected */
+        if (this.cursor >= this.limit) return false;
+        var ch = this.current.charCodeAt(this.cursor);
+        if (ch > max || ch < min) {
+            this.cursor++;
+            return true;
+        }
+        ch -= min;
+        if ((s[ch >>> 3] & (0X1 << (ch & 0x7))) == 0) {
+            this.cursor++;
+            return true;
+        }
+        return false;
+    };
 
-          let common_i = 0;
-          let common_j = 0;
+    /**
+     * @param {number[]} s
+     * @param {number} min
+     * @param {number} max
+     * @return {boolean}
+     */
+    this.go_out_grouping = function(s, min, max) {
+        /** @protected */
+        while (this.cursor < this.limit) {
+            var ch = this.current.charCodeAt(this.cursor);
+            if (ch <= max && ch >= min) {
+                ch -= min;
+                if ((s[ch >>> 3] & (0X1 << (ch & 0x7))) != 0) {
+                    return true;
+                }
+            }
+            this.cursor++;
+        }
+        return false;
+    };
 
-          let first_key_inspected = false;
+    /**
+     * @param {number[]} s
+     * @param {number} min
+     * @param {number} max
+     * @return {boolean}
+     */
+    this.out_grouping_b = function(s, min, max) {
+        /** @protected */
+        if (this.cursor <= this.limit_backward) return false;
+        var ch = this.current.charCodeAt(this.cursor - 1);
+        if (ch > max || ch < min) {
+            this.cursor--;
+            return true;
+        }
+        ch -= min;
+        if ((s[ch >>> 3] & (0x1 << (ch & 0x7))) == 0) {
+            this.cursor--;
+            return true;
+        }
+        return false;
+    };
 
-          while (true) {
-              const k = i + ((j - i) >> 1);
-              let diff = 0;
-              let common = common_i < common_j ? common_i : common_j;
-              const w = v[k];
-              let i2;
-              // @ts-expect-error: w[0] always string.
-              for (i2 = w[0].length - 1 - common; i2 >= 0; i2--) {
-                  if (c - common === lb) {
-                      diff = -1;
-                      break;
-                  }
-                  // @ts-expect-error: w[0] always string.
-                  diff = this.current.charCodeAt(c - 1 - common) - w[0].charCodeAt(i2);
-                  if (diff !== 0) break;
-                  common++;
-              }
-              if (diff < 0) {
-                  j = k;
-                  common_j = common;
-              } else {
-                  i = k;
-                  common_i = common;
-              }
-              if (j - i <= 1) {
-                  if (i > 0) break;
-                  if (j === i) break;
-                  if (first_key_inspected) break;
-                  first_key_inspected = true;
-              }
-          }
-          while (true) {
-              const w = v[i];
-              // @ts-expect-error: w[0] always string.
-              if (common_i >= w[0].length) {
-                  // @ts-expect-error: w[0] always string.
-                  this.c = c - w[0].length;
-                  if (w.length < 4) return w[1];
-                  // @ts-expect-error: w[3] always number.
-                  this.af = w[3];
-                  // @ts-expect-error: call_among_func never null here.
-                  if (call_among_func.call(this)) {
-                      // @ts-expect-error: w[0] always string.
-                      this.c = c - w[0].length;
-                      return w[1];
-                  }
-              }
-              // Tests for undefined (if w.length < 2) or 0.
-              if (!w[2]) return 0;
-              // @ts-expect-error: w[2] always number.
-              i -= w[2];
-          }
-      }
+    /**
+     * @param {number[]} s
+     * @param {number} min
+     * @param {number} max
+     * @return {boolean}
+     */
+    this.go_out_grouping_b = function(s, min, max) {
+        /** @protected */
+        while (this.cursor > this.limit_backward) {
+            var ch = this.current.charCodeAt(this.cursor - 1);
+            if (ch <= max && ch >= min) {
+                ch -= min;
+                if ((s[ch >>> 3] & (0x1 << (ch & 0x7))) != 0) {
+                    return true;
+                }
+            }
+            this.cursor--;
+        }
+        return false;
+    };
 
-      /* to replace chars between c_bra and c_ket in this.current by the
-       * chars in s.
-       */
-      #replace_s(c_bra, c_ket, s) {
-          const adjustment = s.length - (c_ket - c_bra);
-          this.current = this.current.slice(0, c_bra) + s + this.current.slice(c_ket);
-          this.limit += adjustment;
-          if (this.c >= c_ket) this.c += adjustment;
-          else if (this.c > c_bra) this.c = c_bra;
-          return adjustment;
-      }
-      #slice_check() {
-          console.assert(this.bra >= 0);
-          console.assert(this.bra <= this.ket);
-          console.assert(this.ket <= this.limit);
-          console.assert(this.limit <= this.current.length);
-      }
-      slice_from(s) {
-          
-          this.#slice_check();
-          this.#replace_s(this.bra, this.ket, s);
-          this.ket = this.bra + s.length;
-      }
-      slice_del() {
-          
-          this.slice_from("");
-      }
-      insert(c_bra, c_ket, s) {
-          
-          const adjustment = this.#replace_s(c_bra, c_ket, s);
-          if (c_bra <= this.bra) this.bra += adjustment;
-          if (c_bra <= this.ket) this.ket += adjustment;
-      }
-      slice_to() {
-          
-          this.#slice_check();
-          return this.current.slice(this.bra, this.ket);
-      }
-  }
+    /**
+     * @param {string} s
+     * @return {boolean}
+     */
+    this.eq_s = function(s)
+    {
+        /** @protected */
+        if (this.limit - this.cursor < s.length) return false;
+        if (this.current.slice(this.cursor, this.cursor + s.length) != s)
+        {
+            return false;
+        }
+        this.cursor += s.length;
+        return true;
+    };
 
-  const a_0 = [
-      ["arsen", -1],
-      ["commun", -1],
-      ["emerg", -1],
-      ["gener", -1],
-      ["inter", -1],
-      ["later", -1],
-      ["organ", -1],
-      ["past", -1],
-      ["univers", -1]
-  ];
+    /**
+     * @param {string} s
+     * @return {boolean}
+     */
+    this.eq_s_b = function(s)
+    {
+        /** @protected */
+        if (this.cursor - this.limit_backward < s.length) return false;
+        if (this.current.slice(this.cursor - s.length, this.cursor) != s)
+        {
+            return false;
+        }
+        this.cursor -= s.length;
+        return true;
+    };
 
-  const a_1 = [
-      ["'", 1],
-      ["'s'", 1, 1],
-      ["'s", 1]
-  ];
+    /**
+     * @param {Among[]} v
+     * @return {number}
+     */
+    this.find_among = function(v)
+    {
+        /** @protected */
+        var i = 0;
+        var j = v.length;
 
-  const a_2 = [
-      ["ied", 2],
-      ["s", 3],
-      ["ies", 2, 1],
-      ["sses", 1, 2],
-      ["ss", -1, 3],
-      ["us", -1, 4]
-  ];
+        var c = this.cursor;
+        var l = this.limit;
 
-  const a_3 = [
-      ["succ", 1],
-      ["proc", 1],
-      ["exc", 1]
-  ];
+        var common_i = 0;
+        var common_j = 0;
 
-  const a_4 = [
-      ["even", 2],
-      ["cann", 2],
-      ["inn", 2],
-      ["earr", 2],
-      ["herr", 2],
-      ["out", 2],
-      ["y", 1]
-  ];
+        var first_key_inspected = false;
 
-  const a_5 = [
-      ["", -1],
-      ["ed", 2, 1],
-      ["eed", 1, 1],
-      ["ing", 3, 3],
-      ["edly", 2, 4],
-      ["eedly", 1, 1],
-      ["ingly", 2, 6]
-  ];
+        while (true)
+        {
+            var k = i + ((j - i) >>> 1);
+            var diff = 0;
+            var common = common_i < common_j ? common_i : common_j; // smaller
+            // w[0]: string, w[1]: substring_i, w[2]: result, w[3]: function (optional)
+            var w = v[k];
+            var i2;
+            for (i2 = common; i2 < w[0].length; i2++)
+            {
+                if (c + common == l)
+                {
+                    diff = -1;
+                    break;
+                }
+                diff = this.current.charCodeAt(c + common) - w[0].charCodeAt(i2);
+                if (diff != 0) break;
+                common++;
+            }
+            if (diff < 0)
+            {
+                j = k;
+                common_j = common;
+            }
+            else
+            {
+                i = k;
+                common_i = common;
+            }
+            if (j - i <= 1)
+            {
+                if (i > 0) break; // v->s has been inspected
+                if (j == i) break; // only one item in v
 
-  const a_6 = [
-      ["", 3],
-      ["bb", 2, 1],
-      ["dd", 2, 2],
-      ["ff", 2, 3],
-      ["gg", 2, 4],
-      ["bl", 1, 5],
-      ["mm", 2, 6],
-      ["nn", 2, 7],
-      ["pp", 2, 8],
-      ["rr", 2, 9],
-      ["at", 1, 10],
-      ["tt", 2, 11],
-      ["iz", 1, 12]
-  ];
+                // - but now we need to go round once more to get
+                // v->s inspected. This looks messy, but is actually
+                // the optimal approach.
 
-  const a_7 = [
-      ["anci", 3],
-      ["enci", 2],
-      ["ogi", 14],
-      ["li", 16],
-      ["bli", 12, 1],
-      ["abli", 4, 1],
-      ["alli", 8, 3],
-      ["fulli", 9, 4],
-      ["lessli", 15, 5],
-      ["ousli", 10, 6],
-      ["entli", 5, 7],
-      ["aliti", 8],
-      ["biliti", 12],
-      ["iviti", 11],
-      ["tional", 1],
-      ["ational", 7, 1],
-      ["alism", 8],
-      ["ation", 7],
-      ["ization", 6, 1],
-      ["izer", 6],
-      ["ator", 7],
-      ["iveness", 11],
-      ["fulness", 9],
-      ["ousness", 10],
-      ["ogist", 13]
-  ];
+                if (first_key_inspected) break;
+                first_key_inspected = true;
+            }
+        }
+        do {
+            var w = v[i];
+            if (common_i >= w[0].length)
+            {
+                this.cursor = c + w[0].length;
+                if (w.length < 4) return w[2];
+                var res = w[3](this);
+                this.cursor = c + w[0].length;
+                if (res) return w[2];
+            }
+            i = w[1];
+        } while (i >= 0);
+        return 0;
+    };
 
-  const a_8 = [
-      ["icate", 4],
-      ["ative", 6],
-      ["alize", 3],
-      ["iciti", 4],
-      ["ical", 4],
-      ["tional", 1],
-      ["ational", 2, 1],
-      ["ful", 5],
-      ["ness", 5]
-  ];
+    // find_among_b is for backwards processing. Same comments apply
+    /**
+     * @param {Among[]} v
+     * @return {number}
+     */
+    this.find_among_b = function(v)
+    {
+        /** @protected */
+        var i = 0;
+        var j = v.length
 
-  const a_9 = [
-      ["ic", 1],
-      ["ance", 1],
-      ["ence", 1],
-      ["able", 1],
-      ["ible", 1],
-      ["ate", 1],
-      ["ive", 1],
-      ["ize", 1],
-      ["iti", 1],
-      ["al", 1],
-      ["ism", 1],
-      ["ion", 2],
-      ["er", 1],
-      ["ous", 1],
-      ["ant", 1],
-      ["ent", 1],
-      ["ment", 1, 1],
-      ["ement", 1, 1]
-  ];
+        var c = this.cursor;
+        var lb = this.limit_backward;
 
-  const a_10 = [
-      ["e", 1],
-      ["l", 2]
-  ];
+        var common_i = 0;
+        var common_j = 0;
 
-  const a_11 = [
-      ["andes", -1],
-      ["atlas", -1],
-      ["bias", -1],
-      ["cosmos", -1],
-      ["early", 6],
-      ["gently", 4],
-      ["howe", -1],
-      ["idly", 3],
-      ["news", -1],
-      ["only", 7],
-      ["singly", 8],
-      ["skies", 2],
-      ["skis", 1],
-      ["sky", -1],
-      ["ugly", 5]
-  ];
+        var first_key_inspected = false;
 
-  const as_11 = ["ski", "sky", "idl", "gentl", "ugli", "earli", "onli", "singl"];
+        while (true)
+        {
+            var k = i + ((j - i) >> 1);
+            var diff = 0;
+            var common = common_i < common_j ? common_i : common_j;
+            var w = v[k];
+            var i2;
+            for (i2 = w[0].length - 1 - common; i2 >= 0; i2--)
+            {
+                if (c - common == lb)
+                {
+                    diff = -1;
+                    break;
+                }
+                diff = this.current.charCodeAt(c - 1 - common) - w[0].charCodeAt(i2);
+                if (diff != 0) break;
+                common++;
+            }
+            if (diff < 0)
+            {
+                j = k;
+                common_j = common;
+            }
+            else
+            {
+                i = k;
+                common_i = common;
+            }
+            if (j - i <= 1)
+            {
+                if (i > 0) break;
+                if (j == i) break;
+                if (first_key_inspected) break;
+                first_key_inspected = true;
+            }
+        }
+        do {
+            var w = v[i];
+            if (common_i >= w[0].length)
+            {
+                this.cursor = c - w[0].length;
+                if (w.length < 4) return w[2];
+                var res = w[3](this);
+                this.cursor = c - w[0].length;
+                if (res) return w[2];
+            }
+            i = w[1];
+        } while (i >= 0);
+        return 0;
+    };
 
-  const g_aeo = [17, 64];
+    /* to replace chars between c_bra and c_ket in this.current by the
+     * chars in s.
+     */
+    /**
+     * @param {number} c_bra
+     * @param {number} c_ket
+     * @param {string} s
+     * @return {number}
+     */
+    this.replace_s = function(c_bra, c_ket, s)
+    {
+        /** @protected */
+        var adjustment = s.length - (c_ket - c_bra);
+        this.current = this.current.slice(0, c_bra) + s + this.current.slice(c_ket);
+        this.limit += adjustment;
+        if (this.cursor >= c_ket) this.cursor += adjustment;
+        else if (this.cursor > c_bra) this.cursor = c_bra;
+        return adjustment;
+    };
 
-  const g_v = [17, 65, 16, 1];
+    /**
+     * @return {boolean}
+     */
+    this.slice_check = function()
+    {
+        /** @protected */
+        if (this.bra < 0 ||
+            this.bra > this.ket ||
+            this.ket > this.limit ||
+            this.limit > this.current.length)
+        {
+            return false;
+        }
+        return true;
+    };
 
-  const g_v_WXY = [1, 17, 65, 208, 1];
+    /**
+     * @param {number} c_bra
+     * @return {boolean}
+     */
+    this.slice_from = function(s)
+    {
+        /** @protected */
+        var result = false;
+        if (this.slice_check())
+        {
+            this.replace_s(this.bra, this.ket, s);
+            result = true;
+        }
+        return result;
+    };
 
-  const g_valid_LI = [55, 141, 2];
+    /**
+     * @return {boolean}
+     */
+    this.slice_del = function()
+    {
+        /** @protected */
+        return this.slice_from("");
+    };
 
-  class EnglishStemmer extends BaseStemmer {
+    /**
+     * @param {number} c_bra
+     * @param {number} c_ket
+     * @param {string} s
+     */
+    this.insert = function(c_bra, c_ket, s)
+    {
+        /** @protected */
+        var adjustment = this.replace_s(c_bra, c_ket, s);
+        if (c_bra <= this.bra) this.bra += adjustment;
+        if (c_bra <= this.ket) this.ket += adjustment;
+    };
 
-      #B_Y_found= false;
-      #I_p2= 0;
-      #I_p1= 0;
+    /**
+     * @return {string}
+     */
+    this.slice_to = function()
+    {
+        /** @protected */
+        var result = '';
+        if (this.slice_check())
+        {
+            result = this.current.slice(this.bra, this.ket);
+        }
+        return result;
+    };
 
-      
-      #r_prelude() {
-          this.#B_Y_found = false;
-          const v_1 = this.c;
-          // deno-lint-ignore no-unused-labels
-          lab0: {
-              this.bra = this.c;
-              if (!(this.eq_s("'"))) break lab0;
-              this.ket = this.c;
-              this.slice_del();
-          }
-          this.c = v_1;
-          const v_2 = this.c;
-          // deno-lint-ignore no-unused-labels
-          lab1: {
-              this.bra = this.c;
-              if (!(this.eq_s("y"))) break lab1;
-              this.ket = this.c;
-              this.slice_from("Y");
-              this.#B_Y_found = true;
-          }
-          this.c = v_2;
-          const v_3 = this.c;
-          // deno-lint-ignore no-unused-labels
-          lab2: {
-              while (true) {
-                  const v_4 = this.c;
-                  // deno-lint-ignore no-unused-labels
-                  lab3: {
-                      // deno-lint-ignore no-unused-labels
-                      golab4: while (true)
-                      {
-                          const v_5 = this.c;
-                          // deno-lint-ignore no-unused-labels
-                          lab5: {
-                              if (!(this.in_grouping(g_v, 97, 121))) break lab5;
-                              this.bra = this.c;
-                              if (!(this.eq_s("y"))) break lab5;
-                              this.ket = this.c;
-                              this.c = v_5;
-                              break golab4;
-                          }
-                          this.c = v_5;
-                          if (this.c >= this.limit) break lab3;
-                          this.c++;
-                      }
-                      this.slice_from("Y");
-                      this.#B_Y_found = true;
-                      continue;
-                  }
-                  this.c = v_4;
-                  break;
-              }
-          }
-          this.c = v_3;
-          return true;
-      }
+    /**
+     * @return {string}
+     */
+    this.assign_to = function()
+    {
+        /** @protected */
+        return this.current.slice(0, this.limit);
+    };
+};
 
-      
-      #r_mark_regions() {
-          this.#I_p1 = this.limit;
-          this.#I_p2 = this.limit;
-          const v_1 = this.c;
-          // deno-lint-ignore no-unused-labels
-          lab0: {
-              // deno-lint-ignore no-unused-labels
-              lab1: {
-                  const v_2 = this.c;
-                  // deno-lint-ignore no-unused-labels
-                  lab2: {
-                      if (this.find_among(a_0) === 0) break lab2;
-                      break lab1;
-                  }
-                  this.c = v_2;
-                  if (!this.go_out_grouping(g_v, 97, 121)) break lab0;
-                  this.c++;
-                  if (!this.go_in_grouping(g_v, 97, 121)) break lab0;
-                  this.c++;
-              }
-              this.#I_p1 = this.c;
-              if (!this.go_out_grouping(g_v, 97, 121)) break lab0;
-              this.c++;
-              if (!this.go_in_grouping(g_v, 97, 121)) break lab0;
-              this.c++;
-              this.#I_p2 = this.c;
-          }
-          this.c = v_1;
-          return true;
-      }
+// Generated from english.sbl by Snowball 3.0.1 - https://snowballstem.org/
 
-      
-      #r_shortv() {
-          // deno-lint-ignore no-unused-labels
-          lab0: {
-              const v_1 = this.limit - this.c;
-              // deno-lint-ignore no-unused-labels
-              lab1: {
-                  if (!(this.out_grouping_b(g_v_WXY, 89, 121))) break lab1;
-                  if (!(this.in_grouping_b(g_v, 97, 121))) break lab1;
-                  if (!(this.out_grouping_b(g_v, 97, 121))) break lab1;
-                  break lab0;
-              }
-              this.c = this.limit - v_1;
-              // deno-lint-ignore no-unused-labels
-              lab2: {
-                  if (!(this.out_grouping_b(g_v, 97, 121))) break lab2;
-                  if (!(this.in_grouping_b(g_v, 97, 121))) break lab2;
-                  if (this.c > this.limit_backward) break lab2;
-                  break lab0;
-              }
-              this.c = this.limit - v_1;
-              if (!(this.eq_s_b("past"))) return false;
-          }
-          return true;
-      }
+/**@constructor*/
+var EnglishStemmer = function() {
+    var base = new BaseStemmer();
 
-      
-      #r_R1() {
-          return this.#I_p1 <= this.c;
-      }
+    /** @const */ var a_0 = [
+        ["arsen", -1, -1],
+        ["commun", -1, -1],
+        ["emerg", -1, -1],
+        ["gener", -1, -1],
+        ["later", -1, -1],
+        ["organ", -1, -1],
+        ["past", -1, -1],
+        ["univers", -1, -1]
+    ];
 
-      
-      #r_R2() {
-          return this.#I_p2 <= this.c;
-      }
+    /** @const */ var a_1 = [
+        ["'", -1, 1],
+        ["'s'", 0, 1],
+        ["'s", -1, 1]
+    ];
 
-      
-      #r_Step_1a() {
-          let a;
-          const v_1 = this.limit - this.c;
-          // deno-lint-ignore no-unused-labels
-          lab0: {
-              this.ket = this.c;
-              if (this.find_among_b(a_1) === 0) {
-                  this.c = this.limit - v_1;
-                  break lab0;
-              }
-              this.bra = this.c;
-              this.slice_del();
-          }
-          this.ket = this.c;
-          a = this.find_among_b(a_2);
-          if (a === 0) return false;
-          this.bra = this.c;
-          switch (a) {
-              case 1: {
-                  this.slice_from("ss");
-                  break;
-              }
-              case 2: {
-                  // deno-lint-ignore no-unused-labels
-                  lab1: {
-                      const v_2 = this.limit - this.c;
-                      // deno-lint-ignore no-unused-labels
-                      lab2: {
-                          if (this.c - 2 < this.limit_backward) break lab2;
-                          this.c -= 2;
-                          this.slice_from("i");
-                          break lab1;
-                      }
-                      this.c = this.limit - v_2;
-                      this.slice_from("ie");
-                  }
-                  break;
-              }
-              case 3: {
-                  if (this.c <= this.limit_backward) return false;
-                  this.c--;
-                  if (!this.go_out_grouping_b(g_v, 97, 121)) return false;
-                  this.c--;
-                  this.slice_del();
-                  break;
-              }
-          }
-          return true;
-      }
+    /** @const */ var a_2 = [
+        ["ied", -1, 2],
+        ["s", -1, 3],
+        ["ies", 1, 2],
+        ["sses", 1, 1],
+        ["ss", 1, -1],
+        ["us", 1, -1]
+    ];
 
-      
-      #r_Step_1b() {
-          let a;
-          this.ket = this.c;
-          a = this.find_among_b(a_5);
-          this.bra = this.c;
-          // deno-lint-ignore no-unused-labels
-          lab0: {
-              const v_1 = this.limit - this.c;
-              // deno-lint-ignore no-unused-labels
-              lab1: {
-                  switch (a) {
-                      case 1: {
-                          const v_2 = this.limit - this.c;
-                          // deno-lint-ignore no-unused-labels
-                          lab2: {
-                              if (!this.#r_R1()) break lab2;
-                              // deno-lint-ignore no-unused-labels
-                              lab3: {
-                                  const v_3 = this.limit - this.c;
-                                  // deno-lint-ignore no-unused-labels
-                                  lab4: {
-                                      if (this.find_among_b(a_3) === 0) break lab4;
-                                      if (this.c > this.limit_backward) break lab4;
-                                      break lab3;
-                                  }
-                                  this.c = this.limit - v_3;
-                                  this.slice_from("ee");
-                              }
-                          }
-                          this.c = this.limit - v_2;
-                          break;
-                      }
-                      case 2: {
-                          break lab1;
-                      }
-                      case 3: {
-                          a = this.find_among_b(a_4);
-                          if (a === 0) break lab1;
-                          switch (a) {
-                              case 1: {
-                                  const v_4 = this.limit - this.c;
-                                  if (!(this.out_grouping_b(g_v, 97, 121))) break lab1;
-                                  if (this.c > this.limit_backward) break lab1;
-                                  this.c = this.limit - v_4;
-                                  this.bra = this.c;
-                                  this.slice_from("ie");
-                                  break;
-                              }
-                              case 2: {
-                                  if (this.c > this.limit_backward) break lab1;
-                                  break;
-                              }
-                          }
-                          break;
-                      }
-                  }
-                  break lab0;
-              }
-              this.c = this.limit - v_1;
-              const v_5 = this.limit - this.c;
-              if (!this.go_out_grouping_b(g_v, 97, 121)) return false;
-              this.c--;
-              this.c = this.limit - v_5;
-              this.slice_del();
-              this.ket = this.c;
-              this.bra = this.c;
-              const v_6 = this.limit - this.c;
-              a = this.find_among_b(a_6);
-              switch (a) {
-                  case 1: {
-                      this.slice_from("e");
-                      return false;
-                  }
-                  case 2: {
-                      {
-                          const v_7 = this.limit - this.c;
-                          // deno-lint-ignore no-unused-labels
-                          lab5: {
-                              if (!(this.in_grouping_b(g_aeo, 97, 111))) break lab5;
-                              if (this.c > this.limit_backward) break lab5;
-                              return false;
-                          }
-                          this.c = this.limit - v_7;
-                      }
-                      break;
-                  }
-                  case 3: {
-                      if (this.c !== this.#I_p1) return false;
-                      const v_8 = this.limit - this.c;
-                      if (!this.#r_shortv()) return false;
-                      this.c = this.limit - v_8;
-                      this.slice_from("e");
-                      return false;
-                  }
-              }
-              this.c = this.limit - v_6;
-              this.ket = this.c;
-              if (this.c <= this.limit_backward) return false;
-              this.c--;
-              this.bra = this.c;
-              this.slice_del();
-          }
-          return true;
-      }
+    /** @const */ var a_3 = [
+        ["succ", -1, 1],
+        ["proc", -1, 1],
+        ["exc", -1, 1]
+    ];
 
-      
-      #r_Step_1c() {
-          this.ket = this.c;
-          // deno-lint-ignore no-unused-labels
-          lab0: {
-              // deno-lint-ignore no-unused-labels
-              lab1: {
-                  if (!(this.eq_s_b("y"))) break lab1;
-                  break lab0;
-              }
-              if (!(this.eq_s_b("Y"))) return false;
-          }
-          this.bra = this.c;
-          if (!(this.out_grouping_b(g_v, 97, 121))) return false;
-          if (this.c <= this.limit_backward) return false;
-          this.slice_from("i");
-          return true;
-      }
+    /** @const */ var a_4 = [
+        ["even", -1, 2],
+        ["cann", -1, 2],
+        ["inn", -1, 2],
+        ["earr", -1, 2],
+        ["herr", -1, 2],
+        ["out", -1, 2],
+        ["y", -1, 1]
+    ];
 
-      
-      #r_Step_2() {
-          let a;
-          this.ket = this.c;
-          a = this.find_among_b(a_7);
-          if (a === 0) return false;
-          this.bra = this.c;
-          if (!this.#r_R1()) return false;
-          switch (a) {
-              case 1: {
-                  this.slice_from("tion");
-                  break;
-              }
-              case 2: {
-                  this.slice_from("ence");
-                  break;
-              }
-              case 3: {
-                  this.slice_from("ance");
-                  break;
-              }
-              case 4: {
-                  this.slice_from("able");
-                  break;
-              }
-              case 5: {
-                  this.slice_from("ent");
-                  break;
-              }
-              case 6: {
-                  this.slice_from("ize");
-                  break;
-              }
-              case 7: {
-                  this.slice_from("ate");
-                  break;
-              }
-              case 8: {
-                  this.slice_from("al");
-                  break;
-              }
-              case 9: {
-                  this.slice_from("ful");
-                  break;
-              }
-              case 10: {
-                  this.slice_from("ous");
-                  break;
-              }
-              case 11: {
-                  this.slice_from("ive");
-                  break;
-              }
-              case 12: {
-                  this.slice_from("ble");
-                  break;
-              }
-              case 13: {
-                  this.slice_from("og");
-                  break;
-              }
-              case 14: {
-                  if (!(this.eq_s_b("l"))) return false;
-                  this.slice_from("og");
-                  break;
-              }
-              case 15: {
-                  this.slice_from("less");
-                  break;
-              }
-              case 16: {
-                  if (!(this.in_grouping_b(g_valid_LI, 99, 116))) return false;
-                  this.slice_del();
-                  break;
-              }
-          }
-          return true;
-      }
+    /** @const */ var a_5 = [
+        ["", -1, -1],
+        ["ed", 0, 2],
+        ["eed", 1, 1],
+        ["ing", 0, 3],
+        ["edly", 0, 2],
+        ["eedly", 4, 1],
+        ["ingly", 0, 2]
+    ];
 
-      
-      #r_Step_3() {
-          let a;
-          this.ket = this.c;
-          a = this.find_among_b(a_8);
-          if (a === 0) return false;
-          this.bra = this.c;
-          if (!this.#r_R1()) return false;
-          switch (a) {
-              case 1: {
-                  this.slice_from("tion");
-                  break;
-              }
-              case 2: {
-                  this.slice_from("ate");
-                  break;
-              }
-              case 3: {
-                  this.slice_from("al");
-                  break;
-              }
-              case 4: {
-                  this.slice_from("ic");
-                  break;
-              }
-              case 5: {
-                  this.slice_del();
-                  break;
-              }
-              case 6: {
-                  if (!this.#r_R2()) return false;
-                  this.slice_del();
-                  break;
-              }
-          }
-          return true;
-      }
+    /** @const */ var a_6 = [
+        ["", -1, 3],
+        ["bb", 0, 2],
+        ["dd", 0, 2],
+        ["ff", 0, 2],
+        ["gg", 0, 2],
+        ["bl", 0, 1],
+        ["mm", 0, 2],
+        ["nn", 0, 2],
+        ["pp", 0, 2],
+        ["rr", 0, 2],
+        ["at", 0, 1],
+        ["tt", 0, 2],
+        ["iz", 0, 1]
+    ];
 
-      
-      #r_Step_4() {
-          let a;
-          this.ket = this.c;
-          a = this.find_among_b(a_9);
-          if (a === 0) return false;
-          this.bra = this.c;
-          if (!this.#r_R2()) return false;
-          switch (a) {
-              case 1: {
-                  this.slice_del();
-                  break;
-              }
-              case 2: {
-                  // deno-lint-ignore no-unused-labels
-                  lab0: {
-                      // deno-lint-ignore no-unused-labels
-                      lab1: {
-                          if (!(this.eq_s_b("s"))) break lab1;
-                          break lab0;
-                      }
-                      if (!(this.eq_s_b("t"))) return false;
-                  }
-                  this.slice_del();
-                  break;
-              }
-          }
-          return true;
-      }
+    /** @const */ var a_7 = [
+        ["anci", -1, 3],
+        ["enci", -1, 2],
+        ["ogi", -1, 14],
+        ["li", -1, 16],
+        ["bli", 3, 12],
+        ["abli", 4, 4],
+        ["alli", 3, 8],
+        ["fulli", 3, 9],
+        ["lessli", 3, 15],
+        ["ousli", 3, 10],
+        ["entli", 3, 5],
+        ["aliti", -1, 8],
+        ["biliti", -1, 12],
+        ["iviti", -1, 11],
+        ["tional", -1, 1],
+        ["ational", 14, 7],
+        ["alism", -1, 8],
+        ["ation", -1, 7],
+        ["ization", 17, 6],
+        ["izer", -1, 6],
+        ["ator", -1, 7],
+        ["iveness", -1, 11],
+        ["fulness", -1, 9],
+        ["ousness", -1, 10],
+        ["ogist", -1, 13]
+    ];
 
-      
-      #r_Step_5() {
-          let a;
-          this.ket = this.c;
-          a = this.find_among_b(a_10);
-          if (a === 0) return false;
-          this.bra = this.c;
-          switch (a) {
-              case 1: {
-                  // deno-lint-ignore no-unused-labels
-                  lab0: {
-                      // deno-lint-ignore no-unused-labels
-                      lab1: {
-                          if (!this.#r_R2()) break lab1;
-                          break lab0;
-                      }
-                      if (!this.#r_R1()) return false;
-                      {
-                          const v_1 = this.limit - this.c;
-                          // deno-lint-ignore no-unused-labels
-                          lab2: {
-                              if (!this.#r_shortv()) break lab2;
-                              return false;
-                          }
-                          this.c = this.limit - v_1;
-                      }
-                  }
-                  this.slice_del();
-                  break;
-              }
-              case 2: {
-                  if (!this.#r_R2()) return false;
-                  if (!(this.eq_s_b("l"))) return false;
-                  this.slice_del();
-                  break;
-              }
-          }
-          return true;
-      }
+    /** @const */ var a_8 = [
+        ["icate", -1, 4],
+        ["ative", -1, 6],
+        ["alize", -1, 3],
+        ["iciti", -1, 4],
+        ["ical", -1, 4],
+        ["tional", -1, 1],
+        ["ational", 5, 2],
+        ["ful", -1, 5],
+        ["ness", -1, 5]
+    ];
 
-      
-      #r_exception1() {
-          let a;
-          this.bra = this.c;
-          a = this.find_among(a_11);
-          if (a === 0) return false;
-          this.ket = this.c;
-          if (this.c < this.limit) return false;
-          if (a > 0) {
-              this.slice_from(as_11[a - 1]);
-          }
-          return true;
-      }
+    /** @const */ var a_9 = [
+        ["ic", -1, 1],
+        ["ance", -1, 1],
+        ["ence", -1, 1],
+        ["able", -1, 1],
+        ["ible", -1, 1],
+        ["ate", -1, 1],
+        ["ive", -1, 1],
+        ["ize", -1, 1],
+        ["iti", -1, 1],
+        ["al", -1, 1],
+        ["ism", -1, 1],
+        ["ion", -1, 2],
+        ["er", -1, 1],
+        ["ous", -1, 1],
+        ["ant", -1, 1],
+        ["ent", -1, 1],
+        ["ment", 15, 1],
+        ["ement", 16, 1]
+    ];
 
-      
-      #r_postlude() {
-          if (!this.#B_Y_found) return false;
-          while (true) {
-              const v_1 = this.c;
-              // deno-lint-ignore no-unused-labels
-              lab0: {
-                  // deno-lint-ignore no-unused-labels
-                  golab1: while (true)
-                  {
-                      const v_2 = this.c;
-                      // deno-lint-ignore no-unused-labels
-                      lab2: {
-                          this.bra = this.c;
-                          if (!(this.eq_s("Y"))) break lab2;
-                          this.ket = this.c;
-                          this.c = v_2;
-                          break golab1;
-                      }
-                      this.c = v_2;
-                      if (this.c >= this.limit) break lab0;
-                      this.c++;
-                  }
-                  this.slice_from("y");
-                  continue;
-              }
-              this.c = v_1;
-              break;
-          }
-          return true;
-      }
+    /** @const */ var a_10 = [
+        ["e", -1, 1],
+        ["l", -1, 2]
+    ];
 
-      
-      #stem() {
-          // deno-lint-ignore no-unused-labels
-          lab0: {
-              const v_1 = this.c;
-              // deno-lint-ignore no-unused-labels
-              lab1: {
-                  if (!this.#r_exception1()) break lab1;
-                  break lab0;
-              }
-              this.c = v_1;
-              // deno-lint-ignore no-unused-labels
-              lab2: {
-                  // deno-lint-ignore no-unused-labels
-                  lab3: {
-                      if (this.c + 3 > this.limit) break lab3;
-                      this.c += 3;
-                      break lab2;
-                  }
-                  break lab0;
-              }
-              this.c = v_1;
-              this.#r_prelude();
-              this.#r_mark_regions();
-              this.limit_backward = this.c; this.c = this.limit;
-              const v_2 = this.limit - this.c;
-              this.#r_Step_1a();
-              this.c = this.limit - v_2;
-              const v_3 = this.limit - this.c;
-              this.#r_Step_1b();
-              this.c = this.limit - v_3;
-              const v_4 = this.limit - this.c;
-              this.#r_Step_1c();
-              this.c = this.limit - v_4;
-              const v_5 = this.limit - this.c;
-              this.#r_Step_2();
-              this.c = this.limit - v_5;
-              const v_6 = this.limit - this.c;
-              this.#r_Step_3();
-              this.c = this.limit - v_6;
-              const v_7 = this.limit - this.c;
-              this.#r_Step_4();
-              this.c = this.limit - v_7;
-              const v_8 = this.limit - this.c;
-              this.#r_Step_5();
-              this.c = this.limit - v_8;
-              this.c = this.limit_backward;
-              const v_9 = this.c;
-              this.#r_postlude();
-              this.c = v_9;
-          }
-          return true;
-      }
+    /** @const */ var a_11 = [
+        ["andes", -1, -1],
+        ["atlas", -1, -1],
+        ["bias", -1, -1],
+        ["cosmos", -1, -1],
+        ["early", -1, 5],
+        ["gently", -1, 3],
+        ["howe", -1, -1],
+        ["idly", -1, 2],
+        ["news", -1, -1],
+        ["only", -1, 6],
+        ["singly", -1, 7],
+        ["skies", -1, 1],
+        ["sky", -1, -1],
+        ["ugly", -1, 4]
+    ];
 
-      
-      stem(input) {
-          this.setCurrent(input);
-          this.#stem();
-          return this.getCurrent();
-      }
+    /** @const */ var /** Array<int> */ g_aeo = [17, 64];
 
-      stemWord = this.stem;
-  }
+    /** @const */ var /** Array<int> */ g_v = [17, 65, 16, 1];
+
+    /** @const */ var /** Array<int> */ g_v_WXY = [1, 17, 65, 208, 1];
+
+    /** @const */ var /** Array<int> */ g_valid_LI = [55, 141, 2];
+
+    var /** boolean */ B_Y_found = false;
+    var /** number */ I_p2 = 0;
+    var /** number */ I_p1 = 0;
+
+
+    /** @return {boolean} */
+    function r_prelude() {
+        B_Y_found = false;
+        /** @const */ var /** number */ v_1 = base.cursor;
+        lab0: {
+            base.bra = base.cursor;
+            if (!(base.eq_s("'")))
+            {
+                break lab0;
+            }
+            base.ket = base.cursor;
+            if (!base.slice_del())
+            {
+                return false;
+            }
+        }
+        base.cursor = v_1;
+        /** @const */ var /** number */ v_2 = base.cursor;
+        lab1: {
+            base.bra = base.cursor;
+            if (!(base.eq_s("y")))
+            {
+                break lab1;
+            }
+            base.ket = base.cursor;
+            if (!base.slice_from("Y"))
+            {
+                return false;
+            }
+            B_Y_found = true;
+        }
+        base.cursor = v_2;
+        /** @const */ var /** number */ v_3 = base.cursor;
+        lab2: {
+            while(true)
+            {
+                /** @const */ var /** number */ v_4 = base.cursor;
+                lab3: {
+                    golab4: while(true)
+                    {
+                        /** @const */ var /** number */ v_5 = base.cursor;
+                        lab5: {
+                            if (!(base.in_grouping(g_v, 97, 121)))
+                            {
+                                break lab5;
+                            }
+                            base.bra = base.cursor;
+                            if (!(base.eq_s("y")))
+                            {
+                                break lab5;
+                            }
+                            base.ket = base.cursor;
+                            base.cursor = v_5;
+                            break golab4;
+                        }
+                        base.cursor = v_5;
+                        if (base.cursor >= base.limit)
+                        {
+                            break lab3;
+                        }
+                        base.cursor++;
+                    }
+                    if (!base.slice_from("Y"))
+                    {
+                        return false;
+                    }
+                    B_Y_found = true;
+                    continue;
+                }
+                base.cursor = v_4;
+                break;
+            }
+        }
+        base.cursor = v_3;
+        return true;
+    };
+
+    /** @return {boolean} */
+    function r_mark_regions() {
+        I_p1 = base.limit;
+        I_p2 = base.limit;
+        /** @const */ var /** number */ v_1 = base.cursor;
+        lab0: {
+            lab1: {
+                /** @const */ var /** number */ v_2 = base.cursor;
+                lab2: {
+                    if (base.find_among(a_0) == 0)
+                    {
+                        break lab2;
+                    }
+                    break lab1;
+                }
+                base.cursor = v_2;
+                if (!base.go_out_grouping(g_v, 97, 121))
+                {
+                    break lab0;
+                }
+                base.cursor++;
+                if (!base.go_in_grouping(g_v, 97, 121))
+                {
+                    break lab0;
+                }
+                base.cursor++;
+            }
+            I_p1 = base.cursor;
+            if (!base.go_out_grouping(g_v, 97, 121))
+            {
+                break lab0;
+            }
+            base.cursor++;
+            if (!base.go_in_grouping(g_v, 97, 121))
+            {
+                break lab0;
+            }
+            base.cursor++;
+            I_p2 = base.cursor;
+        }
+        base.cursor = v_1;
+        return true;
+    };
+
+    /** @return {boolean} */
+    function r_shortv() {
+        lab0: {
+            /** @const */ var /** number */ v_1 = base.limit - base.cursor;
+            lab1: {
+                if (!(base.out_grouping_b(g_v_WXY, 89, 121)))
+                {
+                    break lab1;
+                }
+                if (!(base.in_grouping_b(g_v, 97, 121)))
+                {
+                    break lab1;
+                }
+                if (!(base.out_grouping_b(g_v, 97, 121)))
+                {
+                    break lab1;
+                }
+                break lab0;
+            }
+            base.cursor = base.limit - v_1;
+            lab2: {
+                if (!(base.out_grouping_b(g_v, 97, 121)))
+                {
+                    break lab2;
+                }
+                if (!(base.in_grouping_b(g_v, 97, 121)))
+                {
+                    break lab2;
+                }
+                if (base.cursor > base.limit_backward)
+                {
+                    break lab2;
+                }
+                break lab0;
+            }
+            base.cursor = base.limit - v_1;
+            if (!(base.eq_s_b("past")))
+            {
+                return false;
+            }
+        }
+        return true;
+    };
+
+    /** @return {boolean} */
+    function r_R1() {
+        return I_p1 <= base.cursor;
+    };
+
+    /** @return {boolean} */
+    function r_R2() {
+        return I_p2 <= base.cursor;
+    };
+
+    /** @return {boolean} */
+    function r_Step_1a() {
+        var /** number */ among_var;
+        /** @const */ var /** number */ v_1 = base.limit - base.cursor;
+        lab0: {
+            base.ket = base.cursor;
+            if (base.find_among_b(a_1) == 0)
+            {
+                base.cursor = base.limit - v_1;
+                break lab0;
+            }
+            base.bra = base.cursor;
+            if (!base.slice_del())
+            {
+                return false;
+            }
+        }
+        base.ket = base.cursor;
+        among_var = base.find_among_b(a_2);
+        if (among_var == 0)
+        {
+            return false;
+        }
+        base.bra = base.cursor;
+        switch (among_var) {
+            case 1:
+                if (!base.slice_from("ss"))
+                {
+                    return false;
+                }
+                break;
+            case 2:
+                lab1: {
+                    /** @const */ var /** number */ v_2 = base.limit - base.cursor;
+                    lab2: {
+                        {
+                            /** @const */ var /** number */ c1 = base.cursor - 2;
+                            if (c1 < base.limit_backward)
+                            {
+                                break lab2;
+                            }
+                            base.cursor = c1;
+                        }
+                        if (!base.slice_from("i"))
+                        {
+                            return false;
+                        }
+                        break lab1;
+                    }
+                    base.cursor = base.limit - v_2;
+                    if (!base.slice_from("ie"))
+                    {
+                        return false;
+                    }
+                }
+                break;
+            case 3:
+                if (base.cursor <= base.limit_backward)
+                {
+                    return false;
+                }
+                base.cursor--;
+                if (!base.go_out_grouping_b(g_v, 97, 121))
+                {
+                    return false;
+                }
+                base.cursor--;
+                if (!base.slice_del())
+                {
+                    return false;
+                }
+                break;
+        }
+        return true;
+    };
+
+    /** @return {boolean} */
+    function r_Step_1b() {
+        var /** number */ among_var;
+        base.ket = base.cursor;
+        among_var = base.find_among_b(a_5);
+        base.bra = base.cursor;
+        lab0: {
+            /** @const */ var /** number */ v_1 = base.limit - base.cursor;
+            lab1: {
+                switch (among_var) {
+                    case 1:
+                        /** @const */ var /** number */ v_2 = base.limit - base.cursor;
+                        lab2: {
+                            lab3: {
+                                /** @const */ var /** number */ v_3 = base.limit - base.cursor;
+                                lab4: {
+                                    if (base.find_among_b(a_3) == 0)
+                                    {
+                                        break lab4;
+                                    }
+                                    if (base.cursor > base.limit_backward)
+                                    {
+                                        break lab4;
+                                    }
+                                    break lab3;
+                                }
+                                base.cursor = base.limit - v_3;
+                                if (!r_R1())
+                                {
+                                    break lab2;
+                                }
+                                if (!base.slice_from("ee"))
+                                {
+                                    return false;
+                                }
+                            }
+                        }
+                        base.cursor = base.limit - v_2;
+                        break;
+                    case 2:
+                        break lab1;
+                    case 3:
+                        among_var = base.find_among_b(a_4);
+                        if (among_var == 0)
+                        {
+                            break lab1;
+                        }
+                        switch (among_var) {
+                            case 1:
+                                /** @const */ var /** number */ v_4 = base.limit - base.cursor;
+                                if (!(base.out_grouping_b(g_v, 97, 121)))
+                                {
+                                    break lab1;
+                                }
+                                if (base.cursor > base.limit_backward)
+                                {
+                                    break lab1;
+                                }
+                                base.cursor = base.limit - v_4;
+                                base.bra = base.cursor;
+                                if (!base.slice_from("ie"))
+                                {
+                                    return false;
+                                }
+                                break;
+                            case 2:
+                                if (base.cursor > base.limit_backward)
+                                {
+                                    break lab1;
+                                }
+                                break;
+                        }
+                        break;
+                }
+                break lab0;
+            }
+            base.cursor = base.limit - v_1;
+            /** @const */ var /** number */ v_5 = base.limit - base.cursor;
+            if (!base.go_out_grouping_b(g_v, 97, 121))
+            {
+                return false;
+            }
+            base.cursor--;
+            base.cursor = base.limit - v_5;
+            if (!base.slice_del())
+            {
+                return false;
+            }
+            base.ket = base.cursor;
+            base.bra = base.cursor;
+            /** @const */ var /** number */ v_6 = base.limit - base.cursor;
+            among_var = base.find_among_b(a_6);
+            switch (among_var) {
+                case 1:
+                    if (!base.slice_from("e"))
+                    {
+                        return false;
+                    }
+                    return false;
+                case 2:
+                    {
+                        /** @const */ var /** number */ v_7 = base.limit - base.cursor;
+                        lab5: {
+                            if (!(base.in_grouping_b(g_aeo, 97, 111)))
+                            {
+                                break lab5;
+                            }
+                            if (base.cursor > base.limit_backward)
+                            {
+                                break lab5;
+                            }
+                            return false;
+                        }
+                        base.cursor = base.limit - v_7;
+                    }
+                    break;
+                case 3:
+                    if (base.cursor != I_p1)
+                    {
+                        return false;
+                    }
+                    /** @const */ var /** number */ v_8 = base.limit - base.cursor;
+                    if (!r_shortv())
+                    {
+                        return false;
+                    }
+                    base.cursor = base.limit - v_8;
+                    if (!base.slice_from("e"))
+                    {
+                        return false;
+                    }
+                    return false;
+            }
+            base.cursor = base.limit - v_6;
+            base.ket = base.cursor;
+            if (base.cursor <= base.limit_backward)
+            {
+                return false;
+            }
+            base.cursor--;
+            base.bra = base.cursor;
+            if (!base.slice_del())
+            {
+                return false;
+            }
+        }
+        return true;
+    };
+
+    /** @return {boolean} */
+    function r_Step_1c() {
+        base.ket = base.cursor;
+        lab0: {
+            /** @const */ var /** number */ v_1 = base.limit - base.cursor;
+            lab1: {
+                if (!(base.eq_s_b("y")))
+                {
+                    break lab1;
+                }
+                break lab0;
+            }
+            base.cursor = base.limit - v_1;
+            if (!(base.eq_s_b("Y")))
+            {
+                return false;
+            }
+        }
+        base.bra = base.cursor;
+        if (!(base.out_grouping_b(g_v, 97, 121)))
+        {
+            return false;
+        }
+        lab2: {
+            if (base.cursor > base.limit_backward)
+            {
+                break lab2;
+            }
+            return false;
+        }
+        if (!base.slice_from("i"))
+        {
+            return false;
+        }
+        return true;
+    };
+
+    /** @return {boolean} */
+    function r_Step_2() {
+        var /** number */ among_var;
+        base.ket = base.cursor;
+        among_var = base.find_among_b(a_7);
+        if (among_var == 0)
+        {
+            return false;
+        }
+        base.bra = base.cursor;
+        if (!r_R1())
+        {
+            return false;
+        }
+        switch (among_var) {
+            case 1:
+                if (!base.slice_from("tion"))
+                {
+                    return false;
+                }
+                break;
+            case 2:
+                if (!base.slice_from("ence"))
+                {
+                    return false;
+                }
+                break;
+            case 3:
+                if (!base.slice_from("ance"))
+                {
+                    return false;
+                }
+                break;
+            case 4:
+                if (!base.slice_from("able"))
+                {
+                    return false;
+                }
+                break;
+            case 5:
+                if (!base.slice_from("ent"))
+                {
+                    return false;
+                }
+                break;
+            case 6:
+                if (!base.slice_from("ize"))
+                {
+                    return false;
+                }
+                break;
+            case 7:
+                if (!base.slice_from("ate"))
+                {
+                    return false;
+                }
+                break;
+            case 8:
+                if (!base.slice_from("al"))
+                {
+                    return false;
+                }
+                break;
+            case 9:
+                if (!base.slice_from("ful"))
+                {
+                    return false;
+                }
+                break;
+            case 10:
+                if (!base.slice_from("ous"))
+                {
+                    return false;
+                }
+                break;
+            case 11:
+                if (!base.slice_from("ive"))
+                {
+                    return false;
+                }
+                break;
+            case 12:
+                if (!base.slice_from("ble"))
+                {
+                    return false;
+                }
+                break;
+            case 13:
+                if (!base.slice_from("og"))
+                {
+                    return false;
+                }
+                break;
+            case 14:
+                if (!(base.eq_s_b("l")))
+                {
+                    return false;
+                }
+                if (!base.slice_from("og"))
+                {
+                    return false;
+                }
+                break;
+            case 15:
+                if (!base.slice_from("less"))
+                {
+                    return false;
+                }
+                break;
+            case 16:
+                if (!(base.in_grouping_b(g_valid_LI, 99, 116)))
+                {
+                    return false;
+                }
+                if (!base.slice_del())
+                {
+                    return false;
+                }
+                break;
+        }
+        return true;
+    };
+
+    /** @return {boolean} */
+    function r_Step_3() {
+        var /** number */ among_var;
+        base.ket = base.cursor;
+        among_var = base.find_among_b(a_8);
+        if (among_var == 0)
+        {
+            return false;
+        }
+        base.bra = base.cursor;
+        if (!r_R1())
+        {
+            return false;
+        }
+        switch (among_var) {
+            case 1:
+                if (!base.slice_from("tion"))
+                {
+                    return false;
+                }
+                break;
+            case 2:
+                if (!base.slice_from("ate"))
+                {
+                    return false;
+                }
+                break;
+            case 3:
+                if (!base.slice_from("al"))
+                {
+                    return false;
+                }
+                break;
+            case 4:
+                if (!base.slice_from("ic"))
+                {
+                    return false;
+                }
+                break;
+            case 5:
+                if (!base.slice_del())
+                {
+                    return false;
+                }
+                break;
+            case 6:
+                if (!r_R2())
+                {
+                    return false;
+                }
+                if (!base.slice_del())
+                {
+                    return false;
+                }
+                break;
+        }
+        return true;
+    };
+
+    /** @return {boolean} */
+    function r_Step_4() {
+        var /** number */ among_var;
+        base.ket = base.cursor;
+        among_var = base.find_among_b(a_9);
+        if (among_var == 0)
+        {
+            return false;
+        }
+        base.bra = base.cursor;
+        if (!r_R2())
+        {
+            return false;
+        }
+        switch (among_var) {
+            case 1:
+                if (!base.slice_del())
+                {
+                    return false;
+                }
+                break;
+            case 2:
+                lab0: {
+                    /** @const */ var /** number */ v_1 = base.limit - base.cursor;
+                    lab1: {
+                        if (!(base.eq_s_b("s")))
+                        {
+                            break lab1;
+                        }
+                        break lab0;
+                    }
+                    base.cursor = base.limit - v_1;
+                    if (!(base.eq_s_b("t")))
+                    {
+                        return false;
+                    }
+                }
+                if (!base.slice_del())
+                {
+                    return false;
+                }
+                break;
+        }
+        return true;
+    };
+
+    /** @return {boolean} */
+    function r_Step_5() {
+        var /** number */ among_var;
+        base.ket = base.cursor;
+        among_var = base.find_among_b(a_10);
+        if (among_var == 0)
+        {
+            return false;
+        }
+        base.bra = base.cursor;
+        switch (among_var) {
+            case 1:
+                lab0: {
+                    lab1: {
+                        if (!r_R2())
+                        {
+                            break lab1;
+                        }
+                        break lab0;
+                    }
+                    if (!r_R1())
+                    {
+                        return false;
+                    }
+                    {
+                        /** @const */ var /** number */ v_1 = base.limit - base.cursor;
+                        lab2: {
+                            if (!r_shortv())
+                            {
+                                break lab2;
+                            }
+                            return false;
+                        }
+                        base.cursor = base.limit - v_1;
+                    }
+                }
+                if (!base.slice_del())
+                {
+                    return false;
+                }
+                break;
+            case 2:
+                if (!r_R2())
+                {
+                    return false;
+                }
+                if (!(base.eq_s_b("l")))
+                {
+                    return false;
+                }
+                if (!base.slice_del())
+                {
+                    return false;
+                }
+                break;
+        }
+        return true;
+    };
+
+    /** @return {boolean} */
+    function r_exception1() {
+        var /** number */ among_var;
+        base.bra = base.cursor;
+        among_var = base.find_among(a_11);
+        if (among_var == 0)
+        {
+            return false;
+        }
+        base.ket = base.cursor;
+        if (base.cursor < base.limit)
+        {
+            return false;
+        }
+        switch (among_var) {
+            case 1:
+                if (!base.slice_from("sky"))
+                {
+                    return false;
+                }
+                break;
+            case 2:
+                if (!base.slice_from("idl"))
+                {
+                    return false;
+                }
+                break;
+            case 3:
+                if (!base.slice_from("gentl"))
+                {
+                    return false;
+                }
+                break;
+            case 4:
+                if (!base.slice_from("ugli"))
+                {
+                    return false;
+                }
+                break;
+            case 5:
+                if (!base.slice_from("earli"))
+                {
+                    return false;
+                }
+                break;
+            case 6:
+                if (!base.slice_from("onli"))
+                {
+                    return false;
+                }
+                break;
+            case 7:
+                if (!base.slice_from("singl"))
+                {
+                    return false;
+                }
+                break;
+        }
+        return true;
+    };
+
+    /** @return {boolean} */
+    function r_postlude() {
+        if (!B_Y_found)
+        {
+            return false;
+        }
+        while(true)
+        {
+            /** @const */ var /** number */ v_1 = base.cursor;
+            lab0: {
+                golab1: while(true)
+                {
+                    /** @const */ var /** number */ v_2 = base.cursor;
+                    lab2: {
+                        base.bra = base.cursor;
+                        if (!(base.eq_s("Y")))
+                        {
+                            break lab2;
+                        }
+                        base.ket = base.cursor;
+                        base.cursor = v_2;
+                        break golab1;
+                    }
+                    base.cursor = v_2;
+                    if (base.cursor >= base.limit)
+                    {
+                        break lab0;
+                    }
+                    base.cursor++;
+                }
+                if (!base.slice_from("y"))
+                {
+                    return false;
+                }
+                continue;
+            }
+            base.cursor = v_1;
+            break;
+        }
+        return true;
+    };
+
+    this.stem = /** @return {boolean} */ function() {
+        lab0: {
+            /** @const */ var /** number */ v_1 = base.cursor;
+            lab1: {
+                if (!r_exception1())
+                {
+                    break lab1;
+                }
+                break lab0;
+            }
+            base.cursor = v_1;
+            lab2: {
+                {
+                    /** @const */ var /** number */ v_2 = base.cursor;
+                    lab3: {
+                        {
+                            /** @const */ var /** number */ c1 = base.cursor + 3;
+                            if (c1 > base.limit)
+                            {
+                                break lab3;
+                            }
+                            base.cursor = c1;
+                        }
+                        break lab2;
+                    }
+                    base.cursor = v_2;
+                }
+                break lab0;
+            }
+            base.cursor = v_1;
+            r_prelude();
+            r_mark_regions();
+            base.limit_backward = base.cursor; base.cursor = base.limit;
+            /** @const */ var /** number */ v_3 = base.limit - base.cursor;
+            r_Step_1a();
+            base.cursor = base.limit - v_3;
+            /** @const */ var /** number */ v_4 = base.limit - base.cursor;
+            r_Step_1b();
+            base.cursor = base.limit - v_4;
+            /** @const */ var /** number */ v_5 = base.limit - base.cursor;
+            r_Step_1c();
+            base.cursor = base.limit - v_5;
+            /** @const */ var /** number */ v_6 = base.limit - base.cursor;
+            r_Step_2();
+            base.cursor = base.limit - v_6;
+            /** @const */ var /** number */ v_7 = base.limit - base.cursor;
+            r_Step_3();
+            base.cursor = base.limit - v_7;
+            /** @const */ var /** number */ v_8 = base.limit - base.cursor;
+            r_Step_4();
+            base.cursor = base.limit - v_8;
+            /** @const */ var /** number */ v_9 = base.limit - base.cursor;
+            r_Step_5();
+            base.cursor = base.limit - v_9;
+            base.cursor = base.limit_backward;
+            /** @const */ var /** number */ v_10 = base.cursor;
+            r_postlude();
+            base.cursor = v_10;
+        }
+        return true;
+    };
+
+    /**@return{string}*/
+    this['stemWord'] = function(/**string*/word) {
+        base.setCurrent(word);
+        this.stem();
+        return base.getCurrent();
+    };
+};
+
 
   var STEMMERS = { en: EnglishStemmer };
   var made = {};
