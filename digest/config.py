@@ -13,7 +13,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from .problems import Problem, display, error
 from .reading import NotRead, read_file
-from .yamlfile import load_mapping, shorten
+from .yamlfile import Entry, load_mapping, shorten
 
 DEFAULT_CONFIG = Path("site.yaml")
 
@@ -387,7 +387,8 @@ def _newsletter(value: object) -> Newsletter:
         raise ValueError("expected the settings on indented lines below it (from:, host:, …)")
     found: list[tuple[int | None, str]] = []
     values: dict[str, object] = {}
-    for key, entry in value.items():
+    entries: dict[str, Entry] = value  # as yamlfile reads a nested mapping
+    for key, entry in entries.items():
         option = NEWSLETTER_OPTIONS.get(key)
         if option is None:
             known = ", ".join(NEWSLETTER_OPTIONS)

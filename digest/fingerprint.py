@@ -26,13 +26,31 @@ from jinja2 import Environment, TemplateSyntaxError, nodes
 from .model import Item, Page, Site
 
 # The parts of `site` that fingerprints cover: values set by site.yaml and the taxonomy.
-SITE_VALUES = ("title", "description", "base_url", "language", "topic_names", "feed_size")
-SITE_VALUES += ("author", "icon", "search", "signup")
+SITE_VALUES = (
+    "title",
+    "description",
+    "base_url",
+    "language",
+    "topic_names",
+    "feed_size",
+    "author",
+    "icon",
+    "search",
+    "signup",
+)
 COPIED = (".css", ".js", ".svg")  # static files among the templates: copied, never rendered
 PLAIN = frozenset({str, int, float, bool, type(None), datetime})
 # The libraries whose output ends up in the site: a new version may change a page.
-LIBRARIES = ("jinja2", "markupsafe", "markdown-it-py", "nh3", "python-slugify", "snowballstemmer")
-LIBRARIES += ("PyStemmer", "pyyaml")
+LIBRARIES = (
+    "jinja2",
+    "markupsafe",
+    "markdown-it-py",
+    "nh3",
+    "python-slugify",
+    "snowballstemmer",
+    "PyStemmer",
+    "pyyaml",
+)
 
 
 def code_version() -> str:

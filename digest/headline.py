@@ -33,6 +33,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from functools import lru_cache
+from types import ModuleType
 
 from .text import first_sentence
 
@@ -115,7 +116,7 @@ BRACKETS = re.compile(r"[()\[\]{}“”\"]")
 
 
 @lru_cache(maxsize=1)
-def _lexicon():  # type: ignore[no-untyped-def]
+def _lexicon() -> ModuleType:
     """lemminflect, imported on first use: its data take a fifth of a second to load."""
     import lemminflect
 

@@ -43,14 +43,17 @@ from .urls import (
     FAVICON,
     ITEMS_JSON,
     OPML,
+    PATHS,
     ROBOTS,
     SEARCH_SCRIPT,
     SITEMAP,
     STEMMER_SCRIPT,
     STYLESHEET,
     absolute,
+    edition_path,
     page_file,
     path_of,
+    topic_path,
 )
 
 STATIC_FILES = (STYLESHEET, SEARCH_SCRIPT, STEMMER_SCRIPT, FAVICON)
@@ -96,6 +99,9 @@ def make_env(overrides: Sequence[Path] = (), compiled: BuildCache | None = None)
     env.filters["escape_html"] = lambda text: html.escape(text, quote=False)
     env.globals["path_of"] = path_of
     env.globals["absolute"] = absolute
+    env.globals["edition_path"] = edition_path
+    env.globals["topic_path"] = topic_path
+    env.globals["paths"] = PATHS
     return env
 
 

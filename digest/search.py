@@ -130,8 +130,8 @@ def _key(items: Iterable[Item], firsts: Iterable[tuple[int, int, Item]], languag
         record = (path_of(item), item.title, item.date, item.topics, item.summary, item.analysis)
         digest.update(repr(record).encode("utf-8", "surrogatepass") + b"\0")
     for n, number, original in firsts:
-        record = (n, number, path_of(original), original.title, original.date, original.topics)
-        digest.update(repr(record).encode("utf-8", "surrogatepass") + b"\0")
+        first = (n, number, path_of(original), original.title, original.date, original.topics)
+        digest.update(repr(first).encode("utf-8", "surrogatepass") + b"\0")
     return digest.hexdigest()
 
 

@@ -215,12 +215,12 @@ def read_recipients(settings: Newsletter) -> tuple[list[Recipient], list[Problem
         if first is None:
             unique[recipient.address.lower()] = recipient
             continue
-        where = f"{first.file}:{first.line}" if first.line is not None else first.file
+        first_at = f"{first.file}:{first.line}" if first.line is not None else first.file
         problems.append(
             warning(
                 recipient.file,
                 recipient.line,
-                f"{recipient.address} is listed twice (first at {where}): it gets one message",
+                f"{recipient.address} is listed twice (first at {first_at}): it gets one message",
             )
         )
     return list(unique.values()), problems
@@ -439,6 +439,7 @@ def _attempt(
     """One transaction: ("sent", ""), ("refused", why) for 5xx, ("later", why) for 4xx, or
     ("cut", why) when the connection is gone."""
     message = b"To: " + recipient.address.encode("ascii") + b"\r\n" + data
+    text: bytes | str  # the server's reply (smtplib declares it as either)
     try:
         session.sendmail(sender, [recipient.address], message)
         return "sent", ""

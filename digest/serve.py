@@ -272,13 +272,15 @@ class Handler(BaseHTTPRequestHandler):
         self.end_headers()
         with state.changed:
             seen, problems = state.version, list(state.problems)
+
+        def ready() -> bool:  # reads `seen` as the loop last set it
+            return state.version != seen or self.server.stopping.is_set()
+
         try:
             self._event("problems", problems)
             while not self.server.stopping.is_set():
                 with state.changed:
-                    state.changed.wait_for(
-                        lambda seen=seen: state.version != seen or self.server.stopping.is_set(), 15
-                    )
+                    state.changed.wait_for(ready, 15)
                     changed, seen, problems = (
                         state.version != seen,
                         state.version,

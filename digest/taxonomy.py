@@ -103,7 +103,7 @@ def _settings(entry: Entry, file: str, problems: list[Problem]) -> dict[str, flo
             problems.append(
                 error(file, item.line, f"settings: unknown setting {shorten(key)} (known: {known})")
             )
-        elif key == "max_topics" and not (_is_whole(item.value) and item.value >= 1):  # type: ignore[operator]
+        elif key == "max_topics" and not (_is_whole(item.value) and item.value >= 1):
             problems.append(
                 error(
                     file,

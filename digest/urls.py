@@ -24,6 +24,18 @@ STYLESHEET = "style.css"
 SEARCH_SCRIPT = "search.js"
 STEMMER_SCRIPT = "stemmer.js"  # the search page's stemmer, beside search.js
 FAVICON = "favicon.svg"
+EDITIONS = "editions/"
+# The fixed paths, as templates name them: the Jinja global `paths` (paths.archive, …).
+PATHS = {
+    "archive": ARCHIVE,
+    "topics": TOPICS,
+    "search": SEARCH,
+    "opml": OPML,
+    "stylesheet": STYLESHEET,
+    "search_script": SEARCH_SCRIPT,
+    "stemmer_script": STEMMER_SCRIPT,
+    "favicon": FAVICON,
+}
 
 
 @singledispatch
@@ -38,18 +50,28 @@ def _(item: Item) -> str:
 
 @path_of.register
 def _(edition: Edition) -> str:
-    return f"editions/{edition.number}/"
+    return edition_path(edition.number)
 
 
 @path_of.register
 def _(topic: Topic) -> str:
-    return f"topics/{topic.slug}/"
+    return topic_path(topic.slug)
 
 
 @path_of.register
 def _(segment: Segment) -> str:
     # Named by what it holds, so that a browser never mixes a segment's old files with new.
     return f"{SEARCH}{segment.first}-{segment.key[:16]}/"
+
+
+def edition_path(number: int) -> str:
+    """The path of the edition numbered `number` (an item knows only its edition's number)."""
+    return f"{EDITIONS}{number}/"
+
+
+def topic_path(slug: str) -> str:
+    """The path of the topic whose slug is `slug`."""
+    return f"{TOPICS}{slug}/"
 
 
 def page_file(folder: str) -> str:

@@ -17,10 +17,14 @@ import sys
 from bisect import bisect_right
 from collections.abc import Collection
 from dataclasses import dataclass
+from typing import TYPE_CHECKING, TypeAlias
 
 import yaml
 
 from .problems import Problem, error
+
+if TYPE_CHECKING:
+    from yaml._yaml import Mark as _LibyamlMark
 
 # libyaml's parser where PyYAML was built with it: a tenth of the time, the same events.
 Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
@@ -34,6 +38,8 @@ NO_ANCHORS = "aliases (*name) and anchors (&name) are not supported here"
 # The line breaks digest counts lines by (parse.py's); YAML also counts U+0085, U+2028
 # and U+2029, which editors do not, so lines are recounted from each mark's index.
 LINE_BREAK = re.compile(r"\r\n|\r|\n")
+# A place in the text: libyaml's parser marks its events with its own Mark class.
+Mark: TypeAlias = "yaml.Mark | _LibyamlMark"
 
 
 @dataclass(frozen=True)
@@ -91,8 +97,8 @@ class _Lines:
         self.first_line = first_line
         self._starts: list[int] | None = None  # where each line after the first starts
 
-    def of(self, mark: yaml.Mark) -> int:
-        return self.at(mark.index)
+    def of(self, mark: Mark | None) -> int:
+        return self.at(mark.index if mark is not None else None)
 
     def at(self, index: int | None) -> int:
         """The line of the character at `index` (the first line when unknown)."""
@@ -108,7 +114,7 @@ class _Lines:
 class _Refused(Exception):
     """The text holds something digest will not build (nesting too deep)."""
 
-    def __init__(self, mark: yaml.Mark, message: str) -> None:
+    def __init__(self, mark: Mark | None, message: str) -> None:
         super().__init__(message)
         self.mark = mark
         self.message = message
@@ -142,7 +148,7 @@ def _load(
         loader.dispose()
 
 
-def _compose(loader: yaml.SafeLoader) -> tuple[yaml.Node | None, list[yaml.Mark]]:
+def _compose(loader: yaml.SafeLoader) -> tuple[yaml.Node | None, list[Mark]]:
     """The document's node tree, built from the events without recursion, and the marks of
     its anchors and aliases (an alias is left as an empty scalar: it is never expanded)."""
     loader.get_event()  # stream start
@@ -150,8 +156,8 @@ def _compose(loader: yaml.SafeLoader) -> tuple[yaml.Node | None, list[yaml.Mark]
         loader.get_event()
         return None, []
     loader.get_event()  # document start
-    anchors: list[yaml.Mark] = []
-    open_nodes: list[tuple[yaml.CollectionNode, list[yaml.Node]]] = []
+    anchors: list[Mark] = []
+    open_nodes: list[tuple[yaml.MappingNode | yaml.SequenceNode, list[yaml.Node]]] = []
     while True:
         event = loader.get_event()
         if getattr(event, "anchor", None) is not None:
@@ -161,7 +167,9 @@ def _compose(loader: yaml.SafeLoader) -> tuple[yaml.Node | None, list[yaml.Mark]
             tag = event.tag
             if tag is None or tag == "!":
                 tag = loader.resolve(yaml.ScalarNode, event.value, event.implicit)
-            node = yaml.ScalarNode(tag, event.value, event.start_mark, event.end_mark, event.style)
+            # The stubs say nodes take only PyYAML's own marks; libyaml's composer gives
+            # them libyaml's, as here.
+            node = yaml.ScalarNode(tag, event.value, event.start_mark, event.end_mark, event.style)  # type: ignore[arg-type]
         elif isinstance(event, yaml.CollectionStartEvent):
             if len(open_nodes) == MAX_DEPTH:
                 raise _Refused(event.start_mark, f"nested more than {MAX_DEPTH} levels deep")
@@ -171,7 +179,7 @@ def _compose(loader: yaml.SafeLoader) -> tuple[yaml.Node | None, list[yaml.Mark]
             tag = event.tag
             if tag is None or tag == "!":
                 tag = loader.resolve(kind, None, event.implicit)
-            collection = kind(tag, [], event.start_mark, None, flow_style=event.flow_style)
+            collection = kind(tag, [], event.start_mark, None, flow_style=event.flow_style)  # type: ignore[arg-type]  # as above
             open_nodes.append((collection, []))
             continue
         elif isinstance(event, yaml.CollectionEndEvent):
