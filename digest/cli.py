@@ -13,11 +13,13 @@ import sys
 import time
 import traceback
 from dataclasses import replace
+from datetime import date
 from pathlib import Path
 
-from . import __version__, evaluate, pipeline, serve
+from . import __version__, evaluate, init, pipeline, serve
 from .config import DEFAULT_CONFIG, SiteConfig, load_config
 from .headline import derive_headline
+from .init import PUBLISHERS
 from .model import Item, Site
 from .problems import (
     ConfigErrors,
@@ -138,6 +140,31 @@ def make_parser() -> argparse.ArgumentParser:
         default=8000,
         help="port to listen on (default: 8000; 0 picks a free one)",
     )
+    starting = commands.add_parser(
+        "init",
+        help="start a new digest: settings, taxonomy, an example edition",
+        description="Make a project in DIR that builds as it is: a commented site.yaml with "
+        "every setting, content/ with the shipped topics.yaml and an example edition, a static/ "
+        "folder, a .gitignore and, with --publish, a workflow that publishes the site. An "
+        "existing file is never replaced.",
+    )
+    starting.set_defaults(command_parser=starting)
+    starting.add_argument(
+        "folder", nargs="?", type=Path, default=Path("."), metavar="DIR", help="default: ."
+    )
+    starting.add_argument(
+        "--publish",
+        choices=PUBLISHERS,
+        default="none",
+        help="also write a CI workflow that builds and publishes the site on GitHub Pages "
+        "(.github/workflows/publish.yml) or GitLab Pages (.gitlab-ci.yml) (default: none)",
+    )
+    starting.add_argument(
+        "--force",
+        action="store_true",
+        help="write into a folder that is not empty (files already there are kept)",
+    )
+    starting.add_argument("-q", "--quiet", action="store_true", help="print only what was kept")
     send = command(
         "send",
         "email an edition to the newsletter's recipients, once each",
@@ -212,6 +239,8 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _run(args: argparse.Namespace) -> int:
+    if args.command == "init":  # before site.yaml is looked for: there is none yet
+        return _run_init(args)
     started = time.perf_counter()
     config, problems = load_config(args.config, _overridden(args))
     if problems:
@@ -317,6 +346,22 @@ def _run_serve(args: argparse.Namespace, config: SiteConfig) -> int:
     except OSError as exc:  # the temporary folder or the watcher could not be set up
         print(f"digest: error: cannot serve: {exc.strerror or exc}", file=sys.stderr)
         return EXIT_USAGE
+    return EXIT_OK
+
+
+def _run_init(args: argparse.Namespace) -> int:
+    try:
+        made = init.init(args.folder, args.publish, args.force, date.today())
+    except UsageError as exc:
+        print(f"digest: error: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    for path in made.kept:
+        print(f"digest: kept {display(path)} (already there)")
+    if not args.quiet:
+        for path in made.written:
+            print(f"wrote {display(path)}")
+        where = "" if args.folder == Path(".") else f"cd {display(args.folder)} && "
+        print(f"Started a digest: {where}digest serve to preview it, digest build to build it")
     return EXIT_OK
 
 
