@@ -40,6 +40,7 @@ class Loaded:
     # No URL ledger yet, but a date ledger: an earlier digest published this site, and
     # its items keep the addresses it gave them (see digest/urlledger.py).
     legacy_urls: bool = False
+    notes: tuple[str, ...] = ()  # said once per build, not problems
 
 
 def load(content_dir: Path, config: SiteConfig) -> Loaded:
@@ -96,6 +97,17 @@ def load(content_dir: Path, config: SiteConfig) -> Loaded:
         taxonomy=taxonomy,
         urls=urls,
         legacy_urls=dated and not recorded,
+        notes=_taxonomy_notes(config, taxonomy),
+    )
+
+
+def _taxonomy_notes(config: SiteConfig, taxonomy: Taxonomy) -> tuple[str, ...]:
+    # Only a missing default file: one named in site.yaml is an error when missing.
+    if taxonomy is not EMPTY or config.taxonomy is not None:
+        return ()
+    return (
+        f"no {TAXONOMY_NAME} in {display(config.content)}/: items are not tagged; "
+        "`digest init` writes one",
     )
 
 
