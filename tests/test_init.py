@@ -9,12 +9,11 @@ from pathlib import Path
 
 import pytest
 import yaml
+from conftest import config_for, require_tool
 
 from digest.config import NEWSLETTER_OPTIONS, OPTIONS, SiteConfig, parse_config
-from digest.init import DISTRIBUTION, EXAMPLES, NEWSLETTER_EXAMPLES, shipped_taxonomy, site_yaml
+from digest.init import DISTRIBUTION, EXAMPLES, shipped_taxonomy, site_yaml
 from digest.load import load
-
-from conftest import config_for, require_tool
 
 SETTING = re.compile(r"^(# )?(\w+):")
 
@@ -64,7 +63,9 @@ def test_each_commented_value_is_the_default_or_an_accepted_example(tmp_path: Pa
     assert config.newsletter is not None and config.newsletter.host == "smtp.example.org"
 
 
-def test_init_makes_a_project_that_builds_and_checks_cleanly(cli, tmp_path: Path, monkeypatch) -> None:
+def test_init_makes_a_project_that_builds_and_checks_cleanly(
+    cli, tmp_path: Path, monkeypatch
+) -> None:
     made = cli("init", "mysite")
     assert made.code == 0, made.err
     project = tmp_path / "mysite"
@@ -146,7 +147,7 @@ def test_github_workflow_builds_and_deploys_with_the_official_actions(cli, tmp_p
     used = [step.get("uses", "").split("@")[0] for step in steps]
     runs = " ".join(step.get("run", "") for step in steps)
     assert "actions/configure-pages" in used and "actions/upload-pages-artifact" in used
-    assert f"pip install \"{DISTRIBUTION}==" in runs and "digest build" in runs
+    assert f'pip install "{DISTRIBUTION}==' in runs and "digest build" in runs
     assert "git push" not in runs and "git commit" not in runs  # nothing committed back
     deploy = workflow["jobs"]["deploy"]
     assert deploy["steps"][0]["uses"].startswith("actions/deploy-pages@")
@@ -162,7 +163,7 @@ def test_gitlab_pages_job_builds_into_public(cli, tmp_path: Path) -> None:
     pipeline = yaml.safe_load((tmp_path / "gl/.gitlab-ci.yml").read_text())
     job = pipeline["pages"]
     script = " ".join(job["script"])
-    assert f"pip install \"{DISTRIBUTION}==" in script
+    assert f'pip install "{DISTRIBUTION}==' in script
     assert "digest build --output public" in script
     assert job["artifacts"]["paths"] == ["public"]
     assert not (tmp_path / "gl/.github").exists()

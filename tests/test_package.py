@@ -21,9 +21,9 @@ def test_every_shipped_file_is_in_package_data() -> None:
         folder = folders.get(package, ROOT / package.replace(".", "/"))
         globs = setuptools["package-data"][package]
         for path in folder.rglob("*"):
-            if path.is_file() and "__pycache__" not in path.parts:
-                if not any(fnmatch.fnmatch(path.name, glob) for glob in globs):
-                    missing.append(str(path.relative_to(ROOT)))
+            shipped = path.is_file() and "__pycache__" not in path.parts
+            if shipped and not any(fnmatch.fnmatch(path.name, glob) for glob in globs):
+                missing.append(str(path.relative_to(ROOT)))
     assert missing == []
     assert setuptools["package-data"]["digest.shipped"] == ["topics.yaml"]
     assert (folders["digest.shipped"] / "topics.yaml").is_file()
