@@ -69,7 +69,9 @@ def entry(item: Item, site: Site) -> FeedEntry:
     html = to_html(item.summary, site.static, site.base_url)
     text = to_plain(item.summary)
     if item.analysis:
-        html += "\n<p><strong>Analysis</strong> — " + to_html(item.analysis, site.static, site.base_url).removeprefix("<p>")
+        html += "\n<p><strong>Analysis</strong> — " + to_html(
+            item.analysis, site.static, site.base_url
+        ).removeprefix("<p>")
         text += "\n\nAnalysis — " + to_plain(item.analysis)
     return FeedEntry(
         id=item.id,
@@ -141,9 +143,9 @@ def edition_entry(edition: Edition, site: Site) -> FeedEntry:
         block += to_html(item.summary, site.static, site.base_url)
         text = f"{item.title}\n{link}\n\n{to_plain(item.summary)}"
         if item.analysis:
-            block += "\n<p><strong>Analysis</strong> — " + to_html(item.analysis, site.static, site.base_url).removeprefix(
-                "<p>"
-            )
+            block += "\n<p><strong>Analysis</strong> — " + to_html(
+                item.analysis, site.static, site.base_url
+            ).removeprefix("<p>")
             text += "\n\nAnalysis — " + to_plain(item.analysis)
         names = [site.topic_names.get(slug, slug) for slug in item.topics]
         if names:

@@ -118,7 +118,7 @@ def _to_html(text: str, images: frozenset[str]) -> str:
     return _parsed(text, images)
 
 
-def _parsed(text: str, images: frozenset[str]) -> str:
+def _parsed(text: str, images: frozenset[str] = frozenset()) -> str:
     cleaned = nh3.clean(
         _md.renderInline(text, {"images": images}),
         tags=ALLOWED_TAGS,

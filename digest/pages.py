@@ -80,7 +80,9 @@ def load_pages(
             problems.append(error(shown, None, f"not read: {exc}"))
             continue
         except UnicodeDecodeError as exc:
-            problems.append(error(shown, None, f"not UTF-8 text (byte at {exc.start}); save it as UTF-8"))
+            problems.append(
+                error(shown, None, f"not UTF-8 text (byte at {exc.start}); save it as UTF-8")
+            )
             continue
         page = _page(path, shown, text, md, static, problems)
         if page is None:
@@ -126,9 +128,13 @@ def _page(
         return None
     end = next((n for n in range(1, len(lines)) if lines[n].strip() == FENCE), None)
     if end is None:
-        problems.append(error(shown, 1, "front matter opened with '---' is never closed by a '---' line"))
+        problems.append(
+            error(shown, 1, "front matter opened with '---' is never closed by a '---' line")
+        )
         return None
-    entries, found = load_mapping("\n".join(lines[1:end]), shown, 2, as_text=("title", "description"))
+    entries, found = load_mapping(
+        "\n".join(lines[1:end]), shown, 2, as_text=("title", "description")
+    )
     problems += found
     if found:
         return None
@@ -136,7 +142,11 @@ def _page(
     for key, entry in entries.items():
         if key not in KEYS:
             problems.append(
-                warning(shown, entry.line, f"unknown front-matter key '{key}' is ignored (known: {', '.join(KEYS)})")
+                warning(
+                    shown,
+                    entry.line,
+                    f"unknown front-matter key '{key}' is ignored (known: {', '.join(KEYS)})",
+                )
             )
             continue
         value = entry.value

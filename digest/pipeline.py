@@ -190,7 +190,9 @@ def _build(config: SiteConfig, strict: bool, stage: Callable[[str], None] | None
             "(commit it)"
         )
     stage(f"writing {len(outputs)} files")
-    written = write(outputs, config.output, kept=reuse.kept, fallback=lambda: {**render(site, env), **static})
+    written = write(
+        outputs, config.output, kept=reuse.kept, fallback=lambda: {**render(site, env), **static}
+    )
     clock.lap("write")
     # The site is live: whatever fails from here on is said in a note, not as a failure.
     reuse.save(written.holds)

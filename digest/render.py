@@ -25,11 +25,11 @@ from types import TracebackType
 
 from jinja2 import (
     Environment,
-    pass_context,
     FileSystemLoader,
     StrictUndefined,
     TemplateNotFound,
     TemplateSyntaxError,
+    pass_context,
 )
 from jinja2.runtime import Context
 from markupsafe import Markup
@@ -115,7 +115,9 @@ def _html(context: Context, text: str) -> Markup:
     if not isinstance(site, Site) or "![" not in text:
         return Markup(markup.to_html(text))
     root = context.get("root")
-    return Markup(markup.to_html(text, site.static, root if isinstance(root, str) else site.base_url))
+    return Markup(
+        markup.to_html(text, site.static, root if isinstance(root, str) else site.base_url)
+    )
 
 
 def _is_markup(name: str | None) -> bool:
