@@ -45,7 +45,7 @@ class Result:
 def check(config: SiteConfig) -> Result:
     """`digest check`: read, parse and model the content; touch nothing."""
     repeats: dict[str, Grouping] = {}
-    loaded, site, _, problems = _model(config, repeats=repeats)
+    loaded, site, problems = _model(config, repeats=repeats)
     return Result(site, problems, loaded.ignored, bool(loaded.taxonomy.topics), repeats=repeats)
 
 
@@ -54,7 +54,18 @@ def _model(
     cache: BuildCache | None = None,
     version: str = "",
     repeats: dict[str, Grouping] | None = None,  # filled with why each repeat was grouped
+) -> tuple[Loaded, Site, list[Problem]]:
+    loaded, site, _, problems = _model_and_static(config, cache, version, repeats)
+    return loaded, site, problems
+
+
+def _model_and_static(
+    config: SiteConfig,
+    cache: BuildCache | None = None,
+    version: str = "",
+    repeats: dict[str, Grouping] | None = None,
 ) -> tuple[Loaded, Site, dict[str, bytes], list[Problem]]:
+    """The model, and the static folder's files (path in the site -> bytes)."""
     loaded = load(config.content, config)
     static, found = read_static(config.static)
     standalone, more = load_pages(config.pages, static)
@@ -121,7 +132,7 @@ def _build(config: SiteConfig, strict: bool, stage: Callable[[str], None] | None
     cache = BuildCache(config.cache)
     version = code_version() if config.cache else ""
     repeats: dict[str, Grouping] = {}
-    loaded, site, static, problems = _model(config, cache, version, repeats)
+    loaded, site, static, problems = _model_and_static(config, cache, version, repeats)
     new_urls = unrecorded(site.all_items, loaded.urls)
     clock.lap("read, enrich, assemble")
     ledger_path = config.content / LEDGER_NAME
