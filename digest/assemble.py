@@ -3,18 +3,29 @@
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Collection, Iterable, Sequence
 from datetime import datetime
 from typing import TypeVar
 from urllib.parse import urlsplit
 
 from .config import SiteConfig
 from .dates import month_name
-from .model import Edition, EditionFile, Item, Page, Repeat, Site, Topic
+from .model import Edition, EditionFile, Item, Page, Repeat, Site, Standalone, Topic
 from .paginate import paginate
 from .search import segments
 from .taxonomy import Taxonomy
-from .urls import ARCHIVE, HOME, NOT_FOUND, SEARCH, TOPICS, page_file, path_of, root_from
+from .urls import (
+    ARCHIVE,
+    HOME,
+    NOT_FOUND,
+    SEARCH,
+    TOPICS,
+    absolute,
+    page_file,
+    path_of,
+    root_from,
+    standalone_path,
+)
 
 T = TypeVar("T")
 EARLIER_EDITIONS_ON_HOME = 10
@@ -30,7 +41,11 @@ def assemble(
     edition_files: Sequence[EditionFile],
     taxonomy: Taxonomy,
     config: SiteConfig,
+    standalone: Sequence[Standalone] = (),
+    static: Collection[str] = (),
 ) -> Site:
+    """The site; `standalone` are the pages folder's pages, `static` the static folder's
+    files (paths inside the site)."""
     base_path = urlsplit(config.base_url).path
     every = newest_first(items)
     listed = [item for item in every if item.duplicate_of is None]
@@ -88,6 +103,8 @@ def assemble(
         if item.duplicate_of is not None:  # not listed, but its URL must work and lead on
             original = by_id[item.duplicate_of]
             pages.append(_item_page(item, edition_titles, None, None, original, []))
+    for extra in standalone:
+        pages.append(_page(standalone_path(extra.slug), "page.html", extra.title, standalone=extra))
     for topic in topics:
         # A topic page gets the topic without its items (its own are in `pagination`), and
         # the count on the front page only: so a new item changes no older page.
@@ -125,7 +142,58 @@ def assemble(
         search=config.search,
         search_segments=segments(every, config.language) if config.search else (),
         signup=config.signup,
+        nav=tuple((p.title, standalone_path(p.slug)) for p in standalone if p.nav),
+        share_image=_share_image(config),
+        locale=locale(config.language),
+        static=frozenset(static),
     )
+
+
+# The region a language is most often written for, for og:locale (language_TERRITORY);
+# a tag that names its region ("fr-CA") is taken as it is.
+REGIONS = {
+    "ar": "AR",
+    "ca": "ES",
+    "cs": "CZ",
+    "da": "DK",
+    "de": "DE",
+    "el": "GR",
+    "en": "US",
+    "es": "ES",
+    "fi": "FI",
+    "fr": "FR",
+    "he": "IL",
+    "hu": "HU",
+    "it": "IT",
+    "ja": "JP",
+    "ko": "KR",
+    "nb": "NO",
+    "nl": "NL",
+    "pl": "PL",
+    "pt": "PT",
+    "ro": "RO",
+    "ru": "RU",
+    "sv": "SE",
+    "tr": "TR",
+    "uk": "UA",
+    "zh": "CN",
+}
+
+
+def locale(language: str) -> str | None:
+    """og:locale for a language tag: fr-CA -> fr_CA, fr -> fr_FR; None when unknown."""
+    parts = language.split("-")
+    code = parts[0].lower()
+    region = next((p.upper() for p in parts[1:] if len(p) == 2 and p.isalpha()), None)
+    region = region or REGIONS.get(code)
+    return f"{code}_{region}" if region else None
+
+
+def _share_image(config: SiteConfig) -> str | None:
+    image = config.share_image
+    if image is None or "://" in image:
+        return image
+    return absolute(config.base_url, image)
 
 
 def _item_page(

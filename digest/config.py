@@ -11,8 +11,9 @@ from dataclasses import dataclass, fields, replace
 from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from .problems import Problem, display, error
+from .problems import Problem, display, error, warning
 from .reading import NotRead, read_file
+from .urls import GENERATED_FILES
 from .yamlfile import Entry, load_mapping, shorten
 
 DEFAULT_CONFIG = Path("site.yaml")
@@ -90,6 +91,9 @@ class SiteConfig:
     cache: Path | None = Path(".digest-cache")
     newsletter: Newsletter | None = None
     signup: str | None = None
+    static: Path = Path("static")
+    pages: Path = Path("pages")
+    share_image: str | None = None
 
     @property
     def taxonomy_file(self) -> Path:
@@ -505,6 +509,21 @@ OPTIONS: dict[str, Option] = {
         "How `digest send` emails each edition: sender, recipients and SMTP server "
         "(the keys below; default: no newsletter).",
     ),
+    "static": Option(
+        _path,
+        "A folder of files copied into the site as they are (images, a CNAME, .well-known/), "
+        "relative to site.yaml (default: static; none there, nothing copied).",
+    ),
+    "pages": Option(
+        _path,
+        "A folder of standalone pages, one Markdown file each (about.md -> about/), relative "
+        "to site.yaml (default: pages).",
+    ),
+    "share_image": Option(
+        _icon,
+        "The image that links to the site show when shared (og:image): an absolute URL, or "
+        "a path inside the site such as a file of the static folder.",
+    ),
     "signup": Option(
         _link,
         "Where readers sign up for the newsletter (the list provider's page, or a mailto:): "
@@ -558,10 +577,36 @@ def parse_config(
                 continue
         values[key] = value
     config = SiteConfig(**values)  # type: ignore[arg-type]
-    for key in ("content", "output", "cache"):
+    for key in ("content", "output", "cache", "static", "pages"):
         if key not in values:
             config = replace(config, **{key: base_dir / getattr(SiteConfig, key)})
+    if check_folders:
+        for key in ("feed_icon", "share_image"):
+            problems += _missing_image(config, key, file, entries)
     return config, problems
+
+
+def _missing_image(
+    config: SiteConfig, key: str, file: str, entries: dict[str, Entry]
+) -> list[Problem]:
+    """A warning when setting `key` names a path inside the site that nothing provides."""
+    path = getattr(config, key)
+    if path is None or "://" in path or path in GENERATED_FILES:
+        return []
+    try:
+        there = (config.static / path).is_file()
+    except (OSError, ValueError):
+        there = False
+    if there:
+        return []
+    return [
+        warning(
+            file,
+            entries[key].line,
+            f"{key}: no {path} in the static folder ({display(config.static)}) nor among the "
+            "files the build makes: the link will lead nowhere",
+        )
+    ]
 
 
 def _settled(newsletter: Newsletter, file: str, line: int, base_dir: Path) -> Newsletter:
@@ -584,7 +629,13 @@ def _settled(newsletter: Newsletter, file: str, line: int, base_dir: Path) -> Ne
 
 # What each path setting must name when site.yaml sets it: the output and the cache are
 # made by digest, so only the folders and the file it reads are looked at.
-MUST_BE = {"content": "folder", "templates": "folder", "taxonomy": "file"}
+MUST_BE = {
+    "content": "folder",
+    "templates": "folder",
+    "taxonomy": "file",
+    "static": "folder",
+    "pages": "folder",
+}
 
 
 def _path_trouble(key: str, path: Path, written: str) -> str | None:

@@ -66,10 +66,12 @@ def published_at(item: Item) -> datetime:
 
 
 def entry(item: Item, site: Site) -> FeedEntry:
-    html = to_html(item.summary)
+    html = to_html(item.summary, site.static, site.base_url)
     text = to_plain(item.summary)
     if item.analysis:
-        html += "\n<p><strong>Analysis</strong> — " + to_html(item.analysis).removeprefix("<p>")
+        html += "\n<p><strong>Analysis</strong> — " + to_html(
+            item.analysis, site.static, site.base_url
+        ).removeprefix("<p>")
         text += "\n\nAnalysis — " + to_plain(item.analysis)
     return FeedEntry(
         id=item.id,
@@ -138,12 +140,12 @@ def edition_entry(edition: Edition, site: Site) -> FeedEntry:
     for item in edition.items:
         link = absolute(site.base_url, path_of(item))
         block = f'<h2><a href="{html.escape(link)}">{html.escape(item.title)}</a></h2>\n'
-        block += to_html(item.summary)
+        block += to_html(item.summary, site.static, site.base_url)
         text = f"{item.title}\n{link}\n\n{to_plain(item.summary)}"
         if item.analysis:
-            block += "\n<p><strong>Analysis</strong> — " + to_html(item.analysis).removeprefix(
-                "<p>"
-            )
+            block += "\n<p><strong>Analysis</strong> — " + to_html(
+                item.analysis, site.static, site.base_url
+            ).removeprefix("<p>")
             text += "\n\nAnalysis — " + to_plain(item.analysis)
         names = [site.topic_names.get(slug, slug) for slug in item.topics]
         if names:

@@ -37,6 +37,10 @@ SITE_VALUES = (
     "icon",
     "search",
     "signup",
+    "nav",
+    "share_image",
+    "locale",
+    "static",
 )
 COPIED = (".css", ".js", ".svg")  # static files among the templates: copied, never rendered
 PLAIN = frozenset({str, int, float, bool, type(None), datetime})
@@ -129,6 +133,8 @@ class Fingerprints:
         kind = type(value)
         if kind in PLAIN:
             return repr(value)
+        if kind is frozenset:
+            return self.value(sorted(value))  # type: ignore[call-overload]
         if kind is tuple or kind is list:
             return "[" + ",".join([self.value(v) for v in value]) + "]"  # type: ignore[attr-defined]
         if kind is dict:

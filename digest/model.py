@@ -121,6 +121,18 @@ class Page:
 
 
 @dataclass(frozen=True)
+class Standalone:
+    """A page of the pages folder (about.md), its Markdown made safe HTML."""
+
+    slug: str  # its folder: about -> about/
+    title: str
+    description: str
+    nav: bool  # whether every page's navigation links to it
+    body: str  # sanitized HTML, its images' paths taken from the page's folder
+    source: str  # the file, as shown in messages
+
+
+@dataclass(frozen=True)
 class Site:
     title: str
     description: str
@@ -139,3 +151,7 @@ class Site:
     search: bool = True  # whether the site has its search page (and index)
     search_segments: tuple[Segment, ...] = ()  # the search index's parts, oldest first
     signup: str | None = None  # where readers sign up for the newsletter
+    nav: tuple[tuple[str, str], ...] = ()  # (title, folder) of the pages in the navigation
+    share_image: str | None = None  # og:image, an absolute URL
+    locale: str | None = None  # og:locale, from the language
+    static: frozenset[str] = frozenset()  # the static folder's files, as paths in the site

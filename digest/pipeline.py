@@ -6,7 +6,7 @@ import gc
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from . import newsletter
@@ -19,11 +19,13 @@ from .fingerprint import code_version
 from .ledger import LEDGER_NAME, format_ledger
 from .load import Loaded, load
 from .model import Site
+from .pages import load_pages
 from .problems import Problem, display, has_errors, ordered, warning
 from .render import make_env, render
 from .reuse import Reuse
+from .static import clashes, image_problems, read_static
 from .urlledger import URLS_NAME, format_urls, place, unrecorded
-from .write import WriteError, check_output, write, write_file
+from .write import MARKER, WriteError, check_output, write, write_file
 
 
 @dataclass(frozen=True)
@@ -53,7 +55,21 @@ def _model(
     version: str = "",
     repeats: dict[str, Grouping] | None = None,  # filled with why each repeat was grouped
 ) -> tuple[Loaded, Site, list[Problem]]:
+    loaded, site, _, problems = _model_and_static(config, cache, version, repeats)
+    return loaded, site, problems
+
+
+def _model_and_static(
+    config: SiteConfig,
+    cache: BuildCache | None = None,
+    version: str = "",
+    repeats: dict[str, Grouping] | None = None,
+) -> tuple[Loaded, Site, dict[str, bytes], list[Problem]]:
+    """The model, and the static folder's files (path in the site -> bytes)."""
     loaded = load(config.content, config)
+    static, found = read_static(config.static)
+    standalone, more = load_pages(config.pages, static)
+    found += more + image_problems(loaded.editions, static)
     cache = cache or BuildCache(None)
     memo_key = key_of(version, loaded.taxonomy, config.language)
     memo = cache.get("enrich", memo_key, Memo) or Memo()
@@ -61,12 +77,12 @@ def _model(
     # After enrich, not inside it: an address comes from the URL ledger, which no result
     # kept in the memo may depend on.
     placed = place(items, loaded.urls, loaded.legacy_urls)
-    site = assemble(placed, loaded.editions, loaded.taxonomy, config)
+    site = assemble(placed, loaded.editions, loaded.taxonomy, config, standalone, static)
     if repeats is not None:
         repeats.update(noted.repeats())
     if noted.learned_since(memo):
         cache.put("enrich", memo_key, noted)
-    return loaded, site, ordered([*loaded.problems, *problems])
+    return loaded, site, static, ordered([*loaded.problems, *found, *problems])
 
 
 def build(
@@ -87,6 +103,8 @@ def build(
             "the taxonomy file": config.taxonomy_file,
             "the configuration file": config_file,
             "the build cache": config.cache,
+            "the static folder": config.static,
+            "the pages folder": config.pages,
         },
         config.content,
     )
@@ -114,7 +132,7 @@ def _build(config: SiteConfig, strict: bool, stage: Callable[[str], None] | None
     cache = BuildCache(config.cache)
     version = code_version() if config.cache else ""
     repeats: dict[str, Grouping] = {}
-    loaded, site, problems = _model(config, cache, version, repeats)
+    loaded, site, static, problems = _model_and_static(config, cache, version, repeats)
     new_urls = unrecorded(site.all_items, loaded.urls)
     clock.lap("read, enrich, assemble")
     ledger_path = config.content / LEDGER_NAME
@@ -146,6 +164,11 @@ def _build(config: SiteConfig, strict: bool, stage: Callable[[str], None] | None
     rendered = sum(1 for page in site.pages if page.path not in reuse.kept)
     stage(f"rendering {rendered} pages")
     outputs = render(site, env, skip=reuse.skips, lines=reuse.lines)
+    made = {*outputs, *reuse.kept, *(page.path for page in site.pages), MARKER}
+    problems += clashes(static, made, config.static)
+    if has_errors(problems, strict):
+        return replace(result, problems=ordered(problems))
+    outputs.update(static)
     # The email that `digest send` would send next, measured now: Gmail clips a large one.
     problems += newsletter.build_warnings(site, env, config)
     clock.lap("render")
@@ -178,7 +201,9 @@ def _build(config: SiteConfig, strict: bool, stage: Callable[[str], None] | None
             "(commit it)"
         )
     stage(f"writing {len(outputs)} files")
-    written = write(outputs, config.output, kept=reuse.kept, fallback=lambda: render(site, env))
+    written = write(
+        outputs, config.output, kept=reuse.kept, fallback=lambda: {**render(site, env), **static}
+    )
     clock.lap("write")
     # The site is live: whatever fails from here on is said in a note, not as a failure.
     reuse.save(written.holds)

@@ -29,7 +29,9 @@ from jinja2 import (
     StrictUndefined,
     TemplateNotFound,
     TemplateSyntaxError,
+    pass_context,
 )
+from jinja2.runtime import Context
 from markupsafe import Markup
 
 from . import markup, search
@@ -89,7 +91,7 @@ def make_env(overrides: Sequence[Path] = (), compiled: BuildCache | None = None)
         lstrip_blocks=True,
         keep_trailing_newline=True,
     )
-    env.filters["html"] = lambda text: Markup(markup.to_html(text))
+    env.filters["html"] = _html
     env.filters["plain"] = markup.to_plain
     env.filters["long_date"] = long_date
     env.filters["iso"] = lambda when: when.isoformat()
@@ -103,6 +105,19 @@ def make_env(overrides: Sequence[Path] = (), compiled: BuildCache | None = None)
     env.globals["topic_path"] = topic_path
     env.globals["paths"] = PATHS
     return env
+
+
+@pass_context
+def _html(context: Context, text: str) -> Markup:
+    """Item text as HTML; its images lead from the page (`root`) to the static folder's
+    files, or, where there is no page (an email), from the base URL."""
+    site = context.get("site")
+    if not isinstance(site, Site) or "![" not in text:
+        return Markup(markup.to_html(text))
+    root = context.get("root")
+    return Markup(
+        markup.to_html(text, site.static, root if isinstance(root, str) else site.base_url)
+    )
 
 
 def _is_markup(name: str | None) -> bool:

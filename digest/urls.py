@@ -25,6 +25,28 @@ SEARCH_SCRIPT = "search.js"
 STEMMER_SCRIPT = "stemmer.js"  # the search page's stemmer, beside search.js
 FAVICON = "favicon.svg"
 EDITIONS = "editions/"
+ITEMS = "items/"
+# The files at the site's root that every build makes (besides the pages' folders).
+GENERATED_FILES = frozenset(
+    {
+        NOT_FOUND,
+        SITEMAP,
+        ROBOTS,
+        OPML,
+        ITEMS_JSON,
+        STYLESHEET,
+        SEARCH_SCRIPT,
+        STEMMER_SCRIPT,
+        FAVICON,
+        "feed.xml",
+        "atom.xml",
+        "feed.json",
+        "index.html",
+    }
+)
+# The first part of the paths the build's own pages and feeds live under: no standalone
+# page may take one as its slug.
+RESERVED = frozenset({"items", "editions", "topics", "archive", "search", "feeds"})
 # The fixed paths, as templates name them: the Jinja global `paths` (paths.archive, …).
 PATHS = {
     "archive": ARCHIVE,
@@ -45,7 +67,7 @@ def path_of(thing: object) -> str:
 
 @path_of.register
 def _(item: Item) -> str:
-    return f"items/{item.slug}/"
+    return f"{ITEMS}{item.slug}/"
 
 
 @path_of.register
@@ -62,6 +84,11 @@ def _(topic: Topic) -> str:
 def _(segment: Segment) -> str:
     # Named by what it holds, so that a browser never mixes a segment's old files with new.
     return f"{SEARCH}{segment.first}-{segment.key[:16]}/"
+
+
+def standalone_path(slug: str) -> str:
+    """The path of the standalone page (pages/about.md) whose slug is `slug`."""
+    return f"{slug}/"
 
 
 def edition_path(number: int) -> str:

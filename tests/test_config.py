@@ -214,6 +214,8 @@ def test_other_values_are_checked_and_quoted_briefly(
     tmp_path: Path, setting: str, reason: str | None
 ) -> None:
     _, problems = parse_config(setting + "\n", "site.yaml", tmp_path)
+    # (A path that nothing in the site provides is a warning of its own: not this test's.)
+    problems = [p for p in problems if p.severity == "error"]
     if reason is None:
         assert problems == []
     else:

@@ -56,9 +56,8 @@ def test_fast_path_matches_markdown(text: str) -> None:
 
 
 def test_images_autolinks_and_code_keep_their_characters() -> None:
-    assert to_html("![alt](http://x/y.png)") == (
-        '<p>!<a href="http://x/y.png" rel="noopener noreferrer">alt</a></p>'
-    )
+    # An image from elsewhere than the site's static folder is not shown: its alt text is.
+    assert to_html("![alt](http://x/y.png)") == "<p>alt</p>"
     assert to_html("<https://x.org>") == "<p>&lt;https://x.org&gt;</p>"
     assert to_html("`a <b> & c`") == "<p><code>a &lt;b&gt; &amp; c</code></p>"
     assert to_plain("`a <b> & c`") == "a <b> & c"
@@ -99,3 +98,14 @@ def test_any_text_gives_well_formed_html_of_allowed_tags(text: str) -> None:
         scheme = re.match(r"\s*([A-Za-z][A-Za-z0-9+.-]*):", href or "")
         assert scheme is None or scheme.group(1).lower() in {"http", "https", "mailto"}, href
     assert "\n" not in to_plain(text) and "&amp;" not in to_plain(text.replace("&", "x"))
+
+
+def test_an_image_shows_only_a_static_file_at_the_given_root() -> None:
+    from digest.markup import to_html
+
+    shown = to_html("a ![A *chart*](/images/café.png) b", frozenset({"images/café.png"}), "../")
+    assert shown == '<p>a <img src="../images/caf%C3%A9.png" alt="A chart" loading="lazy"> b</p>'
+    for src in ("images/none.png", "https://e.org/x.png", "../x.png", "javascript:alert(1)"):
+        assert (
+            to_html(f"a ![alt]({src}) b", frozenset({"images/café.png"}), "../") == "<p>a alt b</p>"
+        )
