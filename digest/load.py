@@ -120,9 +120,7 @@ class HeldBack:
         return f"{self.edition.path}: held back (a draft: shown by --drafts and digest serve)"
 
 
-def hold_back(
-    loaded: Loaded, now: datetime, drafts: bool = False, future: bool = False
-) -> Loaded:
+def hold_back(loaded: Loaded, now: datetime, drafts: bool = False, future: bool = False) -> Loaded:
     """The content as this build publishes it, and in `held` the editions it leaves out
     (--drafts shows every draft, whatever its date; --future every dated edition). A draft,
     even shown, records no date: it is dated when it is published, not when previewed."""

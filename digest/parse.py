@@ -153,7 +153,9 @@ def _front_matter(
             else:
                 problems.append(
                     error(
-                        file, entry.line, f"draft: expected true or false, got {shorten(entry.value)}"
+                        file,
+                        entry.line,
+                        f"draft: expected true or false, got {shorten(entry.value)}",
                     )
                 )
         elif key == "date":
