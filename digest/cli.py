@@ -13,7 +13,7 @@ import sys
 import time
 import traceback
 from dataclasses import replace
-from datetime import date
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 from . import __version__, evaluate, init, pipeline, serve
@@ -94,6 +94,7 @@ def make_parser() -> argparse.ArgumentParser:
         metavar="DIR",
         help="folder to write the site to (default: 'output' from site.yaml)",
     )
+    _held_back_flags(build)
     check = command(
         "check",
         "read and report problems; write nothing",
@@ -104,6 +105,7 @@ def make_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="show each item's topics with the terms and scores that gave them",
     )
+    _held_back_flags(check)
     evaluate = command(
         "eval",
         "measure topic tagging against an editor's labels",
@@ -139,6 +141,11 @@ def make_parser() -> argparse.ArgumentParser:
         type=_port,
         default=8000,
         help="port to listen on (default: 8000; 0 picks a free one)",
+    )
+    serve.add_argument(
+        "--future",
+        action="store_true",
+        help="also show editions dated later than now (drafts are always shown, marked)",
     )
     starting = commands.add_parser(
         "init",
@@ -191,6 +198,25 @@ def make_parser() -> argparse.ArgumentParser:
         help="send even to the recipients who already received the edition",
     )
     return parser
+
+
+def _held_back_flags(command: argparse.ArgumentParser) -> None:
+    command.add_argument(
+        "--drafts",
+        action="store_true",
+        help="include the editions marked 'draft: true', each marked as a draft",
+    )
+    command.add_argument(
+        "--future",
+        action="store_true",
+        help="include the editions dated later than now (held back until then otherwise)",
+    )
+
+
+def _showing(args: argparse.Namespace, now: datetime, drafts: bool = False) -> pipeline.Showing:
+    return pipeline.Showing(
+        now, drafts or getattr(args, "drafts", False), getattr(args, "future", False)
+    )
 
 
 def _port(text: str) -> int:
@@ -259,9 +285,10 @@ def _run(args: argparse.Namespace) -> int:
                     strict=args.strict,
                     stage=display_stage,
                     config_file=_config_file(args),
+                    showing=_showing(args, datetime.now(UTC)),
                 )
         else:
-            result = pipeline.check(config)
+            result = pipeline.check(config, _showing(args, datetime.now(UTC)))
         if args.command == "eval":
             return _run_eval(args, result)
     except ConfigErrors as exc:
@@ -274,6 +301,8 @@ def _run(args: argparse.Namespace) -> int:
     if args.verbose:
         for line in result.ignored:
             print(line)
+        for held in result.held:
+            print(held.describe())
     if getattr(args, "explain", False):
         print("\n".join(_explain(result.site, result.tagging)))
     if args.command == "check" or (args.command == "build" and args.verbose):
@@ -321,7 +350,11 @@ def _run_serve(args: argparse.Namespace, config: SiteConfig) -> int:
             cache=preview.cache,
         )
         try:
-            result = pipeline.build(fresh, strict=args.strict, config_file=config_file)
+            # A preview shows the drafts, marked, so that the editor sees them as published.
+            showing = _showing(args, datetime.now(UTC), drafts=True)
+            result = pipeline.build(
+                fresh, strict=args.strict, config_file=config_file, showing=showing
+            )
         except ConfigErrors as exc:
             _print_problems(exc.problems)
             return [str(p) for p in exc.problems]
@@ -332,6 +365,9 @@ def _run_serve(args: argparse.Namespace, config: SiteConfig) -> int:
         if has_errors(result.problems, args.strict):
             return [str(p) for p in result.problems]
         if not args.quiet:
+            if args.verbose:
+                for held in result.held:
+                    print(held.describe())
             print(_summary("build", result, fresh, time.perf_counter() - started), flush=True)
         return []
 
@@ -453,12 +489,30 @@ def _summary(command: str, result: pipeline.Result, config: SiteConfig, seconds:
     items = _count(len(site.all_items), "item")
     if len(site.items) != len(site.all_items):
         items += f" ({len(site.all_items) - len(site.items)} grouped with an earlier report)"
-    editions = _count(len(site.editions), "edition")
+    editions = _count(len(site.editions), "edition") + _held_back(result)
     if command == "build":
         where = display(config.output.absolute())
         return f"Built {items} in {editions} into {where}/ ({result.files} files, {seconds:.2f} s)"
     topics = _count(len(site.topics), "topic")
     return f"Checked {items} in {editions}, {topics}: {count_line(result.problems)}"
+
+
+def _held_back(result: pipeline.Result) -> str:
+    """What the summary line says of drafts and scheduled editions, if any."""
+    parts = []
+    if result.drafts:
+        parts.append(f"{_count(result.drafts, 'draft')} included")
+    if result.held:
+        drafts = sum(1 for held in result.held if not held.scheduled)
+        dates = sorted(held.edition.date for held in result.held if held.scheduled)
+        kinds = [_count(drafts, "draft")] if drafts else []
+        if len(dates) == 1:
+            kinds.append(f"1 scheduled for {dates[0].date().isoformat()}")
+        elif dates:
+            kinds.append(f"{len(dates)} scheduled, the first for {dates[0].date().isoformat()}")
+        held = "edition held back" if len(result.held) == 1 else "editions held back"
+        parts.append(f"{len(result.held)} {held}: {', '.join(kinds)}")
+    return f" ({'; '.join(parts)})" if parts else ""
 
 
 def _repeat_notes(result: pipeline.Result, content: Path) -> list[str]:

@@ -6,7 +6,7 @@ import codecs
 import os
 import re
 import stat
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime, time
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -41,9 +41,12 @@ class Loaded:
     # its items keep the addresses it gave them (see digest/urlledger.py).
     legacy_urls: bool = False
     notes: tuple[str, ...] = ()  # said once per build, not problems
+    held: tuple[HeldBack, ...] = ()  # left out of this build (see hold_back)
 
 
-def load(content_dir: Path, config: SiteConfig) -> Loaded:
+def load(content_dir: Path, config: SiteConfig, now: datetime | None = None) -> Loaded:
+    """`now` (aware) caps the dates taken from files' modification times: a file stamped
+    in the future (a skewed clock, an archive) is dated now, never scheduled by accident."""
     if not content_dir.is_dir():
         what = "is not a folder" if content_dir.exists() else "does not exist"
         raise UsageError(f"content folder '{display(content_dir)}' {what}")
@@ -79,7 +82,7 @@ def load(content_dir: Path, config: SiteConfig) -> Loaded:
             )
         by_number.setdefault(number, path.name)
         edition, when_new = _read_edition(
-            path, content_dir, shown, number, ledger, config.tz, problems
+            path, content_dir, shown, number, ledger, config.tz, problems, now
         )
         if edition is None:
             continue
@@ -108,6 +111,43 @@ def _taxonomy_notes(config: SiteConfig, taxonomy: Taxonomy) -> tuple[str, ...]:
     return (
         f"no {TAXONOMY_NAME} in {display(config.content)}/: items are not tagged; "
         "`digest init` writes one",
+    )
+
+
+@dataclass(frozen=True)
+class HeldBack:
+    """An edition left out of this build: a draft, or one dated after the build's time."""
+
+    edition: EditionFile
+    scheduled: bool  # False: a draft
+
+    def describe(self) -> str:
+        """Its line for -v."""
+        if self.scheduled:
+            when = self.edition.date.isoformat(" ", "minutes")
+            return (
+                f"{self.edition.path}: held back (scheduled for {when}: published by the "
+                "first build from then on, or now with --future)"
+            )
+        return f"{self.edition.path}: held back (a draft: shown by --drafts and digest serve)"
+
+
+def hold_back(loaded: Loaded, now: datetime, drafts: bool = False, future: bool = False) -> Loaded:
+    """The content as this build publishes it, and in `held` the editions it leaves out
+    (--drafts shows every draft, whatever its date; --future every dated edition). A draft,
+    even shown, records no date: it is dated when it is published, not when previewed."""
+    held = tuple(
+        HeldBack(e, scheduled=not e.draft)
+        for e in loaded.editions
+        if (e.draft and not drafts) or (not e.draft and e.date > now and not future)
+    )
+    left_out = {h.edition.name for h in held}
+    unrecorded = left_out | {e.name for e in loaded.editions if e.draft}
+    return replace(
+        loaded,
+        editions=tuple(e for e in loaded.editions if e.name not in left_out),
+        new_dates={name: when for name, when in loaded.new_dates.items() if name not in unrecorded},
+        held=held,
     )
 
 
@@ -233,6 +273,7 @@ def _read_edition(
     ledger: dict[str, datetime],
     tz: ZoneInfo,
     problems: list[Problem],
+    now: datetime | None = None,
 ) -> tuple[EditionFile | None, datetime | None]:
     try:
         data = read_file(path, folder)
@@ -266,6 +307,8 @@ def _read_edition(
                 )
             )
             return None, None
+        if now is not None and local > now:
+            local = now.astimezone(tz)
         # In the form the ledger will give it back (a fixed UTC offset), so that the first
         # build and the next model the same date the same way.
         when = new_date = datetime.fromisoformat(local.isoformat())
@@ -276,6 +319,7 @@ def _read_edition(
         title=parsed.title,
         date=when,
         items=parsed.items,
+        draft=parsed.draft,
     )
     return edition, new_date
 

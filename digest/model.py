@@ -37,6 +37,7 @@ class EditionFile:
     title: str | None
     date: datetime
     items: tuple[RawItem, ...]
+    draft: bool = False  # `draft: true` in its front matter: not published unless asked
 
 
 @dataclass(frozen=True)

@@ -29,7 +29,7 @@ HEADLINE_MARKER = re.compile(r"headline(?:\s*[—–:]|\s+-(?=\s|$))\s*", re.IGN
 NOT_A_REPEAT = re.compile(r"not\s+a\s+repeat\s*\.?(?:\s*(?:[—–:]|-(?=\s|$)).*)?", re.IGNORECASE)
 HEADLINE_LENGTH = 80  # longer is published as written, with a warning
 FRONT_MATTER_FENCE = "---"
-FRONT_MATTER_KEYS = ("date", "title")
+FRONT_MATTER_KEYS = ("date", "draft", "title")
 
 
 @dataclass(frozen=True)
@@ -38,6 +38,7 @@ class ParsedFile:
     problems: tuple[Problem, ...]
     title: str | None = None
     date: date | datetime | None = None
+    draft: bool = False
 
 
 # Dates a digest can publish. A year before 1900 is a typo (0226 for 2026), not news, and
@@ -115,6 +116,7 @@ def parse_text(text: str, file: str) -> ParsedFile:
         problems=tuple(problems),
         title=front.get("title"),  # type: ignore[arg-type]
         date=front.get("date"),  # type: ignore[arg-type]
+        draft=front.get("draft") is True,
     )
 
 
@@ -132,7 +134,7 @@ def _front_matter(
         return 1, {}
     # The title is kept as written: `title: 1.10` or `title: 2026-02-30` is a title.
     entries, yaml_problems = load_mapping(
-        "\n".join(lines[1:end]), file, first_line=2, as_text=("title",)
+        "\n".join(lines[1:end]), file, first_line=2, as_text=("title", "draft")
     )
     problems.extend(yaml_problems)
     values: dict[str, object] = {}
@@ -143,6 +145,19 @@ def _front_matter(
                 values["title"] = title
             else:
                 problems.append(error(file, entry.line, "title: expected some text"))
+        elif key == "draft":
+            # Read as written: YAML 1.1 would take `yes`, `on` and `y` for true.
+            flag = str(entry.value).strip().lower() if isinstance(entry.value, str) else None
+            if flag in ("true", "false"):
+                values["draft"] = flag == "true"
+            else:
+                problems.append(
+                    error(
+                        file,
+                        entry.line,
+                        f"draft: expected true or false, got {shorten(entry.value)}",
+                    )
+                )
         elif key == "date":
             parsed = _front_matter_date(entry.value)
             why = None if parsed is None else date_out_of_range(parsed)

@@ -7,6 +7,7 @@ import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime
 from pathlib import Path
 
 from . import newsletter
@@ -17,8 +18,8 @@ from .dedupe import Grouping
 from .enrich import Memo, enrich
 from .fingerprint import code_version
 from .ledger import LEDGER_NAME, format_ledger
-from .load import Loaded, load
-from .model import Site
+from .load import HeldBack, Loaded, hold_back, load
+from .model import Edition, Item, Page, Site
 from .pages import load_pages
 from .problems import Problem, display, has_errors, ordered, warning
 from .render import make_env, render
@@ -40,13 +41,33 @@ class Result:
     timings: dict[str, float] = field(default_factory=dict)  # seconds per step, for -v
     rendered: int = 0  # pages rendered (the others were unchanged since the last build)
     repeats: dict[str, Grouping] = field(default_factory=dict)  # why each repeat was grouped
+    held: tuple[HeldBack, ...] = ()  # editions left out: drafts, and those dated later
+    drafts: int = 0  # drafts shown (with --drafts, or by digest serve)
 
 
-def check(config: SiteConfig) -> Result:
+@dataclass(frozen=True)
+class Showing:
+    """What a build publishes besides what is due: `now` (aware; None: the current time)
+    decides which editions are due; `drafts` and `future` show the others."""
+
+    now: datetime | None = None
+    drafts: bool = False
+    future: bool = False
+
+
+def check(config: SiteConfig, showing: Showing = Showing()) -> Result:
     """`digest check`: read, parse and model the content; touch nothing."""
     repeats: dict[str, Grouping] = {}
-    loaded, site, problems = _model(config, repeats=repeats)
-    return Result(site, problems, loaded.ignored, bool(loaded.taxonomy.topics), repeats=repeats)
+    loaded, site, problems = _model(config, repeats=repeats, showing=showing)
+    return Result(
+        site,
+        problems,
+        loaded.ignored,
+        bool(loaded.taxonomy.topics),
+        repeats=repeats,
+        held=loaded.held,
+        drafts=len(_draft_numbers(loaded)),
+    )
 
 
 def _model(
@@ -54,8 +75,9 @@ def _model(
     cache: BuildCache | None = None,
     version: str = "",
     repeats: dict[str, Grouping] | None = None,  # filled with why each repeat was grouped
+    showing: Showing = Showing(),
 ) -> tuple[Loaded, Site, list[Problem]]:
-    loaded, site, _, problems = _model_and_static(config, cache, version, repeats)
+    loaded, site, _, problems = _model_and_static(config, cache, version, repeats, showing)
     return loaded, site, problems
 
 
@@ -64,9 +86,12 @@ def _model_and_static(
     cache: BuildCache | None = None,
     version: str = "",
     repeats: dict[str, Grouping] | None = None,
+    showing: Showing = Showing(),
 ) -> tuple[Loaded, Site, dict[str, bytes], list[Problem]]:
     """The model, and the static folder's files (path in the site -> bytes)."""
-    loaded = load(config.content, config)
+    now = showing.now or datetime.now(UTC)
+    # Held-back editions go no further: no page, feed, index or ledger entry has them.
+    loaded = hold_back(load(config.content, config, now), now, showing.drafts, showing.future)
     static, found = read_static(config.static)
     standalone, more = load_pages(config.pages, static)
     found += more + image_problems(loaded.editions, static)
@@ -78,6 +103,7 @@ def _model_and_static(
     # kept in the memo may depend on.
     placed = place(items, loaded.urls, loaded.legacy_urls)
     site = assemble(placed, loaded.editions, loaded.taxonomy, config, standalone, static)
+    site = _mark_drafts(site, loaded)
     if repeats is not None:
         repeats.update(noted.repeats())
     if noted.learned_since(memo):
@@ -85,11 +111,37 @@ def _model_and_static(
     return loaded, site, static, ordered([*loaded.problems, *found, *problems])
 
 
+def _draft_numbers(loaded: Loaded) -> set[int]:
+    return {edition.number for edition in loaded.editions if edition.draft}
+
+
+def _mark_drafts(site: Site, loaded: Loaded) -> Site:
+    """A shown draft's edition and item pages say so, and ask search engines to pass."""
+    drafts = _draft_numbers(loaded)
+    if not drafts:
+        return site
+
+    def of_draft(page: Page) -> bool:
+        edition, item = page.context.get("edition"), page.context.get("item")
+        if page.template == "edition.html" and isinstance(edition, Edition):
+            return edition.number in drafts
+        return page.template == "item.html" and isinstance(item, Item) and item.edition in drafts
+
+    pages = tuple(
+        replace(page, context={**page.context, "draft": True}, in_sitemap=False)
+        if of_draft(page)
+        else page
+        for page in site.pages
+    )
+    return replace(site, pages=pages)
+
+
 def build(
     config: SiteConfig,
     strict: bool = False,
     stage: Callable[[str], None] | None = None,
     config_file: Path | None = None,
+    showing: Showing = Showing(),
 ) -> Result:
     """Build the site; `stage(name)` is told as each stage starts, for a progress display.
     `config_file` (the site.yaml read, if any) is one more thing the output must not hold."""
@@ -109,7 +161,7 @@ def build(
         config.content,
     )
     with _fewer_collections():
-        return _build(config, strict, stage)
+        return _build(config, strict, stage, showing)
 
 
 @contextmanager
@@ -125,15 +177,19 @@ def _fewer_collections() -> Iterator[None]:
         gc.set_threshold(*before)
 
 
-def _build(config: SiteConfig, strict: bool, stage: Callable[[str], None] | None) -> Result:
+def _build(
+    config: SiteConfig, strict: bool, stage: Callable[[str], None] | None, showing: Showing
+) -> Result:
     stage = stage or (lambda name: None)
     stage("reading and tagging")
     clock = _Clock()
     cache = BuildCache(config.cache)
     version = code_version() if config.cache else ""
     repeats: dict[str, Grouping] = {}
-    loaded, site, static, problems = _model_and_static(config, cache, version, repeats)
-    new_urls = unrecorded(site.all_items, loaded.urls)
+    loaded, site, static, problems = _model_and_static(config, cache, version, repeats, showing)
+    # A shown draft's addresses are not recorded: its headlines may change until published.
+    drafts = _draft_numbers(loaded)
+    new_urls = unrecorded([i for i in site.all_items if i.edition not in drafts], loaded.urls)
     clock.lap("read, enrich, assemble")
     ledger_path = config.content / LEDGER_NAME
     urls_path = config.content / URLS_NAME
@@ -155,7 +211,15 @@ def _build(config: SiteConfig, strict: bool, stage: Callable[[str], None] | None
                 "item(s) are not recorded, and may move when their headlines change",
             )
         )
-    result = Result(site, problems, loaded.ignored, bool(loaded.taxonomy.topics), repeats=repeats)
+    result = Result(
+        site,
+        problems,
+        loaded.ignored,
+        bool(loaded.taxonomy.topics),
+        repeats=repeats,
+        held=loaded.held,
+        drafts=len(drafts),
+    )
     if has_errors(problems, strict):
         return result
     env = make_env([config.templates] if config.templates else [], cache.subfolder("templates"))
@@ -172,7 +236,7 @@ def _build(config: SiteConfig, strict: bool, stage: Callable[[str], None] | None
     # The email that `digest send` would send next, measured now: Gmail clips a large one.
     problems += newsletter.build_warnings(site, env, config)
     clock.lap("render")
-    notes = []
+    notes = list(loaded.notes)
     if loaded.new_dates and loaded.content_writable:
         # Before the site goes live: a published date that was not recorded could move.
         try:
@@ -220,6 +284,8 @@ def _build(config: SiteConfig, strict: bool, stage: Callable[[str], None] | None
         clock.laps,
         rendered,
         repeats,
+        loaded.held,
+        len(drafts),
     )
 
 

@@ -25,7 +25,7 @@ from dataclasses import dataclass, field, replace
 from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from urllib.parse import unquote
+from urllib.parse import unquote, urlsplit
 
 from .config import SiteConfig
 from .ledger import LEDGER_NAME
@@ -93,7 +93,14 @@ def preview_config(config: SiteConfig, host: str, port: int) -> SiteConfig:
     # A build cache of its own, gone with the folder: the preview's pages (another
     # base_url) would only crowd the project's cache.
     cache = folder / "cache" if config.cache is not None else None
-    return replace(config, output=folder / "site", base_url=f"http://{host}:{port}/", cache=cache)
+    # Under base_url's path, as published: a link that forgets the path breaks here too.
+    base_url = f"http://{host}:{port}{site_path(config)}"
+    return replace(config, output=folder / "site", base_url=base_url, cache=cache)
+
+
+def site_path(config: SiteConfig) -> str:
+    """base_url's path, where the site lives on its host: "/", or "/ia/" say."""
+    return urlsplit(config.base_url).path or "/"
 
 
 def watched_paths(config: SiteConfig, config_file: Path | None) -> list[Path]:
@@ -184,6 +191,22 @@ def locate(root: Path, target: str) -> Answer:
         return ABSENT
 
 
+def find(root: Path, prefix: str, target: str) -> Answer:
+    """locate() for a site served under `prefix` (base_url's path, ending in "/"): "/" and
+    the prefix without its slash lead to it, anything else outside it is not there."""
+    if prefix == "/":
+        return locate(root, target)
+    path, question, query = target.partition("?")
+    if path.startswith(prefix):
+        answer = locate(root, target[len(prefix) - 1 :])
+        if answer.location is None:
+            return answer
+        return replace(answer, location=prefix[:-1] + answer.location)
+    if path in ("/", prefix[:-1]):
+        return Answer(HTTPStatus.MOVED_PERMANENTLY, location=f"{prefix}{question}{query}")
+    return MALFORMED if locate(root, target) is MALFORMED else ABSENT
+
+
 def _inside(site: str, path: str) -> str | None:
     real = os.path.realpath(path)
     return real if real == site or real.startswith(site.rstrip("/") + "/") else None
@@ -217,7 +240,7 @@ class Handler(BaseHTTPRequestHandler):
 
     def _file(self) -> None:
         root = self.server.root()
-        answer = locate(root, self.path)
+        answer = find(root, self.server.prefix, self.path)
         if answer.status == HTTPStatus.BAD_REQUEST:
             self._send(answer.status, TYPES[".txt"], b"400 bad request: a malformed path\n")
             return
@@ -304,10 +327,13 @@ class Handler(BaseHTTPRequestHandler):
 class PreviewServer(ThreadingHTTPServer):
     daemon_threads = True
 
-    def __init__(self, address: tuple[str, int], root: Callable[[], Path], state: State) -> None:
+    def __init__(
+        self, address: tuple[str, int], root: Callable[[], Path], state: State, prefix: str = "/"
+    ) -> None:
         super().__init__(address, Handler)
         self.root = root
         self.state = state
+        self.prefix = prefix  # where the site is served: base_url's path
         self.stopping = threading.Event()
         # What answers EMAIL_PATH: target after it -> (status, type, body).
         self.mail: Callable[[str], tuple[HTTPStatus, str, bytes]] | None = None
@@ -358,7 +384,10 @@ def email_page(
 
     try:
         cache = BuildCache(fresh.cache)
-        _, site, problems = pipeline._model(fresh, cache, code_version() if fresh.cache else "")
+        version = code_version() if fresh.cache else ""
+        # Drafts too, as the preview shows them.
+        showing = pipeline.Showing(drafts=True)
+        _, site, problems = pipeline._model(fresh, cache, version, showing=showing)
         if has_errors(problems):
             return failed(problems)
         if not site.editions:
@@ -446,9 +475,11 @@ def stopped_by_sigterm() -> Iterator[None]:
         signal.signal(signal.SIGTERM, previous)
 
 
-def bind(host: str, port: int, root: Callable[[], Path], state: State) -> PreviewServer:
+def bind(
+    host: str, port: int, root: Callable[[], Path], state: State, prefix: str = "/"
+) -> PreviewServer:
     try:
-        return PreviewServer((host, port), root, state)
+        return PreviewServer((host, port), root, state, prefix)
     # UnicodeError (a label too long for IDNA) is a ValueError; a NUL in the name a TypeError.
     except (OSError, ValueError, TypeError, OverflowError) as exc:
         reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
@@ -472,7 +503,8 @@ def run(
 
     state = State()
     preview: list[SiteConfig] = []
-    server = bind(host, port, lambda: preview[0].output, state)
+    # The path is read once: a base_url changed while serving moves the preview at restart.
+    server = bind(host, port, lambda: preview[0].output, state, site_path(config))
     stop = threading.Event()
     serving: threading.Thread | None = None
     with stopped_by_sigterm():
@@ -497,7 +529,8 @@ def run(
                     if fingerprint(paths) != before:
                         state.publish(attempt(build, preview[0]))
                     say(f"Serving {preview[0].base_url} — watching for changes (Ctrl-C stops)")
-                    say(f"The newest edition's email: {preview[0].base_url}{EMAIL_PATH[1:]}")
+                    origin = preview[0].base_url.removesuffix(site_path(config)[1:])
+                    say(f"The newest edition's email: {origin}{EMAIL_PATH[1:]}")
                     announced = True
                 names = changed_names(changes)
                 if names:

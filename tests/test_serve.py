@@ -11,6 +11,7 @@ import subprocess
 import sys
 import threading
 import time
+import urllib.parse
 import urllib.request
 from pathlib import Path
 
@@ -57,8 +58,8 @@ class Preview:
         raise AssertionError(f"no {text!r} in: {''.join(self.output)}")
 
     def get(self, path: str) -> tuple[int, dict[str, str], bytes]:
-        host, port = self.url.removeprefix("http://").rstrip("/").split(":")
-        connection = http.client.HTTPConnection(host, int(port), timeout=10)
+        address = urllib.parse.urlsplit(self.url)
+        connection = http.client.HTTPConnection(address.hostname, address.port, timeout=10)
         connection.request("GET", path)  # sent as written: no client-side normalisation
         response = connection.getresponse()
         body = response.read()
@@ -162,6 +163,35 @@ def test_the_overlay_and_reload_in_a_browser(preview: Preview) -> None:
         browser.close()
 
 
+def test_a_site_with_a_path_is_previewed_under_it_with_drafts_marked(tmp_path: Path) -> None:
+    (tmp_path / "content").mkdir()
+    (tmp_path / "content" / "000_sample.txt").write_bytes(SAMPLE.read_bytes())
+    draft = "---\ndraft: true\n---\n" + NEW
+    (tmp_path / "content" / "001_draft.txt").write_text(draft)
+    (tmp_path / "site.yaml").write_text("base_url: https://example.org/ia/\n")
+    running = Preview(tmp_path)
+    try:
+        assert running.url.startswith("http://127.0.0.1:") and running.url.endswith("/ia/")
+        assert running.get("/")[0:2][0] == 301 and running.get("/")[1]["Location"] == "/ia/"
+        assert running.get("/ia")[1]["Location"] == "/ia/"
+        status, _, body = running.get("/ia/")
+        assert status == 200 and b'<script src="/__digest/reload.js"></script>' in body
+        assert b"humanoid robots in Lyon" in body
+        status, _, missing = running.get("/ia/no/such/page/")
+        assert status == 404 and b'href="/ia/style.css"' in missing  # links from the path
+        assert running.get("/ia/topics")[1]["Location"] == "/ia/topics/"
+        assert running.get("/style.css")[0] == 404  # a link that forgot the path shows
+        assert (running.url + "feed.xml").encode() in running.get("/ia/feed.xml")[2]
+        edition = running.get("/ia/editions/1/")[2]
+        assert b"<strong>Draft</strong>" in edition and b'content="noindex"' in edition
+        assert running.get("/__digest/reload.js")[0] == 200
+        assert "email: http://127.0.0.1:" in "".join(running.output)
+        email = next(line for line in running.output if "email: " in line).split()[-1]
+        assert urllib.request.urlopen(email, timeout=20).status == 200
+    finally:
+        running.stop()
+
+
 @pytest.mark.parametrize("stop", [signal.SIGINT, signal.SIGTERM])
 def test_ctrl_c_and_sigterm_remove_the_temporary_folder(tmp_path: Path, stop: int) -> None:
     # SIGTERM (a service manager, `kill`, a container stopping) ends as Ctrl-C does: exit 0.
@@ -182,7 +212,7 @@ def test_ctrl_c_and_sigterm_remove_the_temporary_folder(tmp_path: Path, stop: in
 from hypothesis import HealthCheck, given, settings  # noqa: E402
 from hypothesis import strategies as st  # noqa: E402
 
-from digest.serve import PreviewServer, State, locate  # noqa: E402
+from digest.serve import PreviewServer, State, find, locate  # noqa: E402
 
 
 @pytest.fixture(scope="module")
@@ -268,6 +298,29 @@ def test_what_a_target_names(small_site: Path, target: str, status: int, where: 
         assert answer.file == (small_site / where).resolve()
     if status == 301:
         assert answer.location == where
+
+
+@settings(
+    max_examples=200, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(target=TARGETS)
+def test_under_a_path_the_site_is_there_and_nothing_else_is(small_site: Path, target: str) -> None:
+    moved = find(small_site, "/ia/", "/ia" + target)
+    if target.startswith("/"):  # inside the path: as at the root, redirects kept inside
+        plain = locate(small_site, target)
+        assert (moved.status, moved.file) == (plain.status, plain.file)
+        if plain.location is not None:
+            assert moved.location == "/ia" + plain.location
+    outside = find(small_site, "/ia/", target)
+    if not target.startswith(("/ia/", "/?")) and target.partition("?")[0] not in ("/", "/ia"):
+        assert outside.status in (400, 404) and outside.file is None
+    assert find(small_site, "/", target) == locate(small_site, target)
+
+
+def test_the_root_and_the_bare_path_lead_to_the_site(small_site: Path) -> None:
+    assert find(small_site, "/ia/", "/").location == "/ia/"
+    assert find(small_site, "/ia/", "/ia?q=x").location == "/ia/?q=x"
+    assert find(small_site, "/ia/", "/index.html").status == 404
 
 
 def raw_request(port: int, target: bytes) -> tuple[int, bytes]:
