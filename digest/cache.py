@@ -21,6 +21,7 @@ from typing import TypeVar
 
 from jinja2.bccache import Bucket, BytecodeCache
 
+from .fingerprint import code_version
 from .write import write_file
 
 FORMAT = 2
@@ -94,15 +95,21 @@ class CompiledTemplates(BytecodeCache):
 
     def __init__(self, cache: BuildCache) -> None:
         self._cache = cache
+        # Compiled code depends on digest's filters too (whether one takes the context),
+        # not only on the template's source: another version of digest compiles anew.
+        self._version = code_version()[:16]
+
+    def _key(self, bucket: Bucket) -> str:
+        return f"{self._version}-{bucket.key}"
 
     def load_bytecode(self, bucket: Bucket) -> None:
-        data = self._cache.read(bucket.key)
+        data = self._cache.read(self._key(bucket))
         if data is not None:
             # Jinja checks the rest itself: its own format, the Python version, the source.
             bucket.bytecode_from_string(data)
 
     def dump_bytecode(self, bucket: Bucket) -> None:
-        self._cache.write(bucket.key, bucket.bytecode_to_string())
+        self._cache.write(self._key(bucket), bucket.bytecode_to_string())
 
 
 def key_of(*parts: object) -> str:

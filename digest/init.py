@@ -34,6 +34,7 @@ EXAMPLES: dict[str, object] = {
     "feed_icon": "icon.png",
     "templates": "templates",
     "signup": "https://example.org/subscribe",
+    "share_image": "images/share.png",
 }
 NEWSLETTER_EXAMPLES: dict[str, object] = {
     "from": "Digest <digest@example.org>",

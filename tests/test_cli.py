@@ -283,7 +283,7 @@ def test_the_config_file_goes_to_the_build(cli, content, monkeypatch, tmp_path, 
     (tmp_path / (given or "site.yaml")).write_text("title: X\n")
     seen = []
 
-    def build(config, strict=False, stage=None, config_file=None):
+    def build(config, strict=False, stage=None, config_file=None, showing=None):
         seen.append(config_file)
         raise UsageError("stop here")
 

@@ -28,7 +28,7 @@ RFC822 = re.compile(
 )
 RFC3339 = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?([+-]\d{2}:\d{2}|Z)")
 NEW_EDITION = """---
-date: 2026-12-03
+date: 2026-11-30
 ---
 Kyutai has released an open speech model that translates French into English in real time.
 Analysis — A Paris lab shows again that openness and quality can go together.
@@ -388,9 +388,9 @@ def test_no_two_entries_of_a_feed_share_a_date_and_readers_keep_the_editors_orde
     assert checked > 4 * len(listed)
     # The edition keeps its own date: on the items, and as the feed's newest time.
     assert {r["date"] for r in records if r["edition"] == 0} == {"2026-11-26T08:00:00+01:00"}
-    assert {r["date"] for r in records if r["edition"] == 1} == {"2026-12-03T00:00:00+00:00"}
+    assert {r["date"] for r in records if r["edition"] == 1} == {"2026-11-30T00:00:00+00:00"}
     atom = ET.parse(site / "atom.xml").getroot()
-    assert atom.findtext(f"{ATOM}updated") == "2026-12-03T00:00:00+00:00"
+    assert atom.findtext(f"{ATOM}updated") == "2026-11-30T00:00:00+00:00"
 
 
 def test_a_reordered_file_moves_its_times_and_keeps_its_guids(tmp_path: Path) -> None:

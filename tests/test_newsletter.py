@@ -175,7 +175,7 @@ def test_serve_shows_each_editions_email_and_its_changes(tmp_path: Path) -> None
     content.mkdir()
     (content / "000_sample.txt").write_bytes(SAMPLE.read_bytes())
     (content / "001_next.txt").write_text(
-        "---\ndate: 2026-12-03\n---\nA story from Lyon.\nAnalysis — Why.\n"
+        "---\ndate: 2026-11-30\n---\nA story from Lyon.\nAnalysis — Why.\n"
     )
     (tmp_path / "site.yaml").write_text(
         "newsletter:\n  from: news@example.org\n  host: smtp.example.org\n"
@@ -194,7 +194,7 @@ def test_serve_shows_each_editions_email_and_its_changes(tmp_path: Path) -> None
         assert b"Unsubscribe: https://example.org/unsubscribe" in body
         assert running.get("/__digest/email/7/")[0] == 404
         (content / "001_next.txt").write_text(
-            "---\ndate: 2026-12-03\n---\nA story from Lille.\nAnalysis — Why.\n"
+            "---\ndate: 2026-11-30\n---\nA story from Lille.\nAnalysis — Why.\n"
         )
         running.wait_for("Built ")  # pages reload now; the email is made afresh at each request
         assert b"A story from Lille." in running.get("/__digest/email/1/")[2]

@@ -127,7 +127,7 @@ def test_front_matter_sets_title_and_date() -> None:
 def test_front_matter_reports_unknown_keys_and_bad_values_with_their_lines() -> None:
     text = "---\ntitle: W\nauthor: Ann\ndate: next tuesday\n---\nOne.\nAnalysis — A.\n"
     assert messages(text) == [
-        "f.txt:3: warning: unknown front-matter key 'author' is ignored (known: date, title)",
+        "f.txt:3: warning: unknown front-matter key 'author' is ignored (known: date, draft, title)",
         "f.txt:4: error: date: expected a date such as 2026-11-26 or "
         "2026-11-26T08:00:00+01:00, got 'next tuesday'",
     ]
