@@ -423,11 +423,8 @@ def _run_eval(args: argparse.Namespace, result: pipeline.Result) -> int:
     if not topics:
         print("digest: error: no topics file, so nothing to evaluate", file=sys.stderr)
         return EXIT_USAGE
-    try:
-        text = read_file(args.labels).decode("utf-8-sig")
-    except (OSError, NotRead, UnicodeDecodeError) as exc:
-        reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else exc
-        print(f"digest: error: cannot read '{display(args.labels)}': {reason}", file=sys.stderr)
+    text = _labels_text(args.labels)
+    if text is None:
         return EXIT_USAGE
     labels, problems = evaluate.parse_labels(text, display(args.labels), topics)
     if problems:
@@ -441,12 +438,19 @@ def _run_eval(args: argparse.Namespace, result: pipeline.Result) -> int:
     return EXIT_OK
 
 
-def _run_headline_eval(args: argparse.Namespace, result: pipeline.Result) -> int:
+def _labels_text(path: Path) -> str | None:
+    """The labels file's text, or None after saying why it cannot be read."""
     try:
-        text = read_file(args.labels).decode("utf-8-sig")
+        return read_file(path).decode("utf-8-sig")
     except (OSError, NotRead, UnicodeDecodeError) as exc:
         reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else exc
-        print(f"digest: error: cannot read '{display(args.labels)}': {reason}", file=sys.stderr)
+        print(f"digest: error: cannot read '{display(path)}': {reason}", file=sys.stderr)
+        return None
+
+
+def _run_headline_eval(args: argparse.Namespace, result: pipeline.Result) -> int:
+    text = _labels_text(args.labels)
+    if text is None:
         return EXIT_USAGE
     labels, problems = evaluate.parse_headline_labels(text, display(args.labels))
     if problems:

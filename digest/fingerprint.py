@@ -18,6 +18,7 @@ import hashlib
 import sys
 from collections.abc import Iterable
 from datetime import datetime
+from functools import lru_cache
 from importlib import metadata
 from pathlib import Path
 
@@ -57,6 +58,7 @@ LIBRARIES = (
 )
 
 
+@lru_cache(maxsize=1)  # digest's code does not change while it runs; the cache asks too
 def code_version() -> str:
     """A digest of digest's own code and of the libraries that shape its output."""
     digest = hashlib.sha256(sys.version.encode())

@@ -59,6 +59,13 @@ def check(config: SiteConfig, showing: Showing = Showing()) -> Result:
     """`digest check`: read, parse and model the content; touch nothing."""
     repeats: dict[str, Grouping] = {}
     loaded, site, problems = _model(config, repeats=repeats, showing=showing)
+    return _read(loaded, site, problems, repeats)
+
+
+def _read(
+    loaded: Loaded, site: Site, problems: list[Problem], repeats: dict[str, Grouping]
+) -> Result:
+    """The result of reading and modelling, before anything is rendered or written."""
     return Result(
         site,
         problems,
@@ -211,15 +218,7 @@ def _build(
                 "item(s) are not recorded, and may move when their headlines change",
             )
         )
-    result = Result(
-        site,
-        problems,
-        loaded.ignored,
-        bool(loaded.taxonomy.topics),
-        repeats=repeats,
-        held=loaded.held,
-        drafts=len(drafts),
-    )
+    result = _read(loaded, site, problems, repeats)
     if has_errors(problems, strict):
         return result
     env = make_env([config.templates] if config.templates else [], cache.subfolder("templates"))
@@ -273,19 +272,13 @@ def _build(
     reuse.save(written.holds)
     notes += [*written.notes, *cache.problems]
     clock.lap("save")
-    return Result(
-        site,
-        problems,
-        loaded.ignored,
-        result.tagging,
-        len(written.holds) - 1,
-        True,
-        notes,
-        clock.laps,
-        rendered,
-        repeats,
-        loaded.held,
-        len(drafts),
+    return replace(
+        result,
+        files=len(written.holds) - 1,
+        written=True,
+        notes=notes,
+        timings=clock.laps,
+        rendered=rendered,
     )
 
 
