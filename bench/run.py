@@ -111,6 +111,7 @@ def timed(command: list[str], cwd: Path) -> tuple[float, float]:
     seconds = time.perf_counter() - started
     process.returncode = os.waitstatus_to_exitcode(status)
     if process.returncode != 0:
+        assert process.stderr is not None  # stderr=subprocess.PIPE
         raise SystemExit(f"{' '.join(command)} failed: {process.stderr.read().decode()[-2000:]}")
     return seconds, usage.ru_maxrss / 1024
 

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
+import xml.etree.ElementTree as ET
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -85,6 +86,32 @@ def tree(folder: Path) -> dict[str, bytes]:
     return {
         str(p.relative_to(folder)): p.read_bytes() for p in sorted(folder.rglob("*")) if p.is_file()
     }
+
+
+def find(element: ET.Element, path: str) -> ET.Element:
+    """`element.find(path)`, which must be there."""
+    found = element.find(path)
+    assert found is not None, path
+    return found
+
+
+def findtext(element: ET.Element, path: str) -> str:
+    """`element.findtext(path)`, which must be there (it may be empty)."""
+    found = element.findtext(path)
+    assert found is not None, path
+    return found
+
+
+def attr(element: ET.Element, name: str) -> str:
+    """`element.get(name)`, which must be there."""
+    value = element.get(name)
+    assert value is not None, name
+    return value
+
+
+def returning(outputs: Mapping[str, bytes]) -> Callable[[], Mapping[str, bytes]]:
+    """A fallback for `write` that gives these very outputs."""
+    return lambda: outputs
 
 
 def require_tool(name: str) -> str:

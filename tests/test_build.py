@@ -13,9 +13,9 @@ import xml.etree.ElementTree as ET
 from html.parser import HTMLParser
 from pathlib import Path
 
-import feedparser
+import feedparser  # type: ignore[import-untyped]
 import pytest
-from conftest import ROOT, SAMPLE, TWO_ITEMS, config_for, tree
+from conftest import ROOT, SAMPLE, TWO_ITEMS, config_for, find, tree
 
 from digest import pipeline
 
@@ -102,9 +102,9 @@ def test_feed_is_valid_rss_that_feedparser_reads_cleanly(sample_site: Path) -> N
             if second == 60
             else f"Thu, 26 Nov 2026 07:59:{second:02d} +0100"
         )
-    channel = ET.parse(sample_site / "feed.xml").getroot().find("channel")
+    channel = find(ET.parse(sample_site / "feed.xml").getroot(), "channel")
     assert channel.findtext("lastBuildDate") == "Thu, 26 Nov 2026 08:00:00 +0100"
-    self_link = channel.find("{http://www.w3.org/2005/Atom}link")
+    self_link = find(channel, "{http://www.w3.org/2005/Atom}link")
     assert self_link.get("href") == "https://example.org/digest/feed.xml"
 
 

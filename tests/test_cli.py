@@ -247,6 +247,7 @@ def test_a_reader_that_stops_reading_is_not_a_bug(tmp_path: Path, content) -> No
         stderr=subprocess.PIPE,
         cwd=tmp_path,
     )
+    assert process.stdout is not None
     process.stdout.close()  # like `| head -0`
     _, err = process.communicate()
     assert process.returncode == 141 and b"internal error" not in err, err

@@ -11,8 +11,8 @@ import sqlite3
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
-import feedparser
-from conftest import SAMPLE, require_tool
+import feedparser  # type: ignore[import-untyped]
+from conftest import SAMPLE, find, findtext, require_tool
 from test_feeds import (
     ATOM,
     LEDGER,
@@ -68,15 +68,17 @@ def test_one_entry_per_edition_with_every_item_in_three_formats(tmp_path: Path) 
 
 def test_the_feed_follows_the_validator_rules(tmp_path: Path) -> None:
     site = site_of(tmp_path)
-    channel = ET.parse(site / "editions" / "feed.xml").getroot().find("channel")
+    channel = find(ET.parse(site / "editions" / "feed.xml").getroot(), "channel")
     for required in ("title", "link", "description", "language", "lastBuildDate"):
         assert channel.findtext(required), required
-    assert channel.find(f"{ATOM}link").get("href") == "https://example.org/digest/editions/feed.xml"
+    assert (
+        find(channel, f"{ATOM}link").get("href") == "https://example.org/digest/editions/feed.xml"
+    )
     assert channel.findtext("link") == "https://example.org/digest/archive/"
     for item in channel.iter("item"):
-        assert RFC822.fullmatch(item.findtext("pubDate")) and absolute(item.findtext("link"))
+        assert RFC822.fullmatch(findtext(item, "pubDate")) and absolute(findtext(item, "link"))
     feed = ET.parse(site / "editions" / "atom.xml").getroot()
-    assert RFC3339.fullmatch(feed.findtext(f"{ATOM}updated"))
+    assert RFC3339.fullmatch(findtext(feed, f"{ATOM}updated"))
     links = {link.get("rel"): link.get("href") for link in feed.findall(f"{ATOM}link")}
     assert links["self"] == "https://example.org/digest/editions/atom.xml"
 

@@ -15,9 +15,9 @@ from email.utils import parsedate_to_datetime
 from pathlib import Path
 from urllib.parse import urlsplit
 
-import feedparser
+import feedparser  # type: ignore[import-untyped]
 import pytest
-from conftest import ROOT, SAMPLE, config_for, require_tool, tree
+from conftest import ROOT, SAMPLE, attr, config_for, find, findtext, require_tool, tree
 
 from digest import pipeline
 
@@ -80,20 +80,20 @@ def test_rss_follows_the_validator_rules(site: Path) -> None:
         data = (folder / "feed.xml").read_bytes()
         parsed = feedparser.parse(data)
         assert parsed.bozo == 0 and parsed.version == "rss20"
-        channel = ET.fromstring(data).find("channel")
+        channel = find(ET.fromstring(data), "channel")
         for required in ("title", "link", "description", "language", "lastBuildDate"):
             assert channel.findtext(required), required
-        assert RFC822.fullmatch(channel.findtext("lastBuildDate"))
-        self_link = channel.find(f"{ATOM}link")
-        assert self_link.get("rel") == "self" and self_link.get("href").endswith(
+        assert RFC822.fullmatch(findtext(channel, "lastBuildDate"))
+        self_link = find(channel, f"{ATOM}link")
+        assert self_link.get("rel") == "self" and attr(self_link, "href").endswith(
             f"{folder.relative_to(site).as_posix().strip('.')}/feed.xml".lstrip("/")
         )
         guids = [item.findtext("guid") for item in channel.iter("item")]
         assert len(guids) == len(set(guids)) > 0
         for item in channel.iter("item"):
-            assert item.find("guid").get("isPermaLink") == "false"
-            assert RFC822.fullmatch(item.findtext("pubDate"))
-            assert absolute(item.findtext("link"))
+            assert find(item, "guid").get("isPermaLink") == "false"
+            assert RFC822.fullmatch(findtext(item, "pubDate"))
+            assert absolute(findtext(item, "link"))
             assert item.findtext("description") and item.findtext(
                 "{http://purl.org/rss/1.0/modules/content/}encoded"
             )
@@ -108,15 +108,15 @@ def test_atom_follows_the_validator_rules(site: Path) -> None:
         assert feed.get("{http://www.w3.org/XML/1998/namespace}lang") == "en"
         for required in ("id", "title", "updated"):
             assert feed.findtext(f"{ATOM}{required}"), required
-        assert feed.find(f"{ATOM}author/{ATOM}name").text
-        assert RFC3339.fullmatch(feed.findtext(f"{ATOM}updated"))
-        links = {link.get("rel"): link.get("href") for link in feed.findall(f"{ATOM}link")}
+        assert find(feed, f"{ATOM}author/{ATOM}name").text
+        assert RFC3339.fullmatch(findtext(feed, f"{ATOM}updated"))
+        links = {link.get("rel"): attr(link, "href") for link in feed.findall(f"{ATOM}link")}
         assert (
             links["self"].endswith("atom.xml")
             and absolute(links["self"])
             and absolute(links["alternate"])
         )
-        ids = [e.findtext(f"{ATOM}id") for e in feed.findall(f"{ATOM}entry")]
+        ids = [findtext(e, f"{ATOM}id") for e in feed.findall(f"{ATOM}entry")]
         assert len(ids) == len(set(ids)) > 0
         assert all(
             re.fullmatch(
@@ -127,9 +127,9 @@ def test_atom_follows_the_validator_rules(site: Path) -> None:
         for entry in feed.findall(f"{ATOM}entry"):
             for required in ("title", "published", "updated", "summary", "content"):
                 assert entry.findtext(f"{ATOM}{required}"), required
-            assert RFC3339.fullmatch(entry.findtext(f"{ATOM}published"))
-            assert entry.find(f"{ATOM}content").get("type") == "html"
-            assert absolute(entry.find(f"{ATOM}link").get("href"))
+            assert RFC3339.fullmatch(findtext(entry, f"{ATOM}published"))
+            assert find(entry, f"{ATOM}content").get("type") == "html"
+            assert absolute(attr(find(entry, f"{ATOM}link"), "href"))
 
 
 def check_json_feed(document: dict) -> None:
@@ -242,7 +242,7 @@ def test_feed_size_and_icon_come_from_site_yaml(tmp_path: Path) -> None:
         feed_icon="icon.png",
         author="La rédaction",
     )
-    rss = ET.parse(site / "feed.xml").getroot().find("channel")
+    rss = find(ET.parse(site / "feed.xml").getroot(), "channel")
     assert len(rss.findall("item")) == 3
     assert rss.findtext("image/url") == "https://example.org/digest/icon.png"
     atom = ET.parse(site / "atom.xml").getroot()
@@ -346,20 +346,20 @@ def test_a_real_feed_reader_shows_exactly_the_new_items(tmp_path: Path, serve) -
 
 def feed_dates(folder: Path) -> dict[str, list[tuple[str, datetime]]]:
     """Each format's (id, date) of every entry, in the feed's order."""
-    rss = ET.parse(folder / "feed.xml").getroot().find("channel")
+    rss = find(ET.parse(folder / "feed.xml").getroot(), "channel")
     atom = ET.parse(folder / "atom.xml").getroot()
     document = json.loads((folder / "feed.json").read_text(encoding="utf-8"))
     return {
         "rss": [
-            (i.findtext("guid"), parsedate_to_datetime(i.findtext("pubDate")))
+            (findtext(i, "guid"), parsedate_to_datetime(findtext(i, "pubDate")))
             for i in rss.iter("item")
         ],
         "atom published": [
-            (e.findtext(f"{ATOM}id"), datetime.fromisoformat(e.findtext(f"{ATOM}published")))
+            (findtext(e, f"{ATOM}id"), datetime.fromisoformat(findtext(e, f"{ATOM}published")))
             for e in atom.findall(f"{ATOM}entry")
         ],
         "atom updated": [
-            (e.findtext(f"{ATOM}id"), datetime.fromisoformat(e.findtext(f"{ATOM}updated")))
+            (findtext(e, f"{ATOM}id"), datetime.fromisoformat(findtext(e, f"{ATOM}updated")))
             for e in atom.findall(f"{ATOM}entry")
         ],
         "json": [(i["id"], datetime.fromisoformat(i["date_published"])) for i in document["items"]],

@@ -174,7 +174,7 @@ LEDGER_DATES = st.datetimes(
 # Any text without lone surrogates: quotes, backslashes, controls, U+2028, U+0085, U+FEFF,
 # noncharacters, and names long enough to need YAML's explicit key form.
 LEDGER_NAMES = st.one_of(
-    st.text(st.characters(blacklist_categories=("Cs",)), min_size=1, max_size=40),
+    st.text(st.characters(blacklist_categories=["Cs"]), min_size=1, max_size=40),
     st.text(st.sampled_from('\x00\x01\n\r\t\x85\u2028\u2029\ufeff\ufffe"\\: #'), max_size=400),
 )
 

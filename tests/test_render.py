@@ -110,7 +110,7 @@ def test_a_template_problem_in_the_helper_comes_back_as_a_problem(
     own.mkdir()
     source = f'{{% if page.path == "{page.path}" %}}\n\n{{{{ 1 + "a" }}}}{{% endif %}}'
     (own / page.template).write_text(source, encoding="utf-8")
-    parent_renders = []
+    parent_renders: list[str] = []
     real = render._render_pages
 
     def spy(site, env, pages):

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 from datetime import datetime
+from typing import Any
 
 import pytest
 
@@ -110,7 +111,7 @@ def decode(code: str, weighted: bool = True) -> list[tuple[int, int]]:
     return out
 
 
-def segment_json(items: list[Item]) -> tuple[str, dict[str, object]]:
+def segment_json(items: list[Item]) -> tuple[str, dict[str, Any]]:
     (segment,) = search.segments(items)
     folder = path_of(segment)
     files = {
@@ -119,7 +120,7 @@ def segment_json(items: list[Item]) -> tuple[str, dict[str, object]]:
     return folder, files
 
 
-def postings_of(files: dict[str, object], term: str) -> list[tuple[int, int]]:
+def postings_of(files: dict[str, Any], term: str) -> list[tuple[int, int]]:
     for name, shard in files.items():
         if name.startswith("t") and isinstance(shard, dict) and term in shard:
             return decode(shard[term])

@@ -29,8 +29,9 @@ from digest.config import load_config
 from digest.markup import to_plain
 from digest.send import Options, run
 
-aiosmtpd_controller = pytest.importorskip("aiosmtpd.controller")
-from aiosmtpd.smtp import AuthResult, LoginPassword  # noqa: E402
+pytest.importorskip("aiosmtpd.controller")
+from aiosmtpd import controller as aiosmtpd_controller
+from aiosmtpd.smtp import AuthResult, LoginPassword
 
 EDITION = """---
 title: Week 48 « spéciale » 🤖
@@ -87,6 +88,7 @@ class Controller(aiosmtpd_controller.Controller):
     """aiosmtpd's, on a port the system picks (port 0): its readiness check needs the real one."""
 
     def _trigger_server(self) -> None:
+        assert isinstance(self.server, asyncio.Server)
         self.port = self.server.sockets[0].getsockname()[1]
         super()._trigger_server()
 

@@ -59,6 +59,7 @@ class Preview:
 
     def get(self, path: str) -> tuple[int, dict[str, str], bytes]:
         address = urllib.parse.urlsplit(self.url)
+        assert address.hostname is not None
         connection = http.client.HTTPConnection(address.hostname, address.port, timeout=10)
         connection.request("GET", path)  # sent as written: no client-side normalisation
         response = connection.getresponse()
@@ -295,6 +296,7 @@ def test_what_a_target_names(small_site: Path, target: str, status: int, where: 
     answer = locate(small_site, target)
     assert answer.status == status
     if status == 200:
+        assert where is not None
         assert answer.file == (small_site / where).resolve()
     if status == 301:
         assert answer.location == where

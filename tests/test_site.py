@@ -77,11 +77,13 @@ class Links(HTMLParser):
 
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
         values = dict(attrs)
-        if values.get("id"):
-            self.ids.add(values["id"])
+        if ident := values.get("id"):
+            self.ids.add(ident)
         for name in ("href", "src"):
-            if values.get(name) and not (tag == "link" and values.get("rel") == "canonical"):
-                self.links.append(values[name])
+            if (value := values.get(name)) and not (
+                tag == "link" and values.get("rel") == "canonical"
+            ):
+                self.links.append(value)
 
 
 def check_links(site: Path) -> int:
@@ -227,13 +229,16 @@ class Watch:
     def __init__(self, page) -> None:
         self.problems: list[str] = []
         page.on(
-            "console", lambda m: m.type == "error" and self.problems.append(f"console: {m.text}")
+            "console",
+            lambda m: self.problems.append(f"console: {m.text}") if m.type == "error" else None,
         )
         page.on("pageerror", lambda e: self.problems.append(f"error: {e}"))
         page.on("requestfailed", lambda r: self.problems.append(f"failed: {r.url} {r.failure}"))
         page.on(
             "response",
-            lambda r: r.status >= 400 and self.problems.append(f"HTTP {r.status}: {r.url}"),
+            lambda r: (
+                self.problems.append(f"HTTP {r.status}: {r.url}") if r.status >= 400 else None
+            ),
         )
 
 

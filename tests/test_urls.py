@@ -11,7 +11,7 @@ import xml.etree.ElementTree as ET
 from pathlib import Path
 
 import pytest
-from conftest import ROOT, SAMPLE, TWO_ITEMS, config_for, tree
+from conftest import ROOT, SAMPLE, TWO_ITEMS, config_for, find, findtext, tree
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -259,12 +259,12 @@ def test_a_headline_shows_as_the_link_heading_title_and_feed_title(content, tmp_
     index = (site / "index.html").read_text(encoding="utf-8")
     link = f'<h3 class="item-title"><a href="{path_in(editor)}">{headline}</a></h3>'
     assert link in index
-    rss = ET.parse(site / "feed.xml").getroot().find("channel")
+    rss = find(ET.parse(site / "feed.xml").getroot(), "channel")
     atom = ET.parse(site / "atom.xml").getroot()
     document = json.loads((site / "feed.json").read_text(encoding="utf-8"))
-    assert rss.find("item").findtext("title") == headline
+    assert find(rss, "item").findtext("title") == headline
     assert (
-        atom.find("{http://www.w3.org/2005/Atom}entry/{http://www.w3.org/2005/Atom}title").text
+        find(atom, "{http://www.w3.org/2005/Atom}entry/{http://www.w3.org/2005/Atom}title").text
         == headline
     )
     assert document["items"][0]["title"] == headline
@@ -312,8 +312,8 @@ def _published(site: Path) -> dict[str, tuple[str, str, int]]:
 
 
 def _feed_links(site: Path) -> dict[str, str]:
-    channel = ET.parse(site / "feed.xml").getroot().find("channel")
-    return {item.findtext("guid"): item.findtext("link") for item in channel.iter("item")}
+    channel = find(ET.parse(site / "feed.xml").getroot(), "channel")
+    return {findtext(item, "guid"): findtext(item, "link") for item in channel.iter("item")}
 
 
 def test_an_upgrade_from_the_previous_release_moves_no_url_id_or_date(tmp_path: Path) -> None:

@@ -5,7 +5,7 @@ import stat
 from pathlib import Path
 
 import pytest
-from conftest import tree
+from conftest import returning, tree
 
 from digest import write as writer
 from digest.write import MARKER, WriteError, write, write_file
@@ -72,7 +72,7 @@ def test_any_sequence_of_writes_leaves_exactly_the_last_outputs(tmp_path: Path, 
             {p: data for p, data in outputs.items() if p not in kept},
             site,
             kept=kept,
-            fallback=lambda outputs=outputs: outputs,
+            fallback=returning(outputs),
         ).holds
         expected = {**outputs, MARKER: writer.MARKER_TEXT}
         assert holds == {p: hashlib.sha256(data).hexdigest() for p, data in expected.items()}

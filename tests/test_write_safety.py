@@ -13,7 +13,7 @@ import subprocess
 from pathlib import Path
 
 import pytest
-from conftest import TWO_ITEMS, config_for, tree
+from conftest import TWO_ITEMS, config_for, returning, tree
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -441,7 +441,7 @@ def test_any_writes_and_hand_changes_leave_exactly_the_last_outputs(
             {p: data for p, data in outputs.items() if p not in kept},
             site,
             kept=kept,
-            fallback=lambda outputs=outputs: outputs,
+            fallback=returning(outputs),
         )
         expected = {**outputs, MARKER: MARKER_TEXT}
         assert tree(site) == expected
