@@ -288,7 +288,9 @@ def _render(
     for name in STATIC_FILES:
         if name in (SEARCH_SCRIPT, STEMMER_SCRIPT) and not site.search:
             continue
-        add(name, _static(env, name))
+        # The stemmer of the site's language only: an English page carries no French.
+        source = search.stemmer_source(site.language) if name == STEMMER_SCRIPT else name
+        add(name, _static(env, source))
     return outputs
 
 

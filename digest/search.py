@@ -17,10 +17,17 @@ files; adding an edition changes the last segment, and now and then merges a few
 ones (like a binary counter).
 
 Words are folded (no accents, case folded) and stemmed with the site language's
-Snowball stemmer, the tagger's (digest/words.py); templates/stemmer.js is the same
-stemmer generated for the browser, so a query's "automated" meets an item's
-"automation" (both "autom"). A language without a stemmer in stemmer.js is indexed
-unstemmed, so that the browser and the index always agree.
+Snowball stemmer, the tagger's (digest/words.py); the site's stemmer.js is the same
+stemmer generated for the browser (templates/stemmer.js for English, stemmer-fr.js for
+French: a page carries only its own language's), so a query's "automated" meets an
+item's "automation" (both "autom"). A language without a stemmer for the browser is
+indexed unstemmed, so that the browser and the index always agree. English is folded
+before it is stemmed (its stemmer knows only unaccented letters); French is stemmed
+first, as its stemmer reads accents ("créée" -> "cré"), and its stems folded after, so
+that "regulation" and "régulation" meet at "regul"; its elided articles and pronouns
+(l', d', qu', jusqu' … with either apostrophe) are dropped, so "l'IA" is "ia". The
+index's index.json says which of these its language needs, for search.js to read a
+query the same way.
 
 Ranking is BM25F (Robertson & Zaragoza): each field's term count is normalised by the
 field's length against its average in the segment and weighted (headline and summary
@@ -53,6 +60,7 @@ import unicodedata
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 from itertools import pairwise
 
 from . import markup
@@ -66,13 +74,45 @@ BLOCK = 256  # items
 LARGEST = 32  # blocks: the largest segment, so that a merge re-indexes 8,192 items at most
 SHARD = 2048  # bytes: a term file holds sorted stems up to about this size
 INDEX = SEARCH + "index.json"
-# Languages whose stemmer templates/stemmer.js has: only those are stemmed.
-JS_STEMMED = frozenset({"en"})
 # Words too common to narrow a search: left out of the index and of queries.
 STOP_WORDS = frozenset(
     "a an and are as at be by for from has have in is it its of on or that the this to was "
     "were will with au aux d de des du en et l la le les un une".split()
 )
+
+
+@dataclass(frozen=True)
+class Reading:
+    """How the index reads a language's text (and search.js a query, from index.json)."""
+
+    stemmer: str  # the template the site's stemmer.js is copied from
+    stop_words: frozenset[str]  # folded
+    elided: tuple[str, ...] = ()  # words that lose their vowel before another: l' -> l
+    # Whether the stemmer reads accents: then words are stemmed before they are folded.
+    stem_accents: bool = False
+
+
+# French words too common to search for (folded: "a" is also "à", "ou" also "où").
+FRENCH_STOP_WORDS = frozenset(
+    "a au aux avec c ca car ce ces cet cette chez d dans de des donc dont du elle elles en est "
+    "et il ils j je l la le les leur leurs lui m ma mais me mes moi mon n ne ni nos notre nous "
+    "on ont ou par pas pour qu que qui s sa se ses si son sont sur t ta te tes toi ton tu un "
+    "une vos votre vous y".split()
+)
+# The languages whose stemmer the browser has: only those are stemmed.
+READINGS = {
+    "en": Reading("stemmer.js", STOP_WORDS),
+    "fr": Reading(
+        "stemmer-fr.js",
+        FRENCH_STOP_WORDS,
+        # As Lucene's French elision filter: l'IA, d'euros, qu'il, jusqu'à, lorsqu'on.
+        ("c", "d", "j", "l", "m", "n", "qu", "s", "t", "jusqu", "lorsqu", "puisqu", "quoiqu"),
+        stem_accents=True,
+    ),
+}
+# A language indexed unstemmed reads its text as English does, without stemming.
+UNSTEMMED = Reading("stemmer.js", STOP_WORDS)
+APOSTROPHES = "'’ʼ"  # typewriter, typographic (U+2019) and modifier letter (U+02BC)
 # BM25F: field weights (title, summary, analysis), length normalisation, saturation.
 WEIGHTS = (2.0, 1.0, 0.3)
 B = 0.75
@@ -121,7 +161,12 @@ def segments(items: Sequence[Item], language: str = "en") -> tuple[IndexSegment,
 
 def _language(language: str) -> str:
     code = language.split("-")[0].lower()
-    return code if code in JS_STEMMED and code in STEMMERS else ""
+    return code if code in READINGS and code in STEMMERS else ""
+
+
+def stemmer_source(language: str) -> str:
+    """The template that a site in `language` gets as its stemmer.js."""
+    return READINGS.get(_language(language), UNSTEMMED).stemmer
 
 
 def _key(items: Iterable[Item], firsts: Iterable[tuple[int, int, Item]], language: str) -> str:
@@ -138,18 +183,23 @@ def _key(items: Iterable[Item], firsts: Iterable[tuple[int, int, Item]], languag
 def index_file(parts: Sequence[Segment], topic_names: dict[str, str]) -> bytes:
     """search/index.json: the segments (oldest first) and what queries need to know."""
     language = parts[0].language if parts and isinstance(parts[0], IndexSegment) else ""
-    return _json(
-        {
-            "format": int(FORMAT),
-            "language": language,
-            "stop": sorted(STOP_WORDS),
-            "topics": topic_names,
-            "segments": [
-                {"folder": path_of(s).removeprefix(SEARCH), "first": s.first, "count": len(s.items)}
-                for s in parts
-            ],
-        }
-    )
+    reading = READINGS.get(language, UNSTEMMED)
+    found: dict[str, object] = {
+        "format": int(FORMAT),
+        "language": language,
+        "stop": sorted(reading.stop_words),
+    }
+    # Said only when the language has them, so that an English index is as it was.
+    if reading.elided:
+        found["elided"] = list(reading.elided)
+    if reading.stem_accents:
+        found["stem_accents"] = True
+    found["topics"] = topic_names
+    found["segments"] = [
+        {"folder": path_of(s).removeprefix(SEARCH), "first": s.first, "count": len(s.items)}
+        for s in parts
+    ]
+    return _json(found)
 
 
 def segment_files(segment: Segment) -> Iterator[tuple[str, bytes]]:
@@ -281,25 +331,79 @@ _UNMARKED = _Unmarked()
 
 
 def fold(text: str) -> str:
-    """Text as the index reads it: NFKD, marks dropped, case folded (as stemmer.js's
-    fold: lower case, then ß -> ss and final ς -> σ, the folds JavaScript lacks)."""
+    """Text as the index reads it: NFKD, marks dropped, case folded (as search.js's
+    fold: lower case, then ß -> ss and final ς -> σ, the folds JavaScript lacks), and
+    the ligatures œ and æ that NFKD keeps written out ("cœur" is found as "coeur")."""
     if not text.isascii():
         text = unicodedata.normalize("NFKD", text).translate(_UNMARKED)
-        return text.lower().replace("ß", "ss").replace("ς", "σ")
+        return _spelled(text.lower())
     return text.lower()
 
 
-def words(text: str) -> set[str]:
-    """The distinct words of `text` as the index keeps them: folded, then split into runs
-    of letters and digits."""
-    return set(_WORD.findall(fold(text)))
+def _spelled(text: str) -> str:
+    return text.replace("ß", "ss").replace("ς", "σ").replace("œ", "oe").replace("æ", "ae")
+
+
+def lower(text: str) -> str:
+    """Text in lower case with its accents, as a stemmer that reads accents wants it:
+    NFKC (ligatures written out, accents composed: e and U+0301 are "é", as typed), then
+    as fold, without dropping the marks."""
+    if not text.isascii():
+        return _spelled(unicodedata.normalize("NFKC", text).lower())
+    return text.lower()
+
+
+@lru_cache(maxsize=8)
+def _elision(elided: tuple[str, ...]) -> re.Pattern[str]:
+    """An elided word and its apostrophe at the start of a word (not inside one, as in
+    "aujourd'hui"), before a letter or digit: what is dropped from "l'IA"."""
+    return re.compile(rf"(?<![^\W_])(?:{'|'.join(elided)})[{APOSTROPHES}](?=[^\W_])")
+
+
+def words(text: str, language: str = "en") -> set[str]:
+    """The distinct words of `text` as the index keeps them before stemming: folded
+    (after elided words are dropped, for French), then split into runs of letters and
+    digits."""
+    return {word for word, _ in _read(text, _language(language))}
+
+
+def _read(text: str, language: str) -> list[tuple[str, str]]:
+    """(folded word, the text it stems) for each word of `text`: the word itself, or for
+    a stemmer that reads accents, the word before folding."""
+    reading = READINGS.get(language, UNSTEMMED)
+    if not reading.stem_accents:
+        return [(word, word) for word in _WORD.findall(fold(text))]
+    text = lower(text)
+    if reading.elided:
+        text = _elision(reading.elided).sub("", text)
+    return [(fold(word), word) for word in _WORD.findall(text)]
 
 
 def terms(text: str, language: str) -> list[str]:
     """The index terms of `text`, one per word (stop words left out): its stems when
-    the language has a stemmer in stemmer.js, else its words."""
-    found = [word for word in _WORD.findall(fold(text)) if word not in STOP_WORDS]
-    return [stem(word, language) for word in found] if language else found
+    the language has a stemmer in the browser, else its words; folded either way.
+
+    A stemmer that reads accents stems a word typed without them otherwise
+    ("dessinées" -> "dessin", "dessinees" -> "dessine": a third of the accented words of
+    a French dictionary): such a word is also indexed under the stem of its folded
+    spelling, so that a query typed without accents meets it exactly."""
+    reading = READINGS.get(language, UNSTEMMED)
+    found = [
+        (word, spelt) for word, spelt in _read(text, language) if word not in reading.stop_words
+    ]
+    if not language:
+        return [word for word, _ in found]
+    if not reading.stem_accents:
+        return [stem(word, language) for word, _ in found]
+    stems = []
+    for word, spelt in found:
+        stemmed = fold(stem(spelt, language))
+        stems.append(stemmed)
+        if word != spelt:
+            plain = fold(stem(word, language))
+            if plain != stemmed:
+                stems.append(plain)
+    return stems
 
 
 def _gaps(numbers: list[int]) -> list[int]:
