@@ -164,11 +164,12 @@
 
   // A token: the word as typed (folded), its stem, the stem of its folded spelling when
   // that differs (an item may spell it without its accents), and the stem's root for
-  // longer forms: Snowball's English turns a final y into i ("economy" -> "economi"),
-  // which "economic" lacks; the French stemmer has no such ending to undo.
+  // longer forms: Snowball turns a final y into i ("economy" -> "economi"), which
+  // "economic" lacks, and French keeps the i of an -ier verb in some forms only
+  // ("publiées" -> "publi", "publie" -> "publ").
   function token(read) {
     var stemmed = read.stem, word = read.word;
-    var root = stemmed.length > 4 && stemmed.endsWith("i") && !index.stem_accents ? stemmed.slice(0, -1) : stemmed;
+    var root = stemmed.length > 4 && stemmed.endsWith("i") ? stemmed.slice(0, -1) : stemmed;
     var found = { word: word, stem: stemmed, root: root.length >= 3 ? root : word };
     if (read.plain !== stemmed) found.plain = read.plain;
     return found;
