@@ -332,24 +332,22 @@ _UNMARKED = _Unmarked()
 
 def fold(text: str) -> str:
     """Text as the index reads it: NFKD, marks dropped, case folded (as search.js's
-    fold: lower case, then ß -> ss and final ς -> σ, the folds JavaScript lacks), and
-    the ligatures œ and æ that NFKD keeps written out ("cœur" is found as "coeur")."""
+    fold: lower case, then ß -> ss and final ς -> σ, the folds JavaScript lacks)."""
     if not text.isascii():
         text = unicodedata.normalize("NFKD", text).translate(_UNMARKED)
-        return _spelled(text.lower())
+        return text.lower().replace("ß", "ss").replace("ς", "σ")
     return text.lower()
-
-
-def _spelled(text: str) -> str:
-    return text.replace("ß", "ss").replace("ς", "σ").replace("œ", "oe").replace("æ", "ae")
 
 
 def lower(text: str) -> str:
     """Text in lower case with its accents, as a stemmer that reads accents wants it:
-    NFKC (ligatures written out, accents composed: e and U+0301 are "é", as typed), then
-    as fold, without dropping the marks."""
+    NFKC (ligatures written out, accents composed: e and U+0301 are "é", as typed), the
+    folds of `fold`, and the ligatures œ and æ that NFKC keeps written out, so that "cœur"
+    and "coeur" are one word. (English keeps its reading: the index of an English site
+    with "manœuvre" is as it was.)"""
     if not text.isascii():
-        return _spelled(unicodedata.normalize("NFKC", text).lower())
+        text = unicodedata.normalize("NFKC", text).lower().replace("ß", "ss").replace("ς", "σ")
+        return text.replace("œ", "oe").replace("æ", "ae")
     return text.lower()
 
 

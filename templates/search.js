@@ -47,14 +47,14 @@
   }
 
   // As digest/search.py's fold: NFKD, marks dropped, lower case, the folds JS lacks.
-  function fold(text) { return spelled(text.normalize("NFKD").replace(/\p{M}/gu, "").toLowerCase()); }
-
-  function spelled(text) {
-    return text.replace(/ß/g, "ss").replace(/ς/g, "σ").replace(/œ/g, "oe").replace(/æ/g, "ae");
+  function fold(text) {
+    return text.normalize("NFKD").replace(/\p{M}/gu, "").toLowerCase().replace(/ß/g, "ss").replace(/ς/g, "σ");
   }
 
   // As digest/search.py's lower: accents kept, for a stemmer that reads them.
-  function lower(text) { return spelled(text.normalize("NFKC").toLowerCase()); }
+  function lower(text) {
+    return text.normalize("NFKC").toLowerCase().replace(/ß/g, "ss").replace(/ς/g, "σ").replace(/œ/g, "oe").replace(/æ/g, "ae");
+  }
 
   // A text's words as digest/search.py reads them (_read, terms): each folded (word),
   // with its stem as the index holds it, the stem of its folded spelling (plain: the
