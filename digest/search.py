@@ -99,7 +99,9 @@ FRENCH_STOP_WORDS = frozenset(
     "on ont ou par pas pour qu que qui s sa se ses si son sont sur t ta te tes toi ton tu un "
     "une vos votre vous y".split()
 )
-# The languages whose stemmer the browser has: only those are stemmed.
+# The languages whose stemmer the browser has: only those are stemmed. A segment's name
+# holds FORMAT and its language, not its reading: a change here that changes what an
+# index holds must change FORMAT, or a build would keep the segments on disk.
 READINGS = {
     "en": Reading("stemmer.js", STOP_WORDS),
     "fr": Reading(
