@@ -81,6 +81,13 @@
     return index.stem_accents ? fold(stemmer.stemWord(word)) : stemmer.stemWord(word);
   }
 
+  // As digest/search.py's _elision: an elided word and its apostrophe at the start of a
+  // word, before a letter or digit ("l’" of "l’IA", not "d’" of "aujourd’hui").
+  function elisionFor(elided) {
+    if (!elided) return null;
+    return new RegExp("(?<![\\p{L}\\p{N}])(?:" + elided.join("|") + ")['’ʼ](?=[\\p{L}\\p{N}])", "gu");
+  }
+
   function fileName(name) {
     if (/^[a-z0-9-]+$/.test(name)) return name;
     return "u" + Array.from(name).map(function (c) { return c.codePointAt(0).toString(16); }).join("-");
@@ -426,7 +433,7 @@
       index = index || await load("index.json");
       // An index of a language without a stemmer ("") is unstemmed: so are its queries.
       stemmer = stemmer || (index.language ? window.DigestStemmers.stemmerFor(index.language) : null);
-      elision = index.elided ? new RegExp("(?<![\\p{L}\\p{N}])(?:" + index.elided.join("|") + ")['’ʼ](?=[\\p{L}\\p{N}])", "gu") : null;
+      elision = elisionFor(index.elided);
       var stop = new Set(index.stop);
       var seen = new Set(), tokens = [];
       words(query).forEach(function (read) {

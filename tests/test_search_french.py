@@ -92,15 +92,20 @@ def test_a_site_carries_only_its_own_languages_stemmer(tmp_path: Path) -> None:
 # -- the browser's French stemmer ----------------------------------------------------------
 
 
-def french_words() -> list[str]:
-    """Every word of Debian's French word list (346,000 entries) as the index stems it
-    (in lower case, with its accents), and as a reader types it without them."""
+def word_list() -> str:
+    """Debian's French word list (wfrench: 346,000 entries), or a skip without it."""
     if not FRENCH_WORDS.is_file():
         message = f"{FRENCH_WORDS} is missing: apt-get install wfrench (.ci/run installs it)"
         if os.environ.get("DIGEST_REQUIRE_TOOLS"):
             pytest.fail(message)
         pytest.skip(message)
-    read = search._read(FRENCH_WORDS.read_text(encoding="utf-8"), "fr")
+    return FRENCH_WORDS.read_text(encoding="utf-8")
+
+
+def french_words() -> list[str]:
+    """Every word of the French word list as the index stems it (in lower case, with its
+    accents), and as a reader types it without them."""
+    read = search._read(word_list(), "fr")
     return sorted({form for pair in read for form in pair})
 
 
@@ -127,6 +132,84 @@ def test_the_browser_stems_french_as_python_does() -> None:
     in_python = snowballstemmer.stemmer("french").stemWords(listed)
     assert [stem(word, "fr") for word in listed[::1000]] == in_python[::1000]
     different = [(w, p, j) for w, p, j in zip(listed, in_python, in_js, strict=True) if p != j]
+    assert different == []
+
+
+def phrases(seed: int, count: int) -> list[str]:
+    """French phrases as readers and editors write them: words of the French word list
+    in any case, with or without their accents (or with them decomposed), elided or not
+    with either apostrophe, between French punctuation and spaces."""
+    import random
+    import unicodedata
+
+    draw = random.Random(seed)
+    listed = [w for w in word_list().split() if w.isalpha()]
+    listed += ["IA", "cœur", "Œuvre", "ex æquo", "ﬁnance", "Straße", "aujourd’hui", "2026"]
+    before = ["", "", "", "l’", "l'", "d’", "D'", "qu’", "jusqu’", "lorsqu'", "s’", "n’", "c'"]
+    between = [
+        " ",
+        " ",
+        ", ",
+        f"{NBSP}: ",
+        f"{NNBSP}; ",
+        f"{NBSP}! ",
+        " « ",
+        " » ",
+        "-",
+        "’",
+        "'",
+        "_",
+    ]
+    found = []
+    for _ in range(count):
+        parts = []
+        for _ in range(draw.randint(1, 6)):
+            word = draw.choice(before) + draw.choice(listed)
+            word = draw.choice([word, word, word.upper(), word.capitalize(), search.fold(word)])
+            if draw.random() < 0.1:
+                word = unicodedata.normalize("NFD", word)
+            parts.append(word + draw.choice(between))
+        found.append("".join(parts))
+    return found
+
+
+@pytest.mark.parametrize("language", ["fr", "en"])
+def test_search_js_reads_text_as_python_does(language: str) -> None:
+    """search.js's reading of a text (its fold, lower, words and stem functions, run in
+    node with the site's stemmer.js) gives the index terms that digest/search.py gives,
+    on 3,000 French phrases: on a French site, and on an English one (unchanged)."""
+    node = require_tool("node")
+    source = (ROOT / "templates" / "search.js").read_text(encoding="utf-8")
+    start = source.index("  // As digest/search.py's fold")
+    end = source.index("  function fileName(")
+    index = json.loads(search.index_file(search.segments([an_item(0)], language), {}))
+    texts = phrases(15, 3000)
+    script = (
+        "require(process.argv[1]);"
+        "var index = JSON.parse(process.argv[2]), stop = new Set(index.stop);"
+        "var stemmer = DigestStemmers.stemmerFor(index.language), elision = null;"
+        "eval(process.argv[3]);"
+        "elision = elisionFor(index.elided);"
+        "var texts = JSON.parse(require('fs').readFileSync(0, 'utf8'));"
+        "process.stdout.write(JSON.stringify(texts.map(function (text) {"
+        "  return [].concat.apply([], words(text).filter(function (r) { return !stop.has(r.word); })"
+        "    .map(function (r) { return r.plain === r.stem ? [r.stem] : [r.stem, r.plain]; }));"
+        "})));"
+    )
+    stemmer_js = ROOT / "templates" / search.stemmer_source(language)
+    done = subprocess.run(
+        [node, "-e", script, str(stemmer_js), json.dumps(index), source[start:end]],
+        input=json.dumps(texts),
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    in_js = json.loads(done.stdout)
+    different = [
+        (text, terms, js)
+        for text, js in zip(texts, in_js, strict=True)
+        if (terms := search.terms(text, language)) != js
+    ]
     assert different == []
 
 
