@@ -49,10 +49,12 @@ EDITIONS = {
     "001_eval.txt": ROOT / "tests" / "data" / "eval" / "001_eval.txt",
     "002_holdout.txt": ROOT / "tests" / "data" / "holdout" / "001_holdout.txt",
 }
+# In the past, or a build held the later editions back as scheduled (it did from
+# 2026-12-03 on, silently measuring 20 items instead of 147).
 DATES = {
-    "000_sample.txt": "2026-11-26T08:00:00+01:00",
-    "001_eval.txt": "2026-12-03T08:00:00+01:00",
-    "002_holdout.txt": "2026-12-10T08:00:00+01:00",
+    "000_sample.txt": "2026-11-05T08:00:00+01:00",
+    "001_eval.txt": "2026-11-12T08:00:00+01:00",
+    "002_holdout.txt": "2026-11-19T08:00:00+01:00",
 }
 LAYOUT_SHIFTS = """window.layoutShift = 0;
 new PerformanceObserver((list) => {
