@@ -52,6 +52,7 @@ STOPWORDS_FR = frozenset(
     après avant chez contre depuis dès entre envers malgré pendant sans selon sous vers via
     très plus moins peu tout tous toute toutes autre autres déjà encore afin lequel laquelle
     lesquels lesquelles auquel auxquels duquel desquels nouveau nouvelle nouveaux nouvelles
+    ici va vont environ hauteur notamment
     été étée étées étés étant suis es est sommes êtes sont serai seras sera serons serez
     seront serais serait serions seriez seraient étais était étions étiez étaient fus fut
     fûmes fûtes furent sois soit soyons soyez soient ayant eu eue eues eus ai as avons avez
