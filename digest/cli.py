@@ -160,6 +160,13 @@ def make_parser() -> argparse.ArgumentParser:
         "folder", nargs="?", type=Path, default=Path("."), metavar="DIR", help="default: ."
     )
     starting.add_argument(
+        "--language",
+        default="en",
+        metavar="TAG",
+        help="the site's language (e.g. fr): written in site.yaml, with the taxonomy and "
+        "example edition digest ships in it, if any (default: en)",
+    )
+    starting.add_argument(
         "--publish",
         choices=PUBLISHERS,
         default="none",
@@ -387,7 +394,7 @@ def _run_serve(args: argparse.Namespace, config: SiteConfig) -> int:
 
 def _run_init(args: argparse.Namespace) -> int:
     try:
-        made = init.init(args.folder, args.publish, args.force, date.today())
+        made = init.init(args.folder, args.publish, args.force, date.today(), args.language)
     except UsageError as exc:
         print(f"digest: error: {exc}", file=sys.stderr)
         return EXIT_USAGE

@@ -114,3 +114,25 @@ def test_headline_measures() -> None:
     assert not faithful("Startup raises $2 billion", "The startup raised $1 billion.")
     assert content_f1("AMI raises $1 billion", "AMI raised 1 billion") == 1.0
     assert round(content_f1("AMI raises money", "AMI raises $1 billion"), 3) == 0.571
+
+
+def test_french_evaluation_set_reaches_f1_of_0_98_read_as_french(cli, tmp_path) -> None:
+    """labels15's 56 French items, labelled before the French taxonomy met them: first
+    contact F1 0.928, 1.000 after tuning (README); CI holds 0.98, which the same items read
+    with the English stemmer and rules (0.971) do not reach."""
+    data = ROOT / "tests/data/eval-fr"
+    (tmp_path / "site.yaml").write_text("language: fr\n")
+    run = cli(
+        "eval",
+        data / "labels.yaml",
+        "--content",
+        data,
+        "--taxonomy",
+        ROOT / "taxonomies/fr.yaml",
+        "--config",
+        tmp_path / "site.yaml",
+        "--min-f1",
+        "0.98",
+    )
+    assert run.code == 0, run.out + run.err
+    assert "56 labelled items" in run.out
