@@ -38,7 +38,7 @@ from datetime import UTC, datetime
 from functools import lru_cache
 
 from .model import Item, Source
-from .words import fold, primary, stem, stopwords, words_of
+from .words import compared_stem, fold, primary, stem, stopwords, words_of
 
 SIMILARITY = 0.40  # weighted cosine from which two summaries tell the same story
 MIN_SHARED = 3  # rare stems two summaries must share before they are compared at all
@@ -352,7 +352,7 @@ def _read(word: str, language: str) -> tuple[str | None, str | None]:
         return stem(_folds(language).get(folded, folded), language), _events(language).get(folded)
     plain = fold(folded)  # the tables are looked up without accents: typed either way
     read = _folds(language).get(plain, folded)
-    return fold(stem(read, language)), _events(language).get(plain)
+    return compared_stem(read, language), _events(language).get(plain)
 
 
 def _figure(value: float, scale: str | None, named: str | None, grouped: bool = False) -> list[str]:
@@ -383,7 +383,7 @@ def _countries(language: str) -> frozenset[str]:
     countries = (c for c in tables[0] if c != "europe")
     if primary(language) == "en":
         return frozenset(stem(country, language) for country in countries)
-    return frozenset(fold(stem(country, language)) for country in countries)
+    return frozenset(compared_stem(country, language) for country in countries)
 
 
 @lru_cache(maxsize=8)

@@ -105,14 +105,26 @@ def fold(word: str) -> str:
     return "".join(c for c in decomposed if not unicodedata.combining(c))
 
 
+def compared_stem(word: str, language: str = "en") -> str:
+    """A word's stem as tagging and duplicate detection compare it: accents folded after
+    stemming, and in French a plural in -ers stemmed as its singular. The French stemmer
+    takes -er for a verb's ending but not -ers, which splits the loanwords of tech news
+    (hyperscaler and hyperscalers, data center and data centers) and French nouns alike
+    (danger, dangers). Search keeps stem() as it is: the browser's stemmer must match it.
+    """
+    folded = word.casefold()
+    if len(folded) > 4 and folded.endswith("ers") and primary(language) == "fr":
+        word = word[:-1]
+    return fold(stem(word, language))
+
+
 @lru_cache(maxsize=200_000)
 def stem_keys(word: str, language: str = "en") -> tuple[str, ...]:
-    """What a word is compared as: its stem with accents folded, and, for a word written
-    with accents, the stem of the word without them (the form an editor typing without
-    accents gets), when that differs."""
-    first = fold(stem(word, language))
+    """What a word is compared as: its compared_stem, and, for a word written with
+    accents, the stem of the word without them (the form an editor typing without accents
+    gets), when that differs."""
+    first = compared_stem(word, language)
     if word.isascii():
         return (first,)
-    plain = fold(word)
-    second = fold(stem(plain, language))
+    second = compared_stem(fold(word), language)
     return (first,) if second == first else (first, second)

@@ -136,3 +136,16 @@ def test_french_evaluation_set_reaches_f1_of_0_98_read_as_french(cli, tmp_path) 
     )
     assert run.code == 0, run.out + run.err
     assert "56 labelled items" in run.out
+
+
+def test_french_headlines_are_compared_as_french_words() -> None:
+    from digest.evaluate import content_f1, content_stems, faithful
+
+    summary = "La CNIL a infligé une amende de 600 000 euros à l’enseigne."
+    # Elision and stop words dropped, accents folded after stemming.
+    assert content_stems("L’amende de la CNIL", "fr") == ["amend", "cnil"]
+    assert content_f1("La CNIL inflige une amende", "CNIL : amende infligée", "fr") == 1.0
+    assert faithful("La CNIL inflige une amende à l’enseigne", summary, "fr")
+    assert not faithful("La CNIL inflige une amende à Google", summary, "fr")
+    # Read as English, the French articles are content words that no label shares.
+    assert content_f1("La CNIL inflige une amende", "CNIL : amende infligée") < 1.0
