@@ -14,8 +14,14 @@ few words that tell the same fact in news style become one (fine = penalty, auth
 the similarity so far that only identical wording would still be grouped: both give
 amounts and none is the same (a 24-billion-parameter model is not the 7-billion one),
 both name countries and none is the same, or the later summary's first event (an
-appeal, an approval, proceedings opened) is not one the earlier tells. The labelled
-pairs in tests/data/dedupe measure what this gains and what it still misses.
+appeal, an approval, proceedings opened) is not one the earlier tells.
+
+French copy is read the same way with French tables (l'autorité allemande = the German
+authority, amende = sanction, 1,7 Md€ = 1,7 milliard d'euros = 1.7 billion euros, 600 000 €
+with its thousands set apart by non-breaking spaces), accents folded after stemming, and
+one more sign of another story: both name places (à Lyon, d'Armentières) and none is the
+same. The labelled pairs in tests/data/dedupe (fr-tune.yaml for French) measure what this
+gains and what it still misses.
 
 Each item is compared only with the items before it (in edition order), and word
 rarity is counted over those items only: so a new edition never changes what was
@@ -33,7 +39,7 @@ import re
 from array import array
 from collections import Counter
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from functools import lru_cache
 
@@ -49,6 +55,7 @@ RARE_FLOOR = 50  # ... but every stem seen fewer times than this is indexed
 OTHER_FIGURES = 0.4
 OTHER_EVENT = 0.4  # ... by this when the later one tells an event the earlier does not
 OTHER_COUNTRY = 0.4  # ... and by this when both name countries and none is the same
+OTHER_PLACE = 0.4  # ... and (French) when both name places and none is the same
 AMOUNT_WEIGHT = 3.0  # an amount (`#` figure) weighs this many times a word of its rarity
 SAME_FIGURE = 0.03  # relative difference under which two amounts are one ("about $6 billion")
 
@@ -237,6 +244,10 @@ EVENTS_FR = (
     "abandonne abandonné renonce renoncé",
     "signe signé accord partenariat contrat",
 )
+# A place as French copy names it: a capitalised name after à, de, d' or près de (à Lyon,
+# d'Armentières, près de Cambrai, de Fos-sur-Mer). The same event in two places is two
+# stories (a ransomware attack on two hospitals, two data centres of one developer).
+PLACE_FR = re.compile(r"(?:(?<!\w)(?:à|de)\s+|(?<!\w)d['’])([^\W\d_a-zà-ÿ][\w-]*)")
 # French forms of a figure: 600 000 € (thousands grouped by spaces, the non-breaking ones
 # included), 1,7 milliard d'euros, 1,7 Md€, 10 M$, 300 M€, 40 %, 12 pour cent.
 FIGURE_FR = re.compile(
@@ -442,6 +453,7 @@ def features(summary: str, language: str = "en") -> frozenset[str]:
     if french:
         for phrase, word in PHRASES_FR:
             summary = phrase.sub(word, summary)
+        found.update(f"@{fold(place)}" for place in PLACE_FR.findall(summary))
         words = words_of(summary, language)
     else:
         words = WORD.findall(summary)
@@ -525,7 +537,7 @@ class DuplicateFinder:
                 self.postings.append(array("I"))
                 if word.startswith("#"):
                     self.amounts[number] = float(word[1:])
-                elif word[0] in "!^":
+                elif word[0] in "!^@":
                     self.events[number] = word
                 elif word in _countries(self.language):
                     self.countries.add(number)
@@ -591,6 +603,7 @@ class DuplicateFinder:
             words & self.countries,
             main,
             {kind[1:] for kind in told if kind[0] == "!"},
+            {kind[1:] for kind in told if kind[0] == "@"},
         )
 
     def _similarity(self, later: _Side, earlier: _Side, count: int) -> float:
@@ -615,6 +628,8 @@ class DuplicateFinder:
                 score *= OTHER_FIGURES
         if later.countries and earlier.countries and not later.countries & earlier.countries:
             score *= OTHER_COUNTRY
+        if later.places and earlier.places and not later.places & earlier.places:
+            score *= OTHER_PLACE
         if later.event is not None and later.event not in earlier.told:
             score *= OTHER_EVENT
         return score
@@ -629,6 +644,7 @@ class _Side:
     countries: set[int]
     event: str | None  # the first event it tells
     told: set[str]  # every event it tells
+    places: set[str] = field(default_factory=set)  # the places it names (French copy)
 
 
 def _same_amount(x: float, y: float) -> bool:

@@ -255,11 +255,11 @@ FR_ITEMS = ROOT / "tests" / "data" / "eval-fr" / "001_eval_fr.txt"
 def test_the_french_pairs_hold_their_tuned_precision_and_recall() -> None:
     """labels15's 24 pairs, indexed after the 56 French evaluation items. First contact
     (English-only reading): precision 1/8 = 0.125, recall 1/12 = 0.083. Tuned: precision
-    6/8 = 0.750, recall 6/12 = 0.500. Held with a margin of one pair each way."""
+    6/7 = 0.857, recall 6/12 = 0.500. Held with a margin of one pair each way."""
     pairs = [(p["kind"], p["a"], p["b"]) for p in yaml.safe_load(FR_PAIRS.read_text())]
     background = [raw.summary for raw in parse_text(FR_ITEMS.read_text(), "f").items]
     found = score_pairs(pairs, background, "fr")
-    assert found.precision >= 0.71 and found.recall >= 0.41, found.wrong
+    assert found.precision >= 0.75 and found.recall >= 0.41, found.wrong
 
 
 def test_a_french_paraphrase_is_grouped_in_french() -> None:
@@ -274,3 +274,15 @@ def test_a_french_paraphrase_is_grouped_in_french() -> None:
     when = datetime(2026, 1, 1, tzinfo=UTC)
     items = [Item(n, "", n, s, None, when, 0, i, Source("f", i)) for i, (n, s) in enumerate([("a", a), ("b", b)])]  # fmt: skip
     assert find_duplicates(items, "fr") == {"b": "a"}
+
+
+def test_the_same_event_in_two_places_is_two_stories() -> None:
+    told = "Le centre hospitalier {} a été paralysé par une cyberattaque au rançongiciel ; les pirates exigent 10 millions de dollars."  # fmt: skip
+    when = datetime(2026, 1, 1, tzinfo=UTC)
+
+    def items(*places: str) -> list[Item]:
+        return [Item(f"i{n}", "", f"i{n}", told.format(p), None, when, 0, n, Source("f", n)) for n, p in enumerate(places)]  # fmt: skip
+
+    assert find_duplicates(items("de Cannes", "d’Armentières"), "fr") == {}
+    assert find_duplicates(items("de Cannes", "de Cannes (Alpes-Maritimes)"), "fr") == {"i1": "i0"}
+    assert find_duplicates(items("de Cannes", "régional"), "fr") == {"i1": "i0"}  # one names none
