@@ -51,12 +51,15 @@ class Taxonomy:
     max_topics: int = 3
     language: str = "en"  # the site's: the stemmer that reads items and terms
     # The language the file says it is written in (its `language:` key), or "" when it
-    # does not say: then it is taken to be written for the site, in the site's language.
+    # does not say.
     written_in: str = ""
 
     @property
     def own_language(self) -> str:
-        return self.written_in or self.language
+        """A file that does not say is English: digest's own taxonomy is, and so is every
+        copy `digest init` wrote before files said their language; a taxonomy in another
+        language says so (the French one digest ships does)."""
+        return self.written_in or "en"
 
 
 EMPTY = Taxonomy(topics=())

@@ -239,8 +239,9 @@ def repeated_terms(taxonomy: Taxonomy, file: str) -> list[Problem]:
 def merge_repeated(taxonomy: Taxonomy, file: str) -> tuple[Taxonomy, list[Problem]]:
     """The taxonomy with each topic's terms matching one set of words once, and the problems.
 
-    Two terms that match the same words in the language the file is written in are the
-    editor's own repetition: an error, as the editor must choose. Two that only meet
+    Two terms that match the same words in the language the file is written in (English
+    unless it says otherwise) are the editor's own repetition: an error, as the editor
+    must choose. Two that only meet
     under the site's stemmer (the English file's 'hacker' and 'hack' are one French
     stem) are a collision the editor did not choose: a warning, and the later term is
     left out, so that the words count once, at the first term's weight.
@@ -261,11 +262,6 @@ def merge_repeated(taxonomy: Taxonomy, file: str) -> tuple[Taxonomy, list[Proble
                     f"{rule.slug}: '{term.text}' matches the same words as '{first.text}' "
                     f"(line {first.line}); keep one"
                 )
-                if not taxonomy.written_in and primary(site) != "en":
-                    message += (
-                        " (a file written in another language than the site's says so with "
-                        "a top-level 'language:' key, e.g. language: en)"
-                    )
                 problems.append(error(file, term.line, message))
                 continue
             mine[words] = term
@@ -278,6 +274,11 @@ def merge_repeated(taxonomy: Taxonomy, file: str) -> tuple[Taxonomy, list[Proble
                         f"(line {first.line}) when read as {primary(site)}, the site's "
                         f"language (this file is written in {own}); '{term.text}' is left out"
                     )
+                    if not taxonomy.written_in:
+                        message += (
+                            f" (a file written in {primary(site)} says so with a top-level "
+                            f"'language: {primary(site)}', and this is then an error to fix)"
+                        )
                     problems.append(warning(file, term.line, message))
                     continue
             kept[against].append(term)

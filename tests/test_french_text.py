@@ -177,16 +177,16 @@ def test_the_english_taxonomy_loads_under_every_language(tmp_path: Path, languag
         assert "(this file is written in en)" in problem.message
 
 
-def test_a_collision_the_editor_did_not_choose_is_a_warning_and_the_later_term_goes(
-    tmp_path: Path,
-) -> None:
+def test_a_collision_the_editor_did_not_choose_is_a_warning_and_the_later_term_goes() -> None:
     text = ENGLISH_TAXONOMY.read_text(encoding="utf-8")
     taxonomy, problems = parse_taxonomy(text, "topics.yaml", "fr")
     merged, repeated = merge_repeated(taxonomy, "topics.yaml")
+    line = text.splitlines().index("      hack: 2") + 1
     assert problems == [] and [str(p) for p in repeated] == [
-        "topics.yaml:220: warning: security: 'hack' matches the same words as 'hacker' "
-        "(line 219) when read as fr, the site's language (this file is written in en); "
-        "'hack' is left out"
+        f"topics.yaml:{line}: warning: security: 'hack' matches the same words as 'hacker' "
+        f"(line {line - 1}) when read as fr, the site's language (this file is written in en); "
+        "'hack' is left out (a file written in fr says so with a top-level 'language: fr', "
+        "and this is then an error to fix)"
     ]
     security = {t.slug: t for t in merged.topics}["security"]
     assert "hacker" in [t.text for t in security.terms]
@@ -199,18 +199,23 @@ def test_a_collision_the_editor_did_not_choose_is_a_warning_and_the_later_term_g
 
 
 def test_the_editors_own_repetition_stays_an_error_in_the_files_language(tmp_path: Path) -> None:
-    own = "language: en\ntopics:\n  t:\n    terms:\n      regulator: 2\n      regulators: 1\n"
-    _, problems = merge_repeated(parse_taxonomy(own, "topics.yaml", "fr")[0], "topics.yaml")
+    # A file that does not say its language is English (as digest's own, and every copy
+    # `digest init` wrote before files said their language): an English collision is an
+    # error under every site language ...
+    own = "topics:\n  t:\n    terms:\n      regulator: 2\n      regulators: 1\n"
+    for language in ("en", "fr", "de"):
+        _, problems = merge_repeated(parse_taxonomy(own, "t.yaml", language)[0], "t.yaml")
+        assert [p.severity for p in problems] == ["error"]
+    # ... and a French file's own French collision is an error once it says it is French.
+    french = "topics:\n  t:\n    terms:\n      régulateur: 2\n      régulation: 1\n"
+    _, problems = merge_repeated(parse_taxonomy(french, "t.yaml", "fr")[0], "t.yaml")
+    assert [p.severity for p in problems] == ["warning"]
+    said = "language: fr\n" + french
+    _, problems = merge_repeated(parse_taxonomy(said, "t.yaml", "fr")[0], "t.yaml")
     assert [p.severity for p in problems] == ["error"]
-    # A file that does not say its language is the site's: its collisions are its own,
-    # and the message says how a file in another language says so.
-    undeclared = "topics:\n  t:\n    terms:\n      hacker: 2\n      hack: 1\n"
-    _, problems = merge_repeated(parse_taxonomy(undeclared, "topics.yaml", "fr")[0], "topics.yaml")
-    assert [p.severity for p in problems] == ["error"]
-    assert "top-level 'language:' key, e.g. language: en" in problems[0].message
     folder = tmp_path / "content"
     folder.mkdir()
-    (folder / "topics.yaml").write_text(undeclared)
+    (folder / "topics.yaml").write_text(said)
     with pytest.raises(ConfigErrors):
         load(folder, config_for(tmp_path, language="fr"))
 
