@@ -160,6 +160,13 @@ def make_parser() -> argparse.ArgumentParser:
         "folder", nargs="?", type=Path, default=Path("."), metavar="DIR", help="default: ."
     )
     starting.add_argument(
+        "--language",
+        default="en",
+        metavar="TAG",
+        help="the site's language (e.g. fr): written in site.yaml, with the taxonomy and "
+        "example edition digest ships in it, if any (default: en)",
+    )
+    starting.add_argument(
         "--publish",
         choices=PUBLISHERS,
         default="none",
@@ -387,7 +394,7 @@ def _run_serve(args: argparse.Namespace, config: SiteConfig) -> int:
 
 def _run_init(args: argparse.Namespace) -> int:
     try:
-        made = init.init(args.folder, args.publish, args.force, date.today())
+        made = init.init(args.folder, args.publish, args.force, date.today(), args.language)
     except UsageError as exc:
         print(f"digest: error: {exc}", file=sys.stderr)
         return EXIT_USAGE
@@ -456,7 +463,9 @@ def _run_headline_eval(args: argparse.Namespace, result: pipeline.Result) -> int
     if problems:
         _print_problems(problems)
         return EXIT_USAGE
-    report = evaluate.evaluate_headlines(_in_file_order(result.site), labels, derive_headline)
+    report = evaluate.evaluate_headlines(
+        _in_file_order(result.site), labels, derive_headline, result.site.language
+    )
     print("\n".join(evaluate.format_headline_report(report, details=args.verbose)))
     if args.min_f1 is not None and report.mean_f1 < args.min_f1:
         print(f"digest: mean F1 {report.mean_f1:.3f} is below {args.min_f1}", file=sys.stderr)

@@ -14,8 +14,14 @@ few words that tell the same fact in news style become one (fine = penalty, auth
 the similarity so far that only identical wording would still be grouped: both give
 amounts and none is the same (a 24-billion-parameter model is not the 7-billion one),
 both name countries and none is the same, or the later summary's first event (an
-appeal, an approval, proceedings opened) is not one the earlier tells. The labelled
-pairs in tests/data/dedupe measure what this gains and what it still misses.
+appeal, an approval, proceedings opened) is not one the earlier tells.
+
+French copy is read the same way with French tables (l'autorité allemande = the German
+authority, amende = sanction, 1,7 Md€ = 1,7 milliard d'euros = 1.7 billion euros, 600 000 €
+with its thousands set apart by non-breaking spaces), accents folded after stemming, and
+one more sign of another story: both name places (à Lyon, d'Armentières) and none is the
+same. The labelled pairs in tests/data/dedupe (fr-tune.yaml for French) measure what this
+gains and what it still misses.
 
 Each item is compared only with the items before it (in edition order), and word
 rarity is counted over those items only: so a new edition never changes what was
@@ -33,12 +39,12 @@ import re
 from array import array
 from collections import Counter
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from functools import lru_cache
 
 from .model import Item, Source
-from .words import stem
+from .words import compared_stem, fold, primary, stem, stopwords, words_of
 
 SIMILARITY = 0.40  # weighted cosine from which two summaries tell the same story
 MIN_SHARED = 3  # rare stems two summaries must share before they are compared at all
@@ -49,18 +55,11 @@ RARE_FLOOR = 50  # ... but every stem seen fewer times than this is indexed
 OTHER_FIGURES = 0.4
 OTHER_EVENT = 0.4  # ... by this when the later one tells an event the earlier does not
 OTHER_COUNTRY = 0.4  # ... and by this when both name countries and none is the same
+OTHER_PLACE = 0.4  # ... and (French) when both name places and none is the same
 AMOUNT_WEIGHT = 3.0  # an amount (`#` figure) weighs this many times a word of its rarity
 SAME_FIGURE = 0.03  # relative difference under which two amounts are one ("about $6 billion")
 
-STOPWORDS = frozenset(
-    """a about above across after again against all also am an and any are as at be been before
-    being below between both but by can could did do does doing down during each few for from
-    further had has have having he her here hers him his how i if in into is it its itself just
-    more most my new no nor not now of off on once only or other our out over own same she
-    should so some such than that the their them then there these they this those through to
-    too under until up very via was we were what when where which while who whom why will with
-    would you your""".split()
-)
+STOPWORDS = stopwords("en")
 
 # Country <- the words for its people and things. Folded before stemming, English only.
 DEMONYMS = {
@@ -154,6 +153,111 @@ EVENTS = (
     "dropped drops scrapped scraps abandoned abandons withdrew withdraws shelved",
     "signed signs awarded awards contract partnership",
 )
+
+# The same tables for French copy. Country <- the words for its people and things (a
+# name of two words, États-Unis, is read as one before the words are split).
+DEMONYMS_FR = {
+    "france": "français française françaises hexagone hexagonal hexagonale",
+    "allemagne": "allemand allemande allemands allemandes",
+    "italie": "italien italienne italiens italiennes",
+    "espagne": "espagnol espagnole espagnols espagnoles",
+    "portugal": "portugais portugaise portugaises",
+    "royaumeuni": "britannique britanniques",
+    "irlande": "irlandais irlandaise irlandaises",
+    "europe": "européen européenne européens européennes ue",
+    "paysbas": "néerlandais néerlandaise néerlandaises hollandais",
+    "belgique": "belge belges",
+    "suisse": "suisses helvétique helvétiques",
+    "autriche": "autrichien autrichienne autrichiens",
+    "danemark": "danois danoise danoises",
+    "suède": "suédois suédoise suédoises",
+    "norvège": "norvégien norvégienne norvégiens",
+    "finlande": "finlandais finlandaise finlandaises",
+    "pologne": "polonais polonaise polonaises",
+    "tchéquie": "tchèque tchèques",
+    "hongrie": "hongrois hongroise hongroises",
+    "roumanie": "roumain roumaine roumains roumaines",
+    "grèce": "grec grecque grecs grecques",
+    "ukraine": "ukrainien ukrainienne ukrainiens",
+    "russie": "russe russes",
+    "turquie": "turc turque turcs turques",
+    "israël": "israélien israélienne israéliens",
+    "amérique": "américain américaine américains américaines étatsunis usa",
+    "canada": "canadien canadienne canadiens canadiennes québécois québécoise",
+    "mexique": "mexicain mexicaine mexicains",
+    "brésil": "brésilien brésilienne brésiliens",
+    "chine": "chinois chinoise chinoises",
+    "japon": "japonais japonaise japonaises",
+    "corée": "coréen coréenne coréens",
+    "inde": "indien indienne indiens indiennes",
+    "australie": "australien australienne australiens",
+}
+# Names of two or more words, and set phrases, read as the one word they stand for.
+PHRASES_FR = (
+    (re.compile(r"\b[ée]tats[\s-]unis\b", re.IGNORECASE), "étatsunis"),
+    (re.compile(r"\broyaume[\s-]uni\b", re.IGNORECASE), "royaumeuni"),
+    (re.compile(r"\bpays[\s-]bas\b", re.IGNORECASE), "paysbas"),
+    (re.compile(r"\bstart[\s-]ups?\b|\bjeunes?\s+pousses?\b", re.IGNORECASE), "startup"),
+    (re.compile(r"\bintelligence\s+artificielle\b", re.IGNORECASE), "IA"),
+    (re.compile(r"\bdata\s?cent(?:er|re)s?\b", re.IGNORECASE), "centre de données"),
+    (re.compile(r"\bcentres?\s+hospitaliers?\b", re.IGNORECASE), "hôpital"),
+    (re.compile(r"\blevées?\s+de\s+fonds\b|\btours?\s+de\s+table\b", re.IGNORECASE), "levée"),
+)
+SYNONYMS_FR = (
+    "amende amendes sanction sanctions sanctionne sanctionné sanctionnée pénalité pénalités",
+    "autorité autorités régulateur régulateurs gendarme gendarmes agence",
+    "racheter rachète rachètent racheté rachat acquérir acquiert acquis acquisition reprend",
+    "lever lève lèvent levé levée levées boucle bouclé obtient obtenu",
+    "lancer lance lancé lancement dévoile dévoilé présenté publie publié",
+    "entreprise entreprises société sociétés groupe firme",
+    "investissement investissements investit investi financement",
+    "indique déclare affirme annonce",
+    "ia intelligence",
+    "salariés salarié employés employé collaborateurs effectifs",
+    "illégal illégale illicite illicites",
+    "enfants enfant mineurs mineur",
+    "pirates pirate hackers hacker attaquants assaillants cybercriminels",
+    "experts expert spécialistes spécialiste",
+    "défense militaire militaires armée armées",
+    "tribunal tribunaux juge juges justice cour",
+    "pôle pôles hub cluster clusters",
+    "exiger exige exigent réclame réclament",
+    "laboratoire laboratoires labo labos",
+    "hôpital hôpitaux hospitalier hospitalière",
+    "électricité électrique électriques",
+)
+EVENTS_FR = (
+    "amende amendes sanctionne sanctionné sanctionnée infligé infligée inflige",
+    "appel recours conteste contesté contestent",
+    "assigne assigné assignée plainte",
+    "rejette rejeté annule annulé déboute débouté",
+    "ordonne ordonné interdit interdite bloque bloqué suspend suspendu",
+    "ouvre enquête",
+    "consultation consulte",
+    "propose proposé proposition",
+    "adopte adopté adoptée approuve approuvé valide validé autorise autorisé",
+    "publie publié publiée lance lancé lancée dévoile dévoilé présenté",
+    "rachète racheté rachat acquiert acquis acquisition",
+    "lève levé levée investit investi injecte",
+    "supprime supprimer suppression suppressions licencie licenciement",
+    "ferme fermé fermeture",
+    "abandonne abandonné renonce renoncé",
+    "signe signé accord partenariat contrat",
+)
+# A place as French copy names it: a capitalised name after à, de, d' or près de (à Lyon,
+# d'Armentières, près de Cambrai, de Fos-sur-Mer). The same event in two places is two
+# stories (a ransomware attack on two hospitals, two data centres of one developer).
+PLACE_FR = re.compile(r"(?:(?<!\w)(?:à|de)\s+|(?<!\w)d['’])([^\W\d_a-zà-ÿ][\w-]*)")
+# French forms of a figure: 600 000 € (thousands grouped by spaces, the non-breaking ones
+# included), 1,7 milliard d'euros, 1,7 Md€, 10 M$, 300 M€, 40 %, 12 pour cent.
+FIGURE_FR = re.compile(
+    r"(?P<number>\d{1,3}(?:[ \u00a0\u202f]\d{3})+(?!\d)|\d+(?:[.,]\d+)*)(?![\w,.]\d)"
+    r"(?:[\s-](?P<magnitude>milliers?|millions?|milliards?)\b"
+    r"|\s?(?P<short>Mds?|Mrds?|M|k|G)(?=\s?[€$£W]\b|\s?[€$£]))?"
+    r"(?:\s?(?P<percent>%)|\s?(?P<sign>[€$£]|W\b)|(?:\s+d['’]\s?|\s+de\s|\s)(?P<unit>euros?|dollars?|livres?|"
+    r"pour cent)\b)?",
+    re.IGNORECASE,
+)
 _UNITS_WORDS = "one two three four five six seven eight nine ten eleven twelve thirteen fourteen"
 _TEENS_WORDS = "fifteen sixteen seventeen eighteen nineteen"
 NUMBER_WORDS = {
@@ -181,6 +285,12 @@ MAGNITUDES = {
     "mrd": 1e9,
     "trillion": 1e12,
     "tn": 1e12,
+    "millier": 1e3,
+    "milliers": 1e3,
+    "md": 1e9,
+    "g": 1e9,
+    "mds": 1e9,
+    "mrds": 1e9,
 }
 UNITS = {
     "€": "euro",
@@ -200,6 +310,10 @@ UNITS = {
     "%": "percent",
     "percent": "percent",
     "per cent": "percent",
+    "pour cent": "percent",
+    "w": "watt",
+    "livre": "pound",
+    "livres": "pound",
 }
 _LONG_MAGNITUDE = "thousand|millions?|billions?|milliards?|trillion|mln|mrd"
 _UNIT = "per cent|percent|euros?|dollars?|pounds?|eur|usd|gbp|yen"
@@ -224,6 +338,8 @@ def _value(number: str) -> float:
     word = NUMBER_WORDS.get(number.casefold())
     if word is not None:
         return float(word)
+    if not number.isdigit() and not number.replace(",", "").replace(".", "").isdigit():
+        return float("".join(number.split()))  # 600 000, grouped by (non-breaking) spaces
     # A comma before exactly three digits groups thousands (100,000); any other is a
     # decimal comma, as French copy writes it (1,7 milliard).
     groups = number.replace(",", ".").split(".")
@@ -239,11 +355,15 @@ def _read(word: str, language: str) -> tuple[str | None, str | None]:
     """A word's stem as compared (None for a stopword; `=n` for a number in words), and
     the kind of event it tells."""
     folded = word.casefold()
-    if folded in STOPWORDS:
+    if folded in stopwords(language):
         return None, None
-    if folded in NUMBER_WORDS:
+    if folded in NUMBER_WORDS and primary(language) == "en":
         return f"={NUMBER_WORDS[folded]}", None
-    return stem(_folds(language).get(folded, folded), language), _events(language).get(folded)
+    if primary(language) == "en":
+        return stem(_folds(language).get(folded, folded), language), _events(language).get(folded)
+    plain = fold(folded)  # the tables are looked up without accents: typed either way
+    read = _folds(language).get(plain, folded)
+    return compared_stem(read, language), _events(language).get(plain)
 
 
 def _figure(value: float, scale: str | None, named: str | None, grouped: bool = False) -> list[str]:
@@ -257,36 +377,51 @@ def _figure(value: float, scale: str | None, named: str | None, grouped: bool = 
     return [token, UNITS[" ".join(named.casefold().split())]] if named else [token]
 
 
+def _tables(language: str) -> tuple[dict[str, str], tuple[str, ...], tuple[str, ...]] | None:
+    """The demonyms, synonyms and events of a language, or None when it has none."""
+    return {"en": (DEMONYMS, SYNONYMS, EVENTS), "fr": (DEMONYMS_FR, SYNONYMS_FR, EVENTS_FR)}.get(
+        primary(language)
+    )
+
+
 @lru_cache(maxsize=8)
 def _countries(language: str) -> frozenset[str]:
     """The stems countries are compared as."""
-    if language.split("-")[0].lower() != "en":
+    tables = _tables(language)
+    if tables is None:
         return frozenset()
     # Europe holds the others: a European story may be a French one.
-    return frozenset(stem(country, language) for country in DEMONYMS if country != "europe")
+    countries = (c for c in tables[0] if c != "europe")
+    if primary(language) == "en":
+        return frozenset(stem(country, language) for country in countries)
+    return frozenset(compared_stem(country, language) for country in countries)
 
 
 @lru_cache(maxsize=8)
 def _events(language: str) -> dict[str, str]:
-    """word (case-folded) -> the kind of event it tells."""
-    if language.split("-")[0].lower() != "en":
+    """word (case-folded; for French, accents folded too) -> the kind of event it tells."""
+    tables = _tables(language)
+    if tables is None:
         return {}
-    return {word: group.split()[0] for group in EVENTS for word in group.split()}
+    key = (lambda word: word) if primary(language) == "en" else fold
+    return {key(word): group.split()[0] for group in tables[2] for word in group.split()}
 
 
 @lru_cache(maxsize=8)
 def _folds(language: str) -> dict[str, str]:
-    """word (case-folded) -> the word it is compared as."""
-    if language.split("-")[0].lower() != "en":
+    """word (case-folded; for French, accents folded too) -> the word it is compared as."""
+    tables = _tables(language)
+    if tables is None:
         return {}
+    key = (lambda word: word) if primary(language) == "en" else fold
     folds = {}
-    for country, words in DEMONYMS.items():
+    for country, words in tables[0].items():
         for word in words.split():
-            folds[word] = country
-    for group in SYNONYMS:
+            folds[key(word)] = country
+    for group in tables[1]:
         first, *others = group.split()
         for word in others:
-            folds[word] = first
+            folds[key(word)] = first
     return folds
 
 
@@ -303,15 +438,25 @@ def features(summary: str, language: str = "en") -> frozenset[str]:
             return match.group(0)  # inside a word or a number: GPT4, v2.1.3
         sign = CURRENCY_BEFORE.search(summary, max(0, start - 2), start)
         short, magnitude, unit, percent = match.group("short", "magnitude", "unit", "percent")
-        named = (sign.group(1) if sign else None) or unit or percent
+        after = match.group("sign") if french else None  # 600 000 €, 1,7 Md€
+        named = (sign.group(1) if sign else None) or unit or percent or after
         number = match.group("number")
         grouped = not number.isdigit() and _value(number) >= 1000
         found.update(_figure(_value(number), short or magnitude, named, grouped))
         return " "
 
+    french = primary(language) == "fr"
     if "ine-tun" in summary or "ine tun" in summary:
         summary = FINE_TUNE.sub("finetun", summary)
-    words = WORD.findall(FIGURE.sub(figure, summary) if DIGIT.search(summary) else summary)
+    if DIGIT.search(summary):
+        summary = (FIGURE_FR if french else FIGURE).sub(figure, summary)
+    if french:
+        for phrase, word in PHRASES_FR:
+            summary = phrase.sub(word, summary)
+        found.update(f"@{fold(place)}" for place in PLACE_FR.findall(summary))
+        words = words_of(summary, language)
+    else:
+        words = WORD.findall(summary)
     main = None
     i, end = 0, len(words)
     while i < end:
@@ -321,13 +466,13 @@ def features(summary: str, language: str = "en") -> frozenset[str]:
         if read is None:
             continue
         if read[0] == "=":  # a number in words: six billion dollars, four per cent
-            scale = words[i].casefold() if i < end else ""
-            scale = scale if scale in LONG_MAGNITUDES else None
+            after = words[i].casefold() if i < end else ""
+            scale = after if after in LONG_MAGNITUDES else None
             i += scale is not None
-            named = words[i].casefold() if i < end else ""
-            if named == "per" and i + 1 < end and words[i + 1].casefold() == "cent":
-                named, i = "percent", i + 1
-            named = named if named in UNITS else None
+            after = words[i].casefold() if i < end else ""
+            if after == "per" and i + 1 < end and words[i + 1].casefold() == "cent":
+                after, i = "percent", i + 1
+            named = after if after in UNITS else None
             i += named is not None
             found.update(_figure(float(read[1:]), scale, named))
             continue
@@ -392,7 +537,7 @@ class DuplicateFinder:
                 self.postings.append(array("I"))
                 if word.startswith("#"):
                     self.amounts[number] = float(word[1:])
-                elif word[0] in "!^":
+                elif word[0] in "!^@":
                     self.events[number] = word
                 elif word in _countries(self.language):
                     self.countries.add(number)
@@ -458,6 +603,7 @@ class DuplicateFinder:
             words & self.countries,
             main,
             {kind[1:] for kind in told if kind[0] == "!"},
+            {kind[1:] for kind in told if kind[0] == "@"},
         )
 
     def _similarity(self, later: _Side, earlier: _Side, count: int) -> float:
@@ -482,6 +628,8 @@ class DuplicateFinder:
                 score *= OTHER_FIGURES
         if later.countries and earlier.countries and not later.countries & earlier.countries:
             score *= OTHER_COUNTRY
+        if later.places and earlier.places and not later.places & earlier.places:
+            score *= OTHER_PLACE
         if later.event is not None and later.event not in earlier.told:
             score *= OTHER_EVENT
         return score
@@ -496,6 +644,7 @@ class _Side:
     countries: set[int]
     event: str | None  # the first event it tells
     told: set[str]  # every event it tells
+    places: set[str] = field(default_factory=set)  # the places it names (French copy)
 
 
 def _same_amount(x: float, y: float) -> bool:

@@ -18,12 +18,11 @@ from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
-from .dedupe import STOPWORDS
 from .headline import verb_lemma
 from .markup import to_plain
 from .model import Item
 from .problems import Problem, error
-from .words import stem, words_of
+from .words import compared_stem, primary, stem, stopwords, words_of
 from .yamlfile import load_mapping
 
 
@@ -216,22 +215,32 @@ def right_form(headline: str) -> bool:
     )
 
 
-def content_stems(text: str) -> list[str]:
+def _stem(word: str, language: str) -> str:
+    """A word's stem as headlines are compared: in English as ever, in another language
+    with its accents folded after stemming (a label typed without them still counts)."""
+    return stem(word) if primary(language) == "en" else compared_stem(word, language)
+
+
+def content_stems(text: str, language: str = "en") -> list[str]:
     """The stems of a text's words that are not stop words, in order."""
-    return [stem(w) for w in words_of(text) if w.casefold() not in STOPWORDS]
+    common = stopwords(language)
+    return [_stem(w, language) for w in words_of(text, language) if w.casefold() not in common]
 
 
-def faithful(headline: str, summary: str) -> bool:
+def faithful(headline: str, summary: str, language: str = "en") -> bool:
     """Whether every content word of the headline is a word of the summary, stems compared.
 
-    An irregular verb's forms have different stems (began, begins): those count as one
-    word when they are forms of one verb, as lemminflect's lexicon says.
+    An irregular verb's forms have different stems (began, begins): in English, those
+    count as one word when they are forms of one verb, as lemminflect's lexicon says.
     """
-    stems = {stem(w) for w in words_of(summary)}
+    stems = {_stem(w, language) for w in words_of(summary, language)}
+    common = stopwords(language)
     lemmas: set[str] | None = None
-    for word in words_of(headline):
-        if word.casefold() in STOPWORDS or stem(word) in stems:
+    for word in words_of(headline, language):
+        if word.casefold() in common or _stem(word, language) in stems:
             continue
+        if primary(language) != "en":
+            return False
         if lemmas is None:
             lemmas = {verb_lemma(w) for w in words_of(summary)} - {""}
         if verb_lemma(word) not in lemmas:
@@ -239,9 +248,10 @@ def faithful(headline: str, summary: str) -> bool:
     return True
 
 
-def content_f1(headline: str, label: str) -> float:
+def content_f1(headline: str, label: str, language: str = "en") -> float:
     """F1 of the headline's content stems against the label's, as bags of words."""
-    got, wanted = Counter(content_stems(headline)), Counter(content_stems(label))
+    got = Counter(content_stems(headline, language))
+    wanted = Counter(content_stems(label, language))
     overlap = sum((got & wanted).values())
     if not overlap:
         return 0.0
@@ -253,6 +263,7 @@ def evaluate_headlines(
     items: Sequence[Item],
     labels: dict[str, tuple[str, ...]],
     derive: Callable[[str], str],
+    language: str = "en",
 ) -> HeadlineReport:
     """Derive each labelled item's headline from its summary's plain text and score it."""
     scores = []
@@ -262,14 +273,14 @@ def evaluate_headlines(
             continue
         summary = to_plain(item.summary)
         headline = derive(summary)
-        f1, closest = max((content_f1(headline, label), label) for label in wanted)
+        f1, closest = max((content_f1(headline, label, language), label) for label in wanted)
         scores.append(
             HeadlineScore(
                 item=item,
                 headline=headline,
                 labels=wanted,
                 right_form=right_form(headline),
-                faithful=faithful(headline, summary),
+                faithful=faithful(headline, summary, language),
                 f1=f1,
                 closest=closest,
             )

@@ -13,6 +13,7 @@ import yaml
 from . import __version__
 from .config import NEWSLETTER_OPTIONS, OPTIONS, SiteConfig
 from .problems import UsageError, display
+from .words import primary
 
 # The registry's name for digest ("digest" there is an unrelated project); the import
 # package and the command are still `digest`.
@@ -62,9 +63,12 @@ class Made:
     kept: tuple[Path, ...]
 
 
-def site_yaml() -> str:
-    """site.yaml with every setting, its meaning and its default, from config.OPTIONS."""
+def site_yaml(language: str = "en") -> str:
+    """site.yaml with every setting, its meaning and its default, from config.OPTIONS;
+    `language` is written as set when it is not the default."""
     defaults = {f.name: f.default for f in fields(SiteConfig)}
+    defaults["language"] = language
+    written = WRITTEN + (("language",) if language != SiteConfig.language else ())
     lines = [
         "# The settings of this digest. Every setting is listed with its meaning; those",
         "# commented out (#) are at their default: remove the # to change one.",
@@ -80,7 +84,7 @@ def site_yaml() -> str:
             lines.append("# (not set by default; for example:)")
             value = EXAMPLES[key]
         shown = _setting(key, value)
-        lines.append(shown if key in WRITTEN else "# " + shown)
+        lines.append(shown if key in written else "# " + shown)
     return "\n".join(lines) + "\n"
 
 
@@ -106,13 +110,18 @@ def _setting(key: str, value: object) -> str:
     return dumped.strip().removeprefix("{").removesuffix("}")
 
 
-def project_files(publish: str, today: date) -> dict[str, bytes]:
-    """Each file of a new project (path relative to its folder, '/'-separated) and its bytes."""
+def project_files(publish: str, today: date, language: str = "en") -> dict[str, bytes]:
+    """Each file of a new project (path relative to its folder, '/'-separated) and its bytes:
+    the taxonomy and the example edition in the site's language when digest has them, in
+    English otherwise."""
     requirement = f"{DISTRIBUTION}=={__version__}"
+    example = f"example_edition.{primary(language)}.txt"
+    if not (skeleton_folder() / example).is_file():
+        example = "example_edition.txt"
     files = {
-        "site.yaml": site_yaml(),
-        "content/topics.yaml": shipped_taxonomy().read_text("utf-8"),
-        EXAMPLE_EDITION: _skeleton("example_edition.txt").replace("{date}", today.isoformat()),
+        "site.yaml": site_yaml(language),
+        "content/topics.yaml": shipped_taxonomy(language).read_text("utf-8"),
+        EXAMPLE_EDITION: _skeleton(example).replace("{date}", today.isoformat()),
         # An empty folder is not kept by git: this file keeps static/ in the repository.
         "static/.gitkeep": "",
         ".gitignore": _skeleton("gitignore.txt"),
@@ -131,19 +140,29 @@ def _skeleton(name: str) -> str:
     return (skeleton_folder() / name).read_text("utf-8")
 
 
-def shipped_taxonomy() -> Path:
-    """The topics file digest ships: the installed copy, or the checkout's content/topics.yaml."""
+def shipped_taxonomy(language: str = "en") -> Path:
+    """The topics file digest ships for a language (English when it has none for it): the
+    installed copy, or the checkout's."""
     package = Path(__file__).resolve().parent
-    # pyproject.toml installs the checkout's content/topics.yaml as digest/shipped/.
+    # pyproject.toml installs the checkout's taxonomies/ as digest/taxonomies/ ...
+    name = f"{primary(language)}.yaml"
+    for folder in (package / "taxonomies", package.parent / "taxonomies"):
+        if primary(language) != "en" and (folder / name).is_file():
+            return folder / name
+    # ... and the checkout's content/topics.yaml, the sample's, as digest/shipped/.
     installed = package / "shipped" / "topics.yaml"
     return installed if installed.is_file() else package.parent / "content" / "topics.yaml"
 
 
-def init(folder: Path, publish: str, force: bool, today: date) -> Made:
+def init(folder: Path, publish: str, force: bool, today: date, language: str = "en") -> Made:
     """Write a new project into `folder`: refused if it holds anything, unless `force`;
     even then, a file already there is never replaced."""
     if publish not in PUBLISHERS:
         raise UsageError(f"--publish takes {', '.join(PUBLISHERS)}, not {publish!r}")
+    try:
+        language = str(OPTIONS["language"].check(language))
+    except ValueError as exc:
+        raise UsageError(f"--language: {exc}") from None
     if folder.exists() and not folder.is_dir():
         raise UsageError(f"'{display(folder)}' is a file, not a folder")
     if not force and folder.is_dir() and any(folder.iterdir()):
@@ -153,7 +172,7 @@ def init(folder: Path, publish: str, force: bool, today: date) -> Made:
         )
     written: list[Path] = []
     kept: list[Path] = []
-    for relative, data in project_files(publish, today).items():
+    for relative, data in project_files(publish, today, language).items():
         path = folder / relative
         if os.path.lexists(path):
             kept.append(path)

@@ -19,7 +19,7 @@ from .problems import ConfigErrors, Problem, UsageError, display, error, warning
 from .reading import NotRead, read_file, system_root
 from .sendledger import SENT_NAME
 from .taxonomy import EMPTY, Taxonomy, parse_taxonomy
-from .topics import repeated_terms
+from .topics import merge_repeated
 from .urlledger import URLS_NAME, parse_urls
 
 ITEM_FILE = re.compile(r"(\d+)_.*\.txt", re.IGNORECASE | re.DOTALL)
@@ -56,8 +56,8 @@ def load(content_dir: Path, config: SiteConfig, now: datetime | None = None) -> 
             f"content folder '{display(content_dir)}' is under {root}, which holds the "
             "system's state, not content: digest does not read there"
         )
-    taxonomy = load_taxonomy(config)
-    problems: list[Problem] = []
+    taxonomy, taxonomy_warnings = _load_taxonomy(config)
+    problems: list[Problem] = list(taxonomy_warnings)
     ignored: list[str] = []
     ledger_path = content_dir / LEDGER_NAME
     ledger, dated = _read_ledger(ledger_path, content_dir, problems)
@@ -153,6 +153,11 @@ def hold_back(loaded: Loaded, now: datetime, drafts: bool = False, future: bool 
 
 def load_taxonomy(config: SiteConfig) -> Taxonomy:
     """The topics file; without one (and none named in site.yaml) items get no topics."""
+    return _load_taxonomy(config)[0]
+
+
+def _load_taxonomy(config: SiteConfig) -> tuple[Taxonomy, list[Problem]]:
+    """The topics file and its warnings; its errors are raised (the build cannot tag)."""
     path = config.taxonomy_file
     shown = display(path)
     # In the content folder, the folder's policy (its links stay inside it); a topics file
@@ -162,17 +167,18 @@ def load_taxonomy(config: SiteConfig) -> Taxonomy:
         text = read_file(path, config.content if inside else None).decode("utf-8-sig")
     except FileNotFoundError:
         if config.taxonomy is None:
-            return EMPTY
+            return EMPTY, []
         raise ConfigErrors([error(shown, None, "topics file not found")]) from None
     except NotRead as exc:
         raise ConfigErrors([error(shown, None, f"not read: {exc}")]) from None
     except UnicodeDecodeError as exc:
         raise ConfigErrors([error(shown, None, f"cannot read: {exc}")]) from None
     taxonomy, problems = parse_taxonomy(text, shown, config.language)
-    problems += repeated_terms(taxonomy, shown)
-    if problems:
+    taxonomy, repeated = merge_repeated(taxonomy, shown)
+    problems += repeated
+    if any(problem.severity == "error" for problem in problems):
         raise ConfigErrors(problems)
-    return taxonomy
+    return taxonomy, problems
 
 
 def _within(path: Path, folder: Path) -> bool:

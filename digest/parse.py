@@ -4,6 +4,11 @@ An item is a summary line followed by an analysis line (`Analysis — …`). Bef
 summary, an item may have a headline line (`Headline — …`, the editor's own headline)
 and a `Not a repeat` line (never group it under an earlier report), in either order.
 Every non-blank line of the text ends up in an item or in a reported problem.
+
+The markers are also read in French (`Analyse — …`, `Titre — …`, `Pas un doublon`),
+whatever the site's language: a file reads the same on every site, and no English
+summary begins with these words followed by a dash or a colon. The non-breaking spaces
+French sets before a colon (U+00A0, U+202F) are spaces here like any other.
 """
 
 from __future__ import annotations
@@ -20,13 +25,16 @@ from .yamlfile import load_mapping, shorten
 LINE_BREAK = re.compile(r"\r\n|\r|\n")
 # The word, optional spaces, then a dash or colon. A hyphen glued to a following word
 # ("Analysis-driven tools …") is a compound word in a summary, not a marker.
-ANALYSIS_MARKER = re.compile(r"analysis(?:\s*[—–:]|\s+-|-(?=\s|$))\s*", re.IGNORECASE)
+ANALYSIS_MARKER = re.compile(r"analys(?:is|e)(?:\s*[—–:]|\s+-|-(?=\s|$))\s*", re.IGNORECASE)
 # The word, optional spaces, then a dash, a colon or a spaced hyphen: "Headline-grabbing
 # results …", "Headlines were …" and "Headline inflation: …" are summaries.
-HEADLINE_MARKER = re.compile(r"headline(?:\s*[—–:]|\s+-(?=\s|$))\s*", re.IGNORECASE)
-# The whole line: "Not a repeat", an optional full stop, then optionally a dash or colon
+HEADLINE_MARKER = re.compile(r"(?:headline|titre)(?:\s*[—–:]|\s+-(?=\s|$))\s*", re.IGNORECASE)
+# The whole line: "Not a repeat" ("Pas un doublon"), an optional full stop, then optionally a dash or colon
 # and the editor's reason (for the next reader of the file; not published).
-NOT_A_REPEAT = re.compile(r"not\s+a\s+repeat\s*\.?(?:\s*(?:[—–:]|-(?=\s|$)).*)?", re.IGNORECASE)
+NOT_A_REPEAT = re.compile(
+    r"(?:not\s+a\s+repeat|pas\s+un\s+doublon)\s*\.?(?:\s*(?:[—–:]|-(?=\s|$)).*)?",
+    re.IGNORECASE,
+)
 HEADLINE_LENGTH = 80  # longer is published as written, with a warning
 FRONT_MATTER_FENCE = "---"
 FRONT_MATTER_KEYS = ("date", "draft", "title")

@@ -49,7 +49,17 @@ class Taxonomy:
     threshold: float = 2.0
     analysis_weight: float = 0.25
     max_topics: int = 3
-    language: str = "en"
+    language: str = "en"  # the site's: the stemmer that reads items and terms
+    # The language the file says it is written in (its `language:` key), or "" when it
+    # does not say.
+    written_in: str = ""
+
+    @property
+    def own_language(self) -> str:
+        """A file that does not say is English: digest's own taxonomy is, and so is every
+        copy `digest init` wrote before files said their language; a taxonomy in another
+        language says so (the French one digest ships does)."""
+        return self.written_in or "en"
 
 
 EMPTY = Taxonomy(topics=())
@@ -61,26 +71,43 @@ SETTINGS = {
     "max_topics": "the most topics one item gets",
 }
 TOPIC_KEYS = ("name", "description", "terms", "against")
+TOP_KEYS = ("language", "settings", "topics")
+LANGUAGE_TAG = re.compile(r"[A-Za-z]{2,3}(-[A-Za-z0-9]{2,8})*")  # as site.yaml's language
 
 
 def parse_taxonomy(text: str, file: str, language: str = "en") -> tuple[Taxonomy, list[Problem]]:
     entries, problems = load_mapping(text, file, nested=True)
     settings: dict[str, float] = {}
     rules: list[TopicRule] = []
+    written_in = ""
     for key, entry in entries.items():
-        if key == "settings":
+        if key == "language":
+            if isinstance(entry.value, str) and LANGUAGE_TAG.fullmatch(entry.value.strip()):
+                written_in = entry.value.strip()
+            else:
+                problems.append(
+                    error(
+                        file,
+                        entry.line,
+                        "language: expected the language tag of the file's terms, such as "
+                        f"'en' or 'fr', got {shorten(entry.value)}",
+                    )
+                )
+        elif key == "settings":
             settings = _settings(entry, file, problems)
         elif key == "topics":
             if not isinstance(entry.value, dict):
                 problems.append(error(file, entry.line, "topics: expected one entry per topic"))
                 continue
             for slug, topic in entry.value.items():
-                rule = _topic(slug, topic, file, problems)
+                rule = _topic(slug, topic, file, problems, language)
                 if rule is not None:
                     rules.append(rule)
         else:
             problems.append(
-                error(file, entry.line, f"unknown key {shorten(key)} (known: settings, topics)")
+                error(
+                    file, entry.line, f"unknown key {shorten(key)} (known: {', '.join(TOP_KEYS)})"
+                )
             )
     taxonomy = Taxonomy(
         topics=tuple(rules),
@@ -88,6 +115,7 @@ def parse_taxonomy(text: str, file: str, language: str = "en") -> tuple[Taxonomy
         analysis_weight=settings.get("analysis_weight", Taxonomy.analysis_weight),
         max_topics=int(settings.get("max_topics", Taxonomy.max_topics)),
         language=language,
+        written_in=written_in,
     )
     return taxonomy, problems
 
@@ -125,7 +153,9 @@ def _settings(entry: Entry, file: str, problems: list[Problem]) -> dict[str, flo
     return values
 
 
-def _topic(slug: str, entry: Entry, file: str, problems: list[Problem]) -> TopicRule | None:
+def _topic(
+    slug: str, entry: Entry, file: str, problems: list[Problem], language: str
+) -> TopicRule | None:
     if not SLUG.fullmatch(slug) or len(slug) > MAX_TERM_CHARACTERS:
         problems.append(
             error(
@@ -156,8 +186,8 @@ def _topic(slug: str, entry: Entry, file: str, problems: list[Problem]) -> Topic
     description = _text(
         fields.get("description"), f"{slug}.description", file, problems, default=""
     )
-    terms = _terms(fields.get("terms"), f"{slug}.terms", file, problems)
-    against = _terms(fields.get("against"), f"{slug}.against", file, problems)
+    terms = _terms(fields.get("terms"), f"{slug}.terms", file, problems, language)
+    against = _terms(fields.get("against"), f"{slug}.against", file, problems, language)
     if "terms" not in fields:
         problems.append(
             error(file, entry.line, f"{slug}: no terms: nothing could ever signal this topic")
@@ -180,7 +210,9 @@ def _text(entry: Entry | None, where: str, file: str, problems: list[Problem], d
     return text
 
 
-def _terms(entry: Entry | None, where: str, file: str, problems: list[Problem]) -> tuple[Term, ...]:
+def _terms(
+    entry: Entry | None, where: str, file: str, problems: list[Problem], language: str
+) -> tuple[Term, ...]:
     if entry is None:
         return ()
     if not isinstance(entry.value, dict):
@@ -199,7 +231,7 @@ def _terms(entry: Entry | None, where: str, file: str, problems: list[Problem]) 
                 )
             )
             continue
-        words = words_of(text)
+        words = words_of(text, language)
         if not words:
             problems.append(error(file, item.line, f"{where}: {shown} has no words to match"))
             continue

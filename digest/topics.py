@@ -1,22 +1,23 @@
 """Tagging items with topics. All matching rules live here.
 
 Text and terms are compared word by word after stemming (regulator, regulators and
-regulate meet), with hyphens read as spaces (open-source = open source), a term in
-capitals (CNIL) matched only in capitals (and in the plural: GPUs), and a term ending
-in `*` matched as a prefix. The summary (the news) counts in full; the analysis
+regulate meet), in the site's language, with accents folded after stemming (régulation =
+regulation), hyphens read as spaces (open-source = open source), French elision dropped
+(l'autorité = autorité), a term in capitals (CNIL) matched only in capitals (and in the
+plural: GPUs), and a term ending in `*` matched as a prefix. The summary (the news) counts in full; the analysis
 (commentary) at the taxonomy's `analysis_weight`, so that its recurring themes do not
 drag items into topics. Terms that argue against a topic subtract their weight.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import lru_cache
 
 from .model import Evidence
-from .problems import Problem, error
+from .problems import Problem, error, warning
 from .taxonomy import Taxonomy, Term
-from .words import stem, words_of
+from .words import fold, primary, stem_keys, words_of
 
 
 def compile_term(text: str, language: str = "en") -> tuple[tuple[str, str], ...]:
@@ -24,22 +25,36 @@ def compile_term(text: str, language: str = "en") -> tuple[tuple[str, str], ...]
 
     kind is "stem" (any inflection), "acronym" (a word in capitals: only in capitals),
     "word" (a term written with a leading "=": that word exactly, or its plural in -s)
-    or "prefix" (the last word of a term ending in "*").
+    or "prefix" (the last word of a term ending in "*"). Keys other than acronyms have
+    their accents folded.
     """
-    words = words_of(text)
+    return _variants(text, language)[0]
+
+
+def _variants(text: str, language: str) -> list[tuple[tuple[str, str], ...]]:
+    """The term as compile_term gives it and, when one of its words is written with
+    accents, as the same term typed without them: a text's word is looked up by both its
+    keys (words.stem_keys), and these two paths let either side be typed either way."""
+    words = words_of(text, language)
     prefix = text.rstrip().endswith("*")
     whole_words = text.lstrip().startswith("=")
-    compiled = []
+    compiled: list[tuple[str, str]] = []
+    plain: list[tuple[str, str]] = []
     for index, word in enumerate(words):
         if prefix and index == len(words) - 1:
-            compiled.append(("prefix", word.casefold()))
+            compiled.append(("prefix", fold(word)))
         elif whole_words:
-            compiled.append(("word", word.casefold()))
+            compiled.append(("word", fold(word)))
         elif len(word) >= 2 and word.isupper() and word.isalpha():
             compiled.append(("acronym", word))
         else:
-            compiled.append(("stem", stem(word, language)))
-    return tuple(compiled)
+            keys = stem_keys(word, language)
+            compiled.append(("stem", keys[0]))
+            plain.append(("stem", keys[-1]))
+            continue
+        plain.append(compiled[-1])
+    first, second = tuple(compiled), tuple(plain)
+    return [first] if first == second else [first, second]
 
 
 # A term's place in the taxonomy (topics in order, each one's terms then its against
@@ -60,8 +75,9 @@ class _Node:
 
 def _keys(word: str, language: str) -> list[tuple[str, str]]:
     """The (kind, key) pairs a word of the text fits, in the order matches are reported."""
-    folded = word.casefold()
-    keys = [("stem", stem(word, language)), ("acronym", word), ("word", folded)]
+    folded = fold(word)
+    keys = [("stem", key) for key in stem_keys(word, language)]
+    keys += [("acronym", word), ("word", folded)]
     if word.endswith("s"):  # the plural of an acronym: GPUs
         keys.append(("acronym", word[:-1]))
     if folded.endswith("s"):  # the plural of a whole word: =author, authors
@@ -89,7 +105,7 @@ class _Index:
         steps = self.starting.get(word)
         if steps is None:
             found = list(enumerate(self.root.next.get(key) for key in _keys(word, self.language)))
-            prefixed = _prefixed(self.root, word.casefold())
+            prefixed = _prefixed(self.root, fold(word))
             steps = tuple((rank, node) for rank, node in found if node is not None)
             steps += tuple((len(found), node) for node in prefixed)
             self.starting[word] = steps
@@ -98,7 +114,7 @@ class _Index:
     def steps(self, level: list[_Node], word: str) -> list[_Node]:
         """The nodes one word further down from those of `level`."""
         keys = _keys(word, self.language)
-        folded = word.casefold()
+        folded = fold(word)
         found = []
         for node in level:
             if node.next:
@@ -120,13 +136,14 @@ def _index(taxonomy: Taxonomy) -> _Index:
     for number, rule in enumerate(taxonomy.topics):
         for against, terms in ((False, rule.terms), (True, rule.against)):
             for term in terms:
-                node = root
-                for kind, key in compile_term(term.text, taxonomy.language):
-                    if kind == "prefix":  # only ever the last word
-                        node = node.prefixes.setdefault(key, _Node())
-                    else:
-                        node = node.next.setdefault((kind, key), _Node())
-                node.ends.append((place, number, against, term))
+                for compiled in _variants(term.text, taxonomy.language):
+                    node = root
+                    for kind, key in compiled:
+                        if kind == "prefix":  # only ever the last word
+                            node = node.prefixes.setdefault(key, _Node())
+                        else:
+                            node = node.next.setdefault((kind, key), _Node())
+                    node.ends.append((place, number, against, term))
                 place += 1
     nodes = [root]
     while nodes:  # the prefix lengths each node tries, once the tree is complete
@@ -142,7 +159,7 @@ def _index(taxonomy: Taxonomy) -> _Index:
 def _matches(text: str, taxonomy: Taxonomy) -> dict[tuple[int, bool], list[Term]]:
     """The terms found in `text`, each once, by (topic index, against)."""
     index = _index(taxonomy)
-    words = words_of(text)
+    words = words_of(text, taxonomy.language)
     found: dict[tuple[int, bool], list[Term]] = {}
     seen: set[int] = set()  # ids of the terms found: every slot's term lives in the index
     starting = index.starting
@@ -215,15 +232,57 @@ def choose(evidence: list[Evidence], taxonomy: Taxonomy) -> tuple[str, ...]:
 
 def repeated_terms(taxonomy: Taxonomy, file: str) -> list[Problem]:
     """Terms of one topic that match the same words (legislator, legislation): each would
-    count twice, which is never what the editor meant."""
-    problems = []
+    count twice, which is never what the editor meant. See merge_repeated."""
+    return merge_repeated(taxonomy, file)[1]
+
+
+def merge_repeated(taxonomy: Taxonomy, file: str) -> tuple[Taxonomy, list[Problem]]:
+    """The taxonomy with each topic's terms matching one set of words once, and the problems.
+
+    Two terms that match the same words in the language the file is written in (English
+    unless it says otherwise) are the editor's own repetition: an error, as the editor
+    must choose. Two that only meet
+    under the site's stemmer (the English file's 'hacker' and 'hack' are one French
+    stem) are a collision the editor did not choose: a warning, and the later term is
+    left out, so that the words count once, at the first term's weight.
+    """
+    own, site = taxonomy.own_language, taxonomy.language
+    foreign = primary(own) != primary(site)
+    problems: list[Problem] = []
+    rules = []
     for rule in taxonomy.topics:
-        seen: dict[tuple[tuple[str, str], ...], Term] = {}
-        for term in (*rule.terms, *rule.against):
-            words = compile_term(term.text, taxonomy.language)
-            if words in seen:
-                first = seen[words]
-                message = f"{rule.slug}: '{term.text}' matches the same words as '{first.text}' (line {first.line}); keep one"
+        kept: dict[bool, list[Term]] = {False: [], True: []}
+        mine: dict[tuple[tuple[str, str], ...], Term] = {}
+        theirs: dict[tuple[tuple[str, str], ...], Term] = {}
+        for against, term in [(False, t) for t in rule.terms] + [(True, t) for t in rule.against]:
+            words = compile_term(term.text, own)
+            if words in mine:
+                first = mine[words]
+                message = (
+                    f"{rule.slug}: '{term.text}' matches the same words as '{first.text}' "
+                    f"(line {first.line}); keep one"
+                )
                 problems.append(error(file, term.line, message))
-            seen.setdefault(words, term)
-    return problems
+                continue
+            mine[words] = term
+            if foreign:
+                words = compile_term(term.text, site)
+                first = theirs.setdefault(words, term)
+                if first is not term:
+                    message = (
+                        f"{rule.slug}: '{term.text}' matches the same words as '{first.text}' "
+                        f"(line {first.line}) when read as {primary(site)}, the site's "
+                        f"language (this file is written in {own}); '{term.text}' is left out"
+                    )
+                    if not taxonomy.written_in:
+                        message += (
+                            f" (a file written in {primary(site)} says so with a top-level "
+                            f"'language: {primary(site)}', and this is then an error to fix)"
+                        )
+                    problems.append(warning(file, term.line, message))
+                    continue
+            kept[against].append(term)
+        rules.append(replace(rule, terms=tuple(kept[False]), against=tuple(kept[True])))
+    if not foreign or not any(p.severity == "warning" for p in problems):
+        return taxonomy, problems
+    return replace(taxonomy, topics=tuple(rules)), problems

@@ -114,3 +114,38 @@ def test_headline_measures() -> None:
     assert not faithful("Startup raises $2 billion", "The startup raised $1 billion.")
     assert content_f1("AMI raises $1 billion", "AMI raised 1 billion") == 1.0
     assert round(content_f1("AMI raises money", "AMI raises $1 billion"), 3) == 0.571
+
+
+def test_french_evaluation_set_reaches_f1_of_0_98_read_as_french(cli, tmp_path) -> None:
+    """labels15's 56 French items, labelled before the French taxonomy met them: first
+    contact F1 0.928, 1.000 after tuning (README); CI holds 0.98, which the same items read
+    with the English stemmer and rules (0.971) do not reach."""
+    data = ROOT / "tests/data/eval-fr"
+    (tmp_path / "site.yaml").write_text("language: fr\n")
+    run = cli(
+        "eval",
+        data / "labels.yaml",
+        "--content",
+        data,
+        "--taxonomy",
+        ROOT / "taxonomies/fr.yaml",
+        "--config",
+        tmp_path / "site.yaml",
+        "--min-f1",
+        "0.98",
+    )
+    assert run.code == 0, run.out + run.err
+    assert "56 labelled items" in run.out
+
+
+def test_french_headlines_are_compared_as_french_words() -> None:
+    from digest.evaluate import content_f1, content_stems, faithful
+
+    summary = "La CNIL a infligé une amende de 600 000 euros à l’enseigne."
+    # Elision and stop words dropped, accents folded after stemming.
+    assert content_stems("L’amende de la CNIL", "fr") == ["amend", "cnil"]
+    assert content_f1("La CNIL inflige une amende", "CNIL : amende infligée", "fr") == 1.0
+    assert faithful("La CNIL inflige une amende à l’enseigne", summary, "fr")
+    assert not faithful("La CNIL inflige une amende à Google", summary, "fr")
+    # Read as English, the French articles are content words that no label shares.
+    assert content_f1("La CNIL inflige une amende", "CNIL : amende infligée") < 1.0

@@ -193,3 +193,39 @@ def test_no_taxonomy_is_said_once_as_a_note(tmp_path: Path, content) -> None:
 def test_unknown_publisher_is_a_usage_error(cli, publish: str) -> None:
     result = cli("init", "x", "--publish", publish)
     assert result.code == 2 and "invalid choice" in result.err
+
+
+def test_init_in_french_writes_the_language_the_french_taxonomy_and_a_french_example(
+    cli, tmp_path: Path, monkeypatch
+) -> None:
+    made = cli("init", "site", "--language", "fr")
+    assert made.code == 0, made.err
+    project = tmp_path / "site"
+    settings = yaml.safe_load((project / "site.yaml").read_text())
+    assert settings["language"] == "fr"
+    assert (project / "content/topics.yaml").read_bytes() == shipped_taxonomy("fr").read_bytes()
+    assert shipped_taxonomy("fr") != shipped_taxonomy("en")
+    example = (project / "content/001_example.txt").read_text()
+    assert "Titre — " in example and "Analyse — " in example
+    monkeypatch.chdir(project)
+    checked = cli("check", "--explain")
+    assert checked.code == 0, checked.err
+    assert checked.err == ""  # not a warning, not even a note
+    assert "topics: regulation" in checked.out and "topics: funding, open-source" in checked.out
+
+
+def test_init_in_a_language_digest_has_no_taxonomy_for_writes_the_english_one(
+    cli, tmp_path
+) -> None:
+    made = cli("init", "site", "--language", "it")
+    assert made.code == 0, made.err
+    assert "language: it" in (tmp_path / "site/site.yaml").read_text().splitlines()
+    assert (tmp_path / "site/content/topics.yaml").read_bytes() == shipped_taxonomy().read_bytes()
+    assert "Headline — " in (tmp_path / "site/content/001_example.txt").read_text()
+
+
+@pytest.mark.parametrize("language", ["fr_FR", "français", ""])
+def test_a_language_that_is_not_a_tag_is_a_usage_error(cli, tmp_path, language: str) -> None:
+    result = cli("init", "site", "--language", language)
+    assert result.code == 2 and result.err.startswith("digest: error: --language: expected")
+    assert not (tmp_path / "site").exists()

@@ -17,7 +17,7 @@ def test_every_shipped_file_is_in_package_data() -> None:
     setuptools = tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["setuptools"]
     folders = {name: ROOT / path for name, path in setuptools["package-dir"].items()}
     missing = []
-    for package in ("digest.templates", "digest.skeleton"):
+    for package in ("digest.templates", "digest.skeleton", "digest.taxonomies"):
         folder = folders.get(package, ROOT / package.replace(".", "/"))
         globs = setuptools["package-data"][package]
         for path in folder.rglob("*"):
@@ -27,3 +27,6 @@ def test_every_shipped_file_is_in_package_data() -> None:
     assert missing == []
     assert setuptools["package-data"]["digest.shipped"] == ["topics.yaml"]
     assert (folders["digest.shipped"] / "topics.yaml").is_file()
+    # The French taxonomy ships in its own folder: in content/ it would be a file of the
+    # sample site, said to be ignored by every build.
+    assert (folders["digest.taxonomies"] / "fr.yaml").is_file()

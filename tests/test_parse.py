@@ -30,6 +30,11 @@ def messages(text: str) -> list[str]:
         "  Analysis — text  ",
         "Analysis -text",
         "Analysis- text",
+        "Analyse — text",
+        "analyse: text",
+        "Analyse\u00a0: text",  # French sets a non-breaking space before a colon
+        "Analyse\u202f: text",
+        "ANALYSE – text",
     ],
 )
 def test_analysis_marker_forms(line: str) -> None:
@@ -44,6 +49,9 @@ def test_analysis_marker_forms(line: str) -> None:
         "An analysis of the 100 most popular local AI configurations.",
         "Analysis-driven tools are spreading in newsrooms.",
         "Analysts say the round is large.",
+        "Analyse de 2 000 offres d’emploi : l’IA s’impose.",
+        "Analyses and forecasts disagree on the size of the round.",
+        "Analyse-t-on assez les risques ? Une étude répond.",
     ],
 )
 def test_a_summary_that_starts_with_the_word_is_a_summary(summary: str) -> None:
@@ -163,6 +171,15 @@ def sample_text() -> str:
 LINE_PIECES = st.sampled_from(
     [
         "Headline — h",
+        "Titre\u00a0: t",
+        "Titre-service",
+        "Pas un doublon",
+        "pas un doublon — suite",
+        "Analyse — a",
+        "Analyse\u202f:",
+        "Analyse de",
+        "\u00a0",
+        "«",
         "headline:",
         "Headline-grabbing",
         "Headline - x",
@@ -323,6 +340,9 @@ def test_a_headline_line_gives_the_next_summary_its_headline(marker: str) -> Non
         "# 1 in the rankings, Mistral's model leads.",
         "Not a repeat of last year's record, the round is smaller.",
         "Not a repeat performance. The startup changed course.",
+        "Titres de presse : les éditeurs attaquent un moteur d’IA.",
+        "Titre-service, le chèque emploi s’ouvre à l’IA.",
+        "Pas un doublon de plus : la CNIL publie un nouveau référentiel.",
     ],
 )
 def test_a_summary_that_starts_like_a_marker_is_a_summary(summary: str) -> None:
@@ -418,3 +438,32 @@ def test_a_repeated_mark_is_warned() -> None:
     parsed = parse_text("Not a repeat\nnot a repeat.\nOne.\nAnalysis — A.\n", "f.txt")
     assert [i.distinct for i in parsed.items] == [True]
     assert [str(p) for p in parsed.problems] == ["f.txt:2: warning: 'Not a repeat' given twice"]
+
+
+def test_a_french_item_reads_like_an_english_one() -> None:
+    text = (
+        "Titre\u00a0: La CNIL sanctionne une enseigne\n"
+        "Pas un doublon — une autre enseigne que la semaine dernière\n"
+        "La CNIL a infligé une amende de 600\u202f000 € à une enseigne de bricolage.\n"
+        "Analyse — « Sans en informer ses clients » : la formule revient souvent.\n"
+    )
+    parsed = parse_text(text, "f.txt")
+    assert parsed.problems == ()
+    [item] = parsed.items
+    assert (item.headline, item.headline_line, item.distinct, item.line, item.analysis_line) == (
+        "La CNIL sanctionne une enseigne",
+        1,
+        True,
+        3,
+        4,
+    )
+    assert item.analysis == "« Sans en informer ses clients » : la formule revient souvent."
+
+
+def test_french_markers_are_reported_as_the_english_ones_are() -> None:
+    assert messages("Analyse — orpheline\n") == [
+        "f.txt:1: error: analysis with no summary before it: 'orpheline'"
+    ]
+    assert messages("Un.\nAnalyse — A.\nPas un doublon\n") == [
+        "f.txt:3: error: 'Not a repeat' with no summary (the file ends)"
+    ]

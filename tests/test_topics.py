@@ -123,7 +123,7 @@ extra: 1
         "topics.yaml:9: error: ok: unknown key 'descripton' (known: name, description, terms, against)",
         "topics.yaml:11: error: ok.terms: 'law' needs a weight above 0, got 0",
         "topics.yaml:12: error: ok.terms: '!!' has no words to match",
-        "topics.yaml:15: error: unknown key 'extra' (known: settings, topics)",
+        "topics.yaml:15: error: unknown key 'extra' (known: language, settings, topics)",
         "topics.yaml:14: error: ok: 'regulators' matches the same words as 'regulator' (line 13); keep one",
     ]
 
