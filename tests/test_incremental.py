@@ -433,14 +433,14 @@ def test_every_cache_file_damaged_the_same_way_gives_a_clean_build(
     project.built()
     cache = project.root / "cache"
     assert cache_files(cache), "the build left nothing in its cache folder"
-    for round_ in range(2):  # a damaged cache, then the one that build made in its place
-        damage_all(cache, project.rng, tmp_path / "outside", how)
-        project.add()
-        code, said = project.command(project.root)
-        assert code == 0, said
-        assert tree(project.root / "site") == project.clean(tmp_path / "clean"), (how, round_)
-        assert untouched_outside(tmp_path / "outside")
-    assert project.built() == project.clean(tmp_path / "clean")  # and the cache works again
+    damage_all(cache, project.rng, tmp_path / "outside", how)
+    project.add()
+    code, said = project.command(project.root)
+    assert code == 0, said
+    assert tree(project.root / "site") == project.clean(tmp_path / "clean"), how
+    assert untouched_outside(tmp_path / "outside")
+    project.change()  # and the cache that build made in its place serves the next one
+    assert project.built() == project.clean(tmp_path / "clean")
 
 
 @pytest.mark.parametrize("replaced", [False, True])
