@@ -7,7 +7,7 @@ import re
 import string
 import unicodedata
 from collections.abc import Callable, Collection
-from dataclasses import dataclass, fields, replace
+from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -21,87 +21,6 @@ DEFAULT_CONFIG = Path("site.yaml")
 
 SECURITY_PORTS = {"tls": 465, "starttls": 587, "none": 25}
 SUBJECT_FIELDS = ("title", "number", "date", "site")
-
-
-@dataclass(frozen=True)
-class Recipient:
-    """An address to send the newsletter to, and where it is written (for messages)."""
-
-    address: str
-    file: str
-    line: int | None
-
-
-@dataclass(frozen=True)
-class Newsletter:
-    """site.yaml's `newsletter`: who sends the edition emails, to whom, through which server.
-
-    The password is never here: only the name of the environment variable that holds it.
-    """
-
-    sender: str  # `from`: an address, or "Name <address>"
-    host: str
-    file: str = "site.yaml"  # where these settings are written, for messages
-    line: int | None = None
-    reply_to: str | None = None
-    subject: str = "{title}"
-    recipients: tuple[Recipient, ...] = ()  # written in site.yaml
-    recipients_file: Path | None = None
-    port: int | None = None
-    security: str = "starttls"
-    user: str | None = None
-    password_env: str = "DIGEST_SMTP_PASSWORD"
-    pace: float | None = None  # messages per minute
-    unsubscribe: tuple[str, ...] = ()  # an https URL and/or a mailto: URI
-    messages: Path = Path("mail")
-
-    @property
-    def smtp_port(self) -> int:
-        return self.port if self.port is not None else SECURITY_PORTS[self.security]
-
-    @property
-    def one_click(self) -> str | None:
-        """The https unsubscribe URL that RFC 8058's one-click POST goes to, if any."""
-        return next((url for url in self.unsubscribe if url.startswith("https://")), None)
-
-    @property
-    def unsubscribe_link(self) -> str | None:
-        """The unsubscribe link shown in the email: the web page, else the mailto:."""
-        return next((u for u in self.unsubscribe if "://" in u), None) or next(
-            iter(self.unsubscribe), None
-        )
-
-
-@dataclass(frozen=True)
-class SiteConfig:
-    title: str = "Digest"
-    description: str = ""
-    base_url: str = "http://localhost:8000/"
-    language: str = "en"
-    timezone: str = "UTC"
-    feed_size: int = 50
-    items_per_page: int = 20
-    content: Path = Path("content")
-    output: Path = Path("site")
-    taxonomy: Path | None = None
-    author: str = ""
-    feed_icon: str | None = None
-    search: bool = True
-    templates: Path | None = None
-    cache: Path | None = Path(".digest-cache")
-    newsletter: Newsletter | None = None
-    signup: str | None = None
-    static: Path = Path("static")
-    pages: Path = Path("pages")
-    share_image: str | None = None
-
-    @property
-    def taxonomy_file(self) -> Path:
-        return self.taxonomy if self.taxonomy is not None else self.content / "topics.yaml"
-
-    @property
-    def tz(self) -> ZoneInfo:
-        return ZoneInfo(self.timezone)
 
 
 def _text(value: object) -> str:
@@ -382,10 +301,6 @@ def _addresses(value: object) -> tuple[str, ...]:
     return tuple(check_address(_text(item)) for item in items)
 
 
-# The keys of `newsletter`, each checked on its own line. `from` and `host` are required.
-NEWSLETTER_OPTIONS: dict[str, Option] = {}
-
-
 def _newsletter(value: object) -> Newsletter:
     if not isinstance(value, dict):
         raise ValueError("expected the settings on indented lines below it (from:, host:, …)")
@@ -416,9 +331,6 @@ def _newsletter(value: object) -> Newsletter:
     return Newsletter(**values)  # type: ignore[arg-type]
 
 
-NEWSLETTER_FIELDS = {"from": "sender"}  # `from` is a Python keyword
-
-
 def _plain(value: object) -> object:
     """A value read with its nested mappings' lines (yamlfile's Entry), without them."""
     if isinstance(value, dict):
@@ -430,108 +342,297 @@ def _plain(value: object) -> object:
 class Option:
     check: Callable[[object], object]
     doc: str
+    default: str  # as README.md's tables show it: `value`, or words such as "none"
 
 
-NEWSLETTER_OPTIONS.update(
-    {
-        "from": Option(_mailbox, "The sender: an address, or 'Name <address>' (required)."),
-        "host": Option(_host, "The SMTP server's host name (required)."),
-        "port": Option(
-            _port, "The SMTP server's port (default: 465 for tls, 587 for starttls, 25 for none)."
+def setting(
+    check: Callable[[object], object], doc: str, default: str | None = None, key: str = ""
+) -> dict[str, object]:
+    """A setting's declaration, as the metadata of the field that holds its value: its
+    check, its documentation (site.yaml's comments from `digest init`), how the README
+    shows its default when the field's default does not say it (None: it does), and its
+    key in site.yaml when it is not the field's name."""
+    return {"check": check, "doc": doc, "default": default, "key": key}
+
+
+@dataclass(frozen=True)
+class Recipient:
+    """An address to send the newsletter to, and where it is written (for messages)."""
+
+    address: str
+    file: str
+    line: int | None
+
+
+@dataclass(frozen=True)
+class Newsletter:
+    """site.yaml's `newsletter`: who sends the edition emails, to whom, through which server.
+
+    The password is never here: only the name of the environment variable that holds it.
+    Each key is checked on its own line; `from` and `host` are required.
+    """
+
+    sender: str = field(
+        metadata=setting(
+            _mailbox,
+            "The sender: an address, or 'Name <address>' (required).",
+            "required",
+            key="from",  # a Python keyword
+        )
+    )
+    host: str = field(
+        metadata=setting(_host, "The SMTP server's host name (required).", "required")
+    )
+    port: int | None = field(
+        default=None,
+        metadata=setting(
+            _port,
+            "The SMTP server's port (default: 465 for tls, 587 for starttls, 25 for none).",
+            "465, 587 or 25 by `security`",
         ),
-        "security": Option(_security, "tls, starttls or none (default: starttls)."),
-        "user": Option(_text, "The user name to log in with (default: no login)."),
-        "password_env": Option(
+    )
+    security: str = field(
+        default="starttls",
+        metadata=setting(_security, "tls, starttls or none (default: starttls)."),
+    )
+    user: str | None = field(
+        default=None,
+        metadata=setting(_text, "The user name to log in with (default: no login).", "no login"),
+    )
+    password_env: str = field(
+        default="DIGEST_SMTP_PASSWORD",
+        metadata=setting(
             _variable,
             "The environment variable that holds the password (default: DIGEST_SMTP_PASSWORD); "
             "the password is never read from a file.",
         ),
-        "reply_to": Option(_mailbox, "Where replies go (default: the sender)."),
-        "subject": Option(
+    )
+    reply_to: str | None = field(
+        default=None,
+        metadata=setting(_mailbox, "Where replies go (default: the sender).", "the sender"),
+    )
+    subject: str = field(
+        default="{title}",
+        metadata=setting(
             _subject,
             "The subject line; {title}, {number}, {date} and {site} stand for the edition's "
             "title, number and date and the site's title (default: {title}).",
         ),
-        "recipients": Option(_addresses, "An address (a mailing list's), or a list of addresses."),
-        "recipients_file": Option(
+    )
+    recipients: tuple[Recipient, ...] = field(  # written in site.yaml
+        default=(),
+        metadata=setting(_addresses, "An address (a mailing list's), or a list of addresses."),
+    )
+    recipients_file: Path | None = field(
+        default=None,
+        metadata=setting(
             _path, "A file of addresses, one a line ('#' starts a comment), relative to site.yaml."
         ),
-        "unsubscribe": Option(
+    )
+    unsubscribe: tuple[str, ...] = field(  # an https URL and/or a mailto: URI
+        default=(),
+        metadata=setting(
             _unsubscribe,
             "An https URL and/or a mailto: address to unsubscribe: shown in the email and sent "
             "as List-Unsubscribe (with RFC 8058 one-click for the https URL).",
         ),
-        "pace": Option(_pace, "At most this many messages per minute (default: no limit)."),
-        "messages": Option(
+    )
+    pace: float | None = field(  # messages per minute
+        default=None,
+        metadata=setting(
+            _pace, "At most this many messages per minute (default: no limit).", "no limit"
+        ),
+    )
+    messages: Path = field(
+        default=Path("mail"),
+        metadata=setting(
             _path,
             "The folder the message files are written to, relative to site.yaml (default: mail).",
         ),
+    )
+    # Not settings: where these are written, for messages.
+    file: str = "site.yaml"
+    line: int | None = None
+
+    @property
+    def smtp_port(self) -> int:
+        return self.port if self.port is not None else SECURITY_PORTS[self.security]
+
+    @property
+    def one_click(self) -> str | None:
+        """The https unsubscribe URL that RFC 8058's one-click POST goes to, if any."""
+        return next((url for url in self.unsubscribe if url.startswith("https://")), None)
+
+    @property
+    def unsubscribe_link(self) -> str | None:
+        """The unsubscribe link shown in the email: the web page, else the mailto:."""
+        return next((u for u in self.unsubscribe if "://" in u), None) or next(
+            iter(self.unsubscribe), None
+        )
+
+
+# Every setting is declared here, once: its default, check and documentation; README.md
+# shows each (tests/test_docs.py holds them in step), and `digest init` writes them all.
+@dataclass(frozen=True)
+class SiteConfig:
+    title: str = field(
+        default="Digest",
+        metadata=setting(_text, "The site's name, shown on every page and in the feeds."),
+    )
+    description: str = field(
+        default="",
+        metadata=setting(_optional_text, "One sentence about the digest, for feeds and meta tags."),
+    )
+    base_url: str = field(
+        default="http://localhost:8000/",
+        metadata=setting(
+            _base_url, "The absolute URL the site is published at; may end in a path."
+        ),
+    )
+    language: str = field(
+        default="en",
+        metadata=setting(_language, "The language tag of the content, e.g. 'en' or 'fr'."),
+    )
+    timezone: str = field(
+        default="UTC",
+        metadata=setting(_timezone, "IANA time zone used for edition dates, e.g. 'Europe/Paris'."),
+    )
+    feed_size: int = field(
+        default=50,
+        metadata=setting(_positive_int, "How many of the newest items each feed carries."),
+    )
+    items_per_page: int = field(
+        default=20, metadata=setting(_positive_int, "How many items a list page shows.")
+    )
+    content: Path = field(
+        default=Path("content"),
+        metadata=setting(_path, "The folder of item files, relative to site.yaml."),
+    )
+    output: Path = field(
+        default=Path("site"),
+        metadata=setting(_path, "The folder the site is written to, relative to site.yaml."),
+    )
+    author: str = field(
+        default="",
+        metadata=setting(
+            _optional_text,
+            "Who publishes the digest, named in the feeds (default: the title).",
+            "the title",
+        ),
+    )
+    feed_icon: str | None = field(
+        default=None,
+        metadata=setting(
+            _icon, "An image for the feeds: an absolute URL, or a path inside the site."
+        ),
+    )
+    search: bool = field(
+        default=True,
+        metadata=setting(
+            _boolean, "Whether to build the full-text search (its page and index) with the site."
+        ),
+    )
+    templates: Path | None = field(
+        default=None,
+        metadata=setting(
+            _path, "A folder of templates that replace the built-in ones of the same name."
+        ),
+    )
+    cache: Path | None = field(
+        default=Path(".digest-cache"),
+        metadata=setting(
+            _cache,
+            "The build cache folder, relative to site.yaml, or false for none "
+            "(default: .digest-cache; safe to delete at any time).",
+        ),
+    )
+    taxonomy: Path | None = field(
+        default=None,
+        metadata=setting(
+            _path,
+            "The topics file, relative to site.yaml (default: topics.yaml in the content folder).",
+            "`topics.yaml` in the content folder",
+        ),
+    )
+    newsletter: Newsletter | None = field(
+        default=None,
+        metadata=setting(
+            _newsletter,
+            "How `digest send` emails each edition: sender, recipients and SMTP server "
+            "(the keys below; default: no newsletter).",
+        ),
+    )
+    static: Path = field(
+        default=Path("static"),
+        metadata=setting(
+            _path,
+            "A folder of files copied into the site as they are (images, a CNAME, .well-known/), "
+            "relative to site.yaml (default: static; none there, nothing copied).",
+        ),
+    )
+    pages: Path = field(
+        default=Path("pages"),
+        metadata=setting(
+            _path,
+            "A folder of standalone pages, one Markdown file each (about.md -> about/), relative "
+            "to site.yaml (default: pages).",
+        ),
+    )
+    share_image: str | None = field(
+        default=None,
+        metadata=setting(
+            _icon,
+            "The image that links to the site show when shared (og:image): an absolute URL, or "
+            "a path inside the site such as a file of the static folder.",
+        ),
+    )
+    signup: str | None = field(
+        default=None,
+        metadata=setting(
+            _link,
+            "Where readers sign up for the newsletter (the list provider's page, or a mailto:): "
+            "the pages then show 'Get each edition by email'.",
+        ),
+    )
+
+    @property
+    def taxonomy_file(self) -> Path:
+        return self.taxonomy if self.taxonomy is not None else self.content / "topics.yaml"
+
+    @property
+    def tz(self) -> ZoneInfo:
+        return ZoneInfo(self.timezone)
+
+
+def _options(kind: type) -> dict[str, Option]:
+    """The settings a dataclass declares, by key, in their order; its other fields are not."""
+    return {
+        str(f.metadata["key"] or f.name): Option(
+            f.metadata["check"],
+            f.metadata["doc"],
+            f.metadata["default"] or _shown(f.default),
+        )
+        for f in fields(kind)
+        if "check" in f.metadata
     }
-)
 
 
-# The one place a setting is declared; README.md documents each (a test holds them in step).
-OPTIONS: dict[str, Option] = {
-    "title": Option(_text, "The site's name, shown on every page and in the feeds."),
-    "description": Option(
-        _optional_text, "One sentence about the digest, for feeds and meta tags."
-    ),
-    "base_url": Option(_base_url, "The absolute URL the site is published at; may end in a path."),
-    "language": Option(_language, "The language tag of the content, e.g. 'en' or 'fr'."),
-    "timezone": Option(_timezone, "IANA time zone used for edition dates, e.g. 'Europe/Paris'."),
-    "feed_size": Option(_positive_int, "How many of the newest items each feed carries."),
-    "items_per_page": Option(_positive_int, "How many items a list page shows."),
-    "content": Option(_path, "The folder of item files, relative to site.yaml."),
-    "output": Option(_path, "The folder the site is written to, relative to site.yaml."),
-    "author": Option(
-        _optional_text, "Who publishes the digest, named in the feeds (default: the title)."
-    ),
-    "feed_icon": Option(
-        _icon, "An image for the feeds: an absolute URL, or a path inside the site."
-    ),
-    "search": Option(
-        _boolean, "Whether to build the full-text search (its page and index) with the site."
-    ),
-    "templates": Option(
-        _path, "A folder of templates that replace the built-in ones of the same name."
-    ),
-    "cache": Option(
-        _cache,
-        "The build cache folder, relative to site.yaml, or false for none "
-        "(default: .digest-cache; safe to delete at any time).",
-    ),
-    "taxonomy": Option(
-        _path,
-        "The topics file, relative to site.yaml (default: topics.yaml in the content folder).",
-    ),
-    "newsletter": Option(
-        _newsletter,
-        "How `digest send` emails each edition: sender, recipients and SMTP server "
-        "(the keys below; default: no newsletter).",
-    ),
-    "static": Option(
-        _path,
-        "A folder of files copied into the site as they are (images, a CNAME, .well-known/), "
-        "relative to site.yaml (default: static; none there, nothing copied).",
-    ),
-    "pages": Option(
-        _path,
-        "A folder of standalone pages, one Markdown file each (about.md -> about/), relative "
-        "to site.yaml (default: pages).",
-    ),
-    "share_image": Option(
-        _icon,
-        "The image that links to the site show when shared (og:image): an absolute URL, or "
-        "a path inside the site such as a file of the static folder.",
-    ),
-    "signup": Option(
-        _link,
-        "Where readers sign up for the newsletter (the list provider's page, or a mailto:): "
-        "the pages then show 'Get each edition by email'.",
-    ),
+def _shown(value: object) -> str:
+    """A default as README.md shows it."""
+    if value is None or value == ():
+        return "none"
+    if value == "":
+        return "empty"
+    if isinstance(value, bool):
+        return "`true`" if value else "`false`"
+    return f"`{value}`"
+
+
+OPTIONS = _options(SiteConfig)
+NEWSLETTER_OPTIONS = _options(Newsletter)
+NEWSLETTER_FIELDS = {
+    str(f.metadata["key"]): f.name for f in fields(Newsletter) if f.metadata.get("key")
 }
-
-assert set(OPTIONS) == {f.name for f in fields(SiteConfig)}
 
 
 def parse_config(

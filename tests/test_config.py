@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import re
+from dataclasses import MISSING, fields
 from pathlib import Path
 
 import pytest
@@ -8,7 +9,14 @@ from conftest import ROOT
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from digest.config import OPTIONS, SiteConfig, load_config, parse_config
+from digest.config import (
+    NEWSLETTER_OPTIONS,
+    OPTIONS,
+    Newsletter,
+    SiteConfig,
+    load_config,
+    parse_config,
+)
 
 
 def test_defaults_when_there_is_no_site_yaml(tmp_path: Path, monkeypatch) -> None:
@@ -67,6 +75,26 @@ def test_the_shipped_site_yaml_is_valid() -> None:
     config, problems = load_config(ROOT / "site.yaml")
     assert problems == []
     assert config.content == ROOT / "content"
+
+
+@pytest.mark.parametrize("kind", [SiteConfig, Newsletter])
+def test_each_setting_is_declared_once_with_its_default_check_and_documentation(
+    kind: type,
+) -> None:
+    options = OPTIONS if kind is SiteConfig else NEWSLETTER_OPTIONS
+    declared = [f for f in fields(kind) if "check" in f.metadata]
+    keys = [f.metadata["key"] or f.name for f in declared]
+    assert keys == list(options)  # the settings, in the order of their fields
+    others = {f.name for f in fields(kind)} - {f.name for f in declared}
+    assert others == (set() if kind is SiteConfig else {"file", "line"})  # not settings
+    for f in declared:
+        option = options[f.metadata["key"] or f.name]
+        assert option.doc.endswith(".") and option.default, f.name
+        if f.default is MISSING or f.default in (None, (), ""):
+            continue
+        # The default is a value its own check accepts, as site.yaml would write it.
+        written = str(f.default) if isinstance(f.default, Path) else f.default
+        assert option.check(written) == f.default, f.name
 
 
 def test_readme_documents_every_setting() -> None:

@@ -7,6 +7,7 @@ import argparse
 import re
 from pathlib import Path
 
+import pytest
 from jinja2 import Environment
 
 from digest.cli import make_parser
@@ -36,14 +37,14 @@ def _table(heading: str, header: str) -> list[list[str]]:
     return rows
 
 
-def _keys(heading: str) -> list[str]:
-    """The keys (`key` in the first cell) of the settings table under `heading`."""
-    keys = []
+def _settings(heading: str) -> dict[str, str]:
+    """The settings table under `heading`: each `key` (first cell) and its default cell."""
+    rows = {}
     for row in _table(heading, "| key | default | meaning |"):
         key = re.fullmatch(r"`(\w+)`", row[0])
         assert key, f"README.md: a row of the table under {heading!r} names no `key`: {row[0]!r}"
-        keys.append(key.group(1))
-    return keys
+        rows[key.group(1)] = row[1]
+    return rows
 
 
 # --- (a) the command-line options -----------------------------------------------------------
@@ -166,19 +167,29 @@ def test_readme_names_every_filter_and_global_digest_adds() -> None:
 # --- (c) the settings ------------------------------------------------------------------------
 
 
-def test_readme_documents_every_setting_and_no_other() -> None:
-    documented = _keys("Configuration: `site.yaml`")
-    missing = [key for key in OPTIONS if key not in documented]
-    gone = [key for key in documented if key not in OPTIONS]
+SETTINGS = {"Configuration: `site.yaml`": OPTIONS, "The newsletter": NEWSLETTER_OPTIONS}
+
+
+@pytest.mark.parametrize("heading", SETTINGS)
+def test_readme_documents_every_setting_and_no_other(heading: str) -> None:
+    documented, declared = _settings(heading), SETTINGS[heading]
+    missing = [key for key in declared if key not in documented]
+    gone = [key for key in documented if key not in declared]
     assert not missing and not gone, (
-        f"README.md's table of site.yaml settings: no row for {missing}; rows for unknown keys {gone}"
+        f"README.md's table of settings under {heading!r}: no row for {missing}; rows for "
+        f"unknown keys {gone}"
     )
 
 
-def test_readme_documents_every_newsletter_setting_and_no_other() -> None:
-    documented = _keys("The newsletter")
-    missing = [key for key in NEWSLETTER_OPTIONS if key not in documented]
-    gone = [key for key in documented if key not in NEWSLETTER_OPTIONS]
-    assert not missing and not gone, (
-        f"README.md's table of newsletter settings: no row for {missing}; rows for unknown keys {gone}"
+@pytest.mark.parametrize("heading", SETTINGS)
+def test_readme_gives_each_setting_the_default_it_is_declared_with(heading: str) -> None:
+    documented, declared = _settings(heading), SETTINGS[heading]
+    wrong = [
+        f"{key}: README {documented[key]!r}, declared {option.default!r}"
+        for key, option in declared.items()
+        if key in documented and documented[key] != option.default
+    ]
+    assert not wrong, (
+        f"README.md's table of settings under {heading!r} gives other defaults than "
+        f"digest/config.py declares: {'; '.join(wrong)}"
     )

@@ -3,18 +3,27 @@ and its previous output is byte-identical to a clean build's of the same inputs.
 
 from __future__ import annotations
 
+import hashlib
+import io
 import itertools
 import json
+import os
 import random
 import re
 import shutil
+import subprocess
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager, nullcontext, redirect_stderr, redirect_stdout
 from dataclasses import replace
 from pathlib import Path
 
 import pytest
+import yaml
 from conftest import ROOT, SAMPLE, tree
 
-from digest import dates, export, pipeline, render, search
+from digest import dates, export, fingerprint, pipeline, render, search
+from digest.cli import main
 from digest.config import SiteConfig
 
 TAXONOMY = (ROOT / "content" / "topics.yaml").read_text(encoding="utf-8")
@@ -125,17 +134,35 @@ class Project:
         }
         return SiteConfig(**{**values, **self.settings, **more})  # type: ignore[arg-type]
 
+    def command(self, root: Path, cache: str | bool = "cache") -> tuple[int, str]:
+        """`digest build` with a site.yaml of these settings in `root`: its exit code and
+        what it printed."""
+        settings = {
+            "content": "content",
+            "output": "site",
+            "cache": cache,
+            "templates": "templates",
+            "search": True,
+            **self.settings,
+        }
+        config = root / "site.yaml"
+        config.write_text(yaml.safe_dump(settings), encoding="utf-8")
+        said = io.StringIO()
+        with redirect_stdout(said), redirect_stderr(said):
+            code = main(["build", "--config", str(config)])
+        return code, said.getvalue()
+
     def built(self) -> dict[str, bytes]:
-        result = pipeline.build(self.config(self.root))
-        assert result.written, result.problems
+        code, said = self.command(self.root)
+        assert code == 0, said
         return tree(self.root / "site")
 
     def clean(self, elsewhere: Path) -> dict[str, bytes]:
         shutil.rmtree(elsewhere, ignore_errors=True)
         shutil.copytree(self.content, elsewhere / "content")  # with the dates recorded so far
         shutil.copytree(self.templates, elsewhere / "templates")
-        result = pipeline.build(self.config(elsewhere, cache=None))
-        assert result.written, result.problems
+        code, said = self.command(elsewhere, cache=False)
+        assert code == 0, said
         return tree(elsewhere / "site")
 
 
@@ -147,15 +174,161 @@ def small_segments(monkeypatch) -> None:
     monkeypatch.setattr(search, "SHARD", 64)  # many term files
 
 
+# What can happen to the build cache between two builds. Each is generic over the files the
+# cache holds, whatever their format: the cache is never the source of truth, so each must
+# leave the next build exactly as a clean one, exit 0.
+UPSETS = ("deleted", "damaged", "unwritable", "left by an older version")
+DAMAGE = ("random bytes", "truncated", "one byte flipped", "a folder", "a link")
+SQLITE = b"SQLite format 3\0"
+
+
+def cache_files(cache: Path) -> list[Path]:
+    """Every file (or link) below the cache folder, SQLite's side files included."""
+    if not cache.is_dir():
+        return []
+    return sorted(p for p in cache.rglob("*") if p.is_symlink() or not p.is_dir())
+
+
+def damage(path: Path, how: str, rng: random.Random, outside: Path) -> None:
+    """Replace the cache file `path` by a damaged version of itself (`how`: one of DAMAGE).
+    A link points to a file in `outside`, which the build must not write through."""
+    data = path.read_bytes() if path.is_file() and not path.is_symlink() else b""
+    path.unlink()
+    if how == "random bytes":
+        size = len(data) if data and rng.random() < 0.5 else rng.randint(1, 2 * len(data) + 8)
+        path.write_bytes(rng.randbytes(size))
+    elif how == "truncated":
+        path.write_bytes(data[: rng.randrange(len(data))] if data else b"")
+    elif how == "one byte flipped":
+        spot = rng.randrange(len(data)) if data else 0
+        flipped = bytes([(data[spot] if data else 0) ^ (1 << rng.randrange(8))])
+        path.write_bytes(data[:spot] + flipped + data[spot + 1 :])
+    elif how == "a folder":
+        path.mkdir()
+        (path / "inside").write_bytes(data[:100])
+    else:
+        # Named by the digest of its bytes, so that untouched_outside can tell it was not changed.
+        outside.mkdir(parents=True, exist_ok=True)
+        bytes_ = rng.randbytes(64) + data[:4096]
+        target = outside / hashlib.sha256(bytes_).hexdigest()
+        target.write_bytes(bytes_)
+        path.symlink_to(target)
+
+
+def untouched_outside(outside: Path) -> bool:
+    """Whether every file that a link in the cache pointed to still holds its bytes."""
+    files = sorted(outside.iterdir()) if outside.is_dir() else []
+    return all(hashlib.sha256(f.read_bytes()).hexdigest() == f.name for f in files)
+
+
+def damage_all(cache: Path, rng: random.Random, outside: Path, how: str | None = None) -> None:
+    """Damage every file in the cache (each its own way, unless `how` is given); next to an
+    SQLite database, a journal and a write-ahead log of random bytes too."""
+    for path in cache_files(cache):
+        if path.is_file() and not path.is_symlink() and path.read_bytes().startswith(SQLITE):
+            for side in ("-wal", "-journal"):
+                companion = path.with_name(path.name + side)
+                if not companion.exists():
+                    companion.write_bytes(rng.randbytes(rng.randint(1, 4096)))
+    for path in cache_files(cache):
+        damage(path, how or rng.choice(DAMAGE), rng, outside)
+
+
+@contextmanager
+def unwritable(cache: Path, replaced: bool) -> Iterator[str]:
+    """The cache folder, as it is, made unwritable for the builds in the block: `replaced`
+    by a file, else read-only (its modes; for root, who writes through them, a read-only
+    mount where mounting is allowed, else a file after all). Says how."""
+    cache.mkdir(parents=True, exist_ok=True)
+    if not replaced and os.geteuid() != 0:
+        folders = [cache, *(p for p in cache.rglob("*") if p.is_dir() and not p.is_symlink())]
+        for folder in folders:
+            folder.chmod(0o555)
+        try:
+            yield "read-only modes"
+        finally:
+            for folder in folders:
+                folder.chmod(0o755)
+        return
+    if not replaced and _read_only_bind(cache):
+        try:
+            yield "a read-only mount"
+        finally:
+            subprocess.run(["umount", str(cache)], check=True)
+        return
+    aside = cache.with_name(cache.name + ".aside")
+    cache.rename(aside)
+    cache.write_text("a file where the cache folder should be", encoding="utf-8")
+    try:
+        yield "a file in its place"
+    finally:
+        cache.unlink()
+        aside.rename(cache)
+
+
+def _read_only_bind(folder: Path) -> bool:
+    """Mount `folder` over itself read-only (root only; False where mounting is not allowed)."""
+
+    def mount(*args: str) -> bool:
+        return subprocess.run(["mount", *args], capture_output=True, check=False).returncode == 0
+
+    if shutil.which("mount") is None or not mount("--bind", str(folder), str(folder)):
+        return False
+    if not mount("-o", "remount,ro,bind", str(folder)):
+        subprocess.run(["umount", str(folder)], check=True)
+        return False
+    return True
+
+
+@contextmanager
+def older_digest() -> Iterator[None]:
+    """In the block, digest is another version: its code says another version and writes
+    months in capitals, as an older release might have."""
+    current = fingerprint.code_version
+    with pytest.MonkeyPatch.context() as patch:
+        for name, module in list(sys.modules.items()):
+            if name.split(".")[0] == "digest" and getattr(module, "code_version", None) is current:
+                patch.setattr(module, "code_version", lambda: "an older version")
+        patch.setattr(dates, "MONTHS", [month.upper() for month in dates.MONTHS])
+        yield
+
+
+@contextmanager
+def upset(project: Project, what: str) -> Iterator[str]:
+    """Do `what` (one of UPSETS) to the project's build cache for the build in the block."""
+    cache, rng = project.root / "cache", project.rng
+    if what == "deleted":
+        shutil.rmtree(cache, ignore_errors=True)
+        yield what
+    elif what == "damaged":
+        damage_all(cache, rng, project.root.parent / "outside")
+        yield what
+    elif what == "unwritable":
+        with unwritable(cache, replaced=rng.random() < 0.3) as how:
+            yield f"unwritable ({how})"
+    else:
+        with older_digest():
+            project.built()  # the site and cache as the older version left them
+        yield what
+
+
 @pytest.mark.parametrize("seed", range(12))
 def test_incremental_builds_equal_clean_builds(tmp_path: Path, seed: int, small_segments) -> None:
     rng = random.Random(seed)
     project = Project(tmp_path / "project", rng)
     assert project.built() == project.clean(tmp_path / "clean")
     done = []
-    for _ in range(8):
+    # Each seed meets every upset of the cache once, at a random step, after that step's
+    # change to the inputs.
+    upsets = dict(zip(rng.sample(range(8), len(UPSETS)), UPSETS, strict=True))
+    for step in range(8):
         done.append(project.change())
-        assert project.built() == project.clean(tmp_path / "clean"), done
+        with upset(project, upsets[step]) if step in upsets else nullcontext("") as what:
+            if what:
+                done.append(f"cache {what}")
+            site = project.built()
+        assert site == project.clean(tmp_path / "clean"), done
+        assert untouched_outside(tmp_path / "outside"), done  # links replaced, not written through
 
 
 def test_an_upgrade_of_digest_renders_every_page_again(tmp_path: Path, monkeypatch) -> None:
@@ -250,3 +423,47 @@ def test_a_cache_that_cannot_be_written_is_a_note_not_a_failure(tmp_path: Path) 
         f"could not save the build cache in {tmp_path / 'project' / 'cache'}:"
     )
     assert tree(tmp_path / "project" / "site") == project.clean(tmp_path / "clean")
+
+
+@pytest.mark.parametrize("how", DAMAGE)
+def test_every_cache_file_damaged_the_same_way_gives_a_clean_build(
+    tmp_path: Path, how: str
+) -> None:
+    project = Project(tmp_path / "project", random.Random(7))
+    project.built()
+    cache = project.root / "cache"
+    assert cache_files(cache), "the build left nothing in its cache folder"
+    damage_all(cache, project.rng, tmp_path / "outside", how)
+    project.add()
+    code, said = project.command(project.root)
+    assert code == 0, said
+    assert tree(project.root / "site") == project.clean(tmp_path / "clean"), how
+    assert untouched_outside(tmp_path / "outside")
+    project.change()  # and the cache that build made in its place serves the next one
+    assert project.built() == project.clean(tmp_path / "clean")
+
+
+@pytest.mark.parametrize("replaced", [False, True])
+def test_an_unwritable_cache_gives_a_clean_build_and_exit_0(tmp_path: Path, replaced: bool) -> None:
+    project = Project(tmp_path / "project", random.Random(8))
+    project.built()
+    with unwritable(project.root / "cache", replaced) as how:
+        for _ in range(2):  # the second with a cache older than the site
+            project.add()
+            project.change()
+            code, said = project.command(project.root)
+            assert code == 0, said
+            assert tree(project.root / "site") == project.clean(tmp_path / "clean"), how
+    assert project.built() == project.clean(tmp_path / "clean")
+
+
+def test_a_cache_left_by_an_older_version_gives_a_clean_build(tmp_path: Path) -> None:
+    project = Project(tmp_path / "project", random.Random(9))
+    with older_digest():
+        older = project.built()
+    assert any(month.upper().encode() in older["index.html"] for month in dates.MONTHS)
+    site = project.built()
+    assert site == project.clean(tmp_path / "clean")
+    assert not any(month.upper().encode() in site["index.html"] for month in dates.MONTHS)
+    project.add()  # and the cache this version wrote in its place serves the next build
+    assert project.built() == project.clean(tmp_path / "clean")
