@@ -114,9 +114,10 @@ def difference(expected: Mapping[str, bytes], actual: Mapping[str, bytes], limit
         except UnicodeDecodeError:
             lines.append(f"{first}: binary, {len(expected[first])} -> {len(actual[first])} bytes")
         else:
-            if len(before) <= 1 and len(after) <= 1:  # one long line (JSON): split it
-                before = _pieces(before[0] if before else "")
-                after = _pieces(after[0] if after else "")
+            # Long lines (JSON, one record a line) split at commas, so that the diff shows
+            # the field that differs rather than the start of the record.
+            before = [piece for line in before for piece in _pieces(line)]
+            after = [piece for line in after for piece in _pieces(line)]
             diff = list(
                 difflib.unified_diff(before, after, f"golden/{first}", f"built/{first}", n=2)
             )
@@ -127,8 +128,10 @@ def difference(expected: Mapping[str, bytes], actual: Mapping[str, bytes], limit
     return "\n".join(lines)
 
 
-def _pieces(text: str) -> list[str]:
-    return [piece + "\n" for piece in text.replace(",", ",\n").splitlines()]
+def _pieces(line: str) -> list[str]:
+    if len(line) <= 200:
+        return [line]
+    return [piece + "\n" for piece in line.replace(",", ",\n").splitlines()]
 
 
 def update() -> str:

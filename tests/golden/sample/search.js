@@ -30,6 +30,7 @@
   var files = {};
   var index = null;
   var stemmer = null;
+  var elision = null; // the language's elided words before their apostrophe, as a RegExp
   var current = { hits: [], shown: 0, stems: new Set() };
   var sequence = 0;
   var timer = 0;
@@ -50,9 +51,42 @@
     return text.normalize("NFKD").replace(/\p{M}/gu, "").toLowerCase().replace(/ß/g, "ss").replace(/ς/g, "σ");
   }
 
-  function words(text) { return fold(text).match(/[\p{L}\p{N}]+/gu) || []; }
+  // As digest/search.py's lower: accents kept, for a stemmer that reads them.
+  function lower(text) {
+    return text.normalize("NFKC").toLowerCase().replace(/ß/g, "ss").replace(/ς/g, "σ").replace(/œ/g, "oe").replace(/æ/g, "ae");
+  }
 
-  function stem(word) { return stemmer ? stemmer.stemWord(word) : word; }
+  // A text's words as digest/search.py reads them (_read, terms): each folded (word),
+  // with its stem as the index holds it, the stem of its folded spelling (plain: the
+  // same but for some accented words), and as it is written in lower case (shown).
+  // French is stemmed before it is folded, its elided words dropped ("l’IA" is "ia").
+  function words(text) {
+    if (!index.stem_accents) {
+      return (fold(text).match(/[\p{L}\p{N}]+/gu) || []).map(function (word) {
+        var stemmed = stem(word);
+        return { word: word, stem: stemmed, plain: stemmed, shown: word };
+      });
+    }
+    var spelt = lower(text);
+    if (elision) spelt = spelt.replace(elision, "");
+    return (spelt.match(/[\p{L}\p{N}]+/gu) || []).map(function (word) {
+      var folded = fold(word);
+      return { word: folded, stem: stem(word), plain: stem(folded), shown: word };
+    });
+  }
+
+  // A word's stem as the index holds it: folded, when the stemmer read the accents.
+  function stem(word) {
+    if (!stemmer) return word;
+    return index.stem_accents ? fold(stemmer.stemWord(word)) : stemmer.stemWord(word);
+  }
+
+  // As digest/search.py's _elision: an elided word and its apostrophe at the start of a
+  // word, before a letter or digit ("l’" of "l’IA", not "d’" of "aujourd’hui").
+  function elisionFor(elided) {
+    if (!elided) return null;
+    return new RegExp("(?<![\\p{L}\\p{N}])(?:" + elided.join("|") + ")['’ʼ](?=[\\p{L}\\p{N}])", "gu");
+  }
 
   function fileName(name) {
     if (/^[a-z0-9-]+$/.test(name)) return name;
@@ -105,6 +139,7 @@
       var meta = await load(segment.folder + "meta.json");
       var wanted = {}, found = {};
       if (ways.exact) wanted[shardOf(meta, token.stem)] = true;
+      if (ways.exact && token.plain) wanted[shardOf(meta, token.plain)] = true;
       if (ways.prefix) {
         shardsFrom(meta, token.word).forEach(function (n) { wanted[n] = true; });
         shardsFrom(meta, token.root).forEach(function (n) { wanted[n] = true; });
@@ -114,7 +149,7 @@
       shards.forEach(function (terms) {
         Object.keys(terms).forEach(function (term) {
           var factor = 0;
-          if (ways.exact && term === token.stem) factor = 1;
+          if (ways.exact && (term === token.stem || term === token.plain)) factor = 1;
           else if (ways.prefix && (term.startsWith(token.word) || term.startsWith(token.root))) factor = PREFIX;
           else if (ways.cut && term.startsWith(ways.cut)) factor = PREFIX;
           if (factor) found[term] = { factor: factor, postings: postings(terms[term], true) };
@@ -134,12 +169,17 @@
     return n;
   }
 
-  // A token: the word as typed (folded), its stem, and the stem's root for longer forms:
-  // Snowball turns a final y into i ("economy" -> "economi"), which "economic" lacks.
-  function token(word) {
-    var stemmed = stem(word);
+  // A token: the word as typed (folded), its stem, the stem of its folded spelling when
+  // that differs (an item may spell it without its accents), and the stem's root for
+  // longer forms: Snowball turns a final y into i ("economy" -> "economi"), which
+  // "economic" lacks, and French keeps the i of an -ier verb in some forms only
+  // ("publiées" -> "publi", "publie" -> "publ").
+  function token(read) {
+    var stemmed = read.stem, word = read.word;
     var root = stemmed.length > 4 && stemmed.endsWith("i") ? stemmed.slice(0, -1) : stemmed;
-    return { word: word, stem: stemmed, root: root.length >= 3 ? root : word };
+    var found = { word: word, stem: stemmed, root: root.length >= 3 ? root : word };
+    if (read.plain !== stemmed) found.plain = read.plain;
+    return found;
   }
 
   function empty(perSegment) {
@@ -297,9 +337,10 @@
   }
 
   function matches(piece, stems) {
-    return words(piece).some(function (word) {
-      var stemmed = stem(word);
-      return Array.from(stems).some(function (s) { return stemmed === s || (s.length >= 3 && word.startsWith(s)); });
+    return words(piece).some(function (read) {
+      return Array.from(stems).some(function (s) {
+        return read.stem === s || read.plain === s || (s.length >= 3 && read.word.startsWith(s));
+      });
     });
   }
 
@@ -369,14 +410,14 @@
   function shownWord(records, token, terms) {
     var found = [];
     records.forEach(function (record) {
-      words([record[1], record[4], record[5]].join(" ")).forEach(function (word) {
-        if (terms.has(stem(word))) found.push(word);
+      words([record[1], record[4], record[5]].join(" ")).forEach(function (read) {
+        if (terms.has(read.stem) || terms.has(read.plain)) found.push(read);
       });
     });
     var typed = token.typed || token.word;
-    var near = found.find(function (word) { return distance1(word, typed); });
-    found.sort(function (a, b) { return common(b, typed) - common(a, typed); });
-    return near || found[0] || token.word;
+    var near = found.find(function (read) { return distance1(read.word, typed); });
+    found.sort(function (a, b) { return common(b.word, typed) - common(a.word, typed); });
+    return (near || found[0] || { shown: token.word }).shown;
   }
 
   async function run() {
@@ -390,13 +431,15 @@
     history.replaceState(null, "", address);
     try {
       index = index || await load("index.json");
-      stemmer = stemmer || window.DigestStemmers.stemmerFor(index.language);
+      // An index of a language without a stemmer ("") is unstemmed: so are its queries.
+      stemmer = stemmer || (index.language ? window.DigestStemmers.stemmerFor(index.language) : null);
+      elision = elisionFor(index.elided);
       var stop = new Set(index.stop);
       var seen = new Set(), tokens = [];
-      words(query).forEach(function (word) {
-        if (stop.has(word) || seen.has(word)) return;
-        seen.add(word);
-        tokens.push(token(word));
+      words(query).forEach(function (read) {
+        if (stop.has(read.word) || seen.has(read.word)) return;
+        seen.add(read.word);
+        tokens.push(token(read));
       });
       var hits, stems = new Set(), corrected = null, partial = false;
       if (tokens.length) {

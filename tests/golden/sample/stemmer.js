@@ -4,8 +4,9 @@
 // Sphinx package on PyPI (sphinx 9.0.4, sphinx/search/minified-js/; the non-minified
 // copies say "Generated from english.sbl by Snowball 3.0.1"), wrapped in one classic
 // script that defines window.DigestStemmers. tests/test_search.py checks that it stems a word list
-// exactly as PyStemmer does. A language is added by taking its file from the same place
-// and naming it in STEMMERS (and in digest/search.py's JS_STEMMED).
+// exactly as PyStemmer does. A site gets only its own language's stemmer: a language is
+// added as templates/stemmer-fr.js was, a copy of this file with that language's
+// stemmer in place of the English one, named in digest/search.py's READINGS.
 //
 // Snowball's licence, which covers the generated code below:
 //
