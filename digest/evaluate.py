@@ -221,11 +221,12 @@ def content_stems(text: str) -> list[str]:
     return [stem(w) for w in words_of(text) if w.casefold() not in STOPWORDS]
 
 
-def faithful(headline: str, summary: str) -> bool:
+def faithful(headline: str, summary: str, lemma: Callable[[str], str] = verb_lemma) -> bool:
     """Whether every content word of the headline is a word of the summary, stems compared.
 
     An irregular verb's forms have different stems (began, begins): those count as one
-    word when they are forms of one verb, as lemminflect's lexicon says.
+    word when `lemma` says they are forms of one verb (lemminflect's lexicon by default;
+    French passes its own: levé, lève).
     """
     stems = {stem(w) for w in words_of(summary)}
     lemmas: set[str] | None = None
@@ -233,8 +234,8 @@ def faithful(headline: str, summary: str) -> bool:
         if word.casefold() in STOPWORDS or stem(word) in stems:
             continue
         if lemmas is None:
-            lemmas = {verb_lemma(w) for w in words_of(summary)} - {""}
-        if verb_lemma(word) not in lemmas:
+            lemmas = {lemma(w) for w in words_of(summary)} - {""}
+        if lemma(word) not in lemmas:
             return False
     return True
 
@@ -253,6 +254,7 @@ def evaluate_headlines(
     items: Sequence[Item],
     labels: dict[str, tuple[str, ...]],
     derive: Callable[[str], str],
+    lemma: Callable[[str], str] = verb_lemma,
 ) -> HeadlineReport:
     """Derive each labelled item's headline from its summary's plain text and score it."""
     scores = []
@@ -269,7 +271,7 @@ def evaluate_headlines(
                 headline=headline,
                 labels=wanted,
                 right_form=right_form(headline),
-                faithful=faithful(headline, summary),
+                faithful=faithful(headline, summary, lemma),
                 f1=f1,
                 closest=closest,
             )
