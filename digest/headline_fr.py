@@ -47,6 +47,7 @@ from .headline import (
 )
 from .headline import _is_word as is_word
 from .text import first_sentence
+from .words import words_of
 
 SHORT = 45  # a main clause at least this long is a headline: the relative clause after it goes
 LEAD_IN_WORDS = 14  # « Selon une étude commandée par la Sacem, … »
@@ -767,26 +768,36 @@ def _fit(tokens: list[str], verb: int | None) -> list[str]:
         clause = tokens[: comma + 1]
         if _length(clause) <= LIMIT and _length(clause) >= SHORT:
             return clause
-    attempts = [(tokens, start)]
+    reductions = []
     if verb is not None:
-        # The subject itself is long: its last phrases go (« La part des offres d’emploi
-        # de cadres | mentionnant … | a progressé »), as few as need to.
-        # A participle or relative clause goes first, then a prepositional phrase, « de »
-        # last; a coordinated subject stays whole.
+        # The subject itself is long: one of its phrases goes (« La part des offres
+        # d’emploi de cadres | mentionnant … | a progressé »), whichever leaves the most
+        # words; on a tie a participle or relative clause goes first, then a
+        # prepositional phrase, « de » last. A coordinated subject stays whole.
+        ranks = {index: _subject_boundary(tokens, index) for index in range(1, verb)}
+        # never inside a participle or relative clause: the whole clause goes, or none of it
+        clause = min((i for i, rank in ranks.items() if rank == 0), default=verb)
         cuts = sorted(
             (rank, -index)
-            for index in range(1, verb)
-            if (rank := _subject_boundary(tokens, index)) is not None and _complete(tokens[:index])
+            for index, rank in ranks.items()
+            if rank is not None and index <= clause and _complete(tokens[:index])
         )
         for _, index in cuts:
             reduced = [*tokens[:-index], *tokens[verb:]]
-            attempts.append((reduced, _after_verb(reduced, -index)))
+            reductions.append((reduced, _after_verb(reduced, -index)))
     for strict in (True, False):
-        for candidate, first in attempts:
-            cut = _phrase_cut(candidate, first, strict)
-            if cut is not None:
-                return cut
+        cut = _phrase_cut(tokens, start, strict)
+        if cut is not None:
+            return cut
+        found = [c for r, first in reductions if (c := _phrase_cut(r, first, strict)) is not None]
+        if found:
+            return max(found, key=_content)  # max keeps the first of equals
     return _words_that_fit(tokens)
+
+
+def _content(tokens: Sequence[str]) -> int:
+    """How many words a headline tells, function words aside."""
+    return sum(1 for t in tokens for w in words_of(t) if w.casefold() not in FUNCTION_WORDS)
 
 
 def _after_verb(tokens: Sequence[str], verb: int) -> int:
