@@ -776,11 +776,11 @@ def _fit(tokens: list[str], verb: int | None) -> list[str]:
         # prepositional phrase, « de » last. A coordinated subject stays whole.
         ranks = {index: _subject_boundary(tokens, index) for index in range(1, verb)}
         # never inside a participle or relative clause: the whole clause goes, or none of it
-        clause = min((i for i, rank in ranks.items() if rank == 0), default=verb)
+        opening = min((i for i, rank in ranks.items() if rank == 0), default=verb)
         cuts = sorted(
             (rank, -index)
             for index, rank in ranks.items()
-            if rank is not None and index <= clause and _complete(tokens[:index])
+            if rank is not None and index <= opening and _complete(tokens[:index])
         )
         for _, index in cuts:
             reduced = [*tokens[:-index], *tokens[verb:]]
