@@ -158,6 +158,8 @@ POSSESSIVES = frozenset("son sa ses leur leurs".split())
 FUNCTION_WORDS = (
     DETERMINERS | PREPOSITIONS | CONJUNCTIONS | RELATIVES | PRONOUNS | AUXILIARIES | ELIDED
 )
+# What no headline ends on, whatever else fails: « … en Seine-et-Marne d’un ».
+NEVER_LAST = DETERMINERS | PREPOSITIONS | CONJUNCTIONS | RELATIVES | ELIDED
 OPENING = "\"'“‘([{«"
 CLOSING = "\"'”’)]}»"
 TRAILING = ",;:.!?" + CLOSING
@@ -410,15 +412,19 @@ def present_of(participle: str, plural: bool) -> str:
     """The present of the verb a past participle belongs to (levé -> lève, mis -> met),
     or '' when the verb is not one these rules conjugate safely."""
     word = participle.casefold()
+    if not word.isalpha():
+        return ""
     for form in _unagreed(word):
         if form in IRREGULAR:
             return IRREGULAR[form][plural]
     for form in _unagreed(word):
         if form.endswith("é") and len(form) > 2:
             return _stem_present(form[:-1], plural)
-    for form in _unagreed(word):
-        if form.endswith("i") and len(form) > 3:  # choisi -> choisit, investi -> investit
-            return form[:-1] + ("issent" if plural else "it")
+    # choisi -> choisit, investis -> investissent; not « -ie », which is also the present
+    # of an -ier verb (« publie »)
+    form = word[:-1] if word.endswith("is") else word
+    if form.endswith("i") and len(form) > 3:
+        return form[:-1] + ("issent" if plural else "it")
     return ""
 
 
@@ -432,12 +438,14 @@ def _is_participle(word: str) -> bool:
     return bool(present_of(word, False))
 
 
+def _fold(word: str) -> str:
+    """Without accents: lève -> leve."""
+    return "".join(c for c in unicodedata.normalize("NFD", word) if unicodedata.category(c) != "Mn")
+
+
 def _key(stem: str) -> str:
-    """A stem with accents, y/i and doubled consonants made alike: lèv = lev, appell = appel."""
-    folded = "".join(
-        c for c in unicodedata.normalize("NFD", stem) if unicodedata.category(c) != "Mn"
-    )
-    return re.sub(r"(.)\1", r"\1", folded.replace("y", "i"))
+    """A stem with y/i and doubled letters made alike: appell = appel, employ = emploi."""
+    return re.sub(r"(.)\1+", r"\1", stem.replace("y", "i"))
 
 
 # Endings a participle and the present these rules make of it differ by, longest first.
@@ -457,10 +465,10 @@ def verb_lemma_fr(word: str) -> str:
     for participle, forms in IRREGULAR.items():
         if word in forms:
             return participle + "-irr"
-    folded = _key(word)
+    folded = _fold(present_of(word, False) or word)
     for ending in VERB_ENDINGS:
         if folded.endswith(ending) and len(folded) - len(ending) >= 3:
-            return folded[: -len(ending)]
+            return _key(folded[: -len(ending)])
     return ""
 
 
@@ -474,8 +482,26 @@ def derive_headline_fr(summary: str) -> str:
         tokens[-1] = tokens[-1].rstrip(".").rstrip(SPACES)
         if not tokens[-1] or not is_word(tokens[-1]):
             tokens.pop()
-    headline = _finish(_headline_of(tokens)) if tokens else ""
+    headline = _finish(_trim(_headline_of(tokens))) if tokens else ""
     return headline or _fallback(summary)
+
+
+def _trim(tokens: Sequence[str]) -> list[str]:
+    """Without the function words a whole sentence may end on (« … CNIL La »)."""
+    out = list(tokens)
+    while out and not _ends_well(out):
+        out.pop()
+    return out
+
+
+def _ends_well(tokens: Sequence[str]) -> bool:
+    last = tokens[-1]
+    words = words_of(last)
+    return (
+        bool(words)
+        and words[-1].casefold() not in NEVER_LAST
+        and not _bare(last).endswith(tuple(APOSTROPHE))
+    )
 
 
 def _tokens(text: str) -> list[str]:
@@ -492,7 +518,7 @@ def _tokens(text: str) -> list[str]:
             continue
         if out and not pending:
             last = out[-1]
-            if set(token) <= AFTER_SPACE or (token in UNITS and _is_number(last)):
+            if set(token) <= AFTER_SPACE or (token.rstrip(".,;") in UNITS and _is_number(last)):
                 out[-1] = f"{last} {token}"
                 continue
             if THOUSANDS.match(token) and re.fullmatch(r"\d{1,3}( \d{3})*", last):
@@ -539,7 +565,7 @@ def _balance(text: str) -> str:
 
 def _fallback(summary: str) -> str:
     """For text with no usable sentence: its longest run of leading words that fits and
-    does not end on a function word."""
+    ends as a phrase can, else on a word that is not a function word, else that word."""
     words = [w for w in _tokens(summary) if len(w) <= LIMIT]
     out: list[str] = []
     best: list[str] = []
@@ -547,9 +573,11 @@ def _fallback(summary: str) -> str:
         if len(_finish([*out, word])) > LIMIT:
             break
         out.append(word)
-        if _complete(out):
+        if _complete(out) or (not best and _ends_well(out)):
             best = list(out)
-    return _finish(best or out[:1])
+    if not best:
+        best = next(([w] for w in words if _ends_well([w]) and _finish([w])), [])
+    return _finish(best)
 
 
 def _drop_lead_in(tokens: list[str]) -> list[str]:
@@ -677,6 +705,8 @@ def _verb_like(tokens: Sequence[str], index: int) -> bool:
         return False
     following = tokens[index + 1] if index + 1 < len(tokens) else ""
     after = _core(following)
+    if after in {"plus", "moins", "pas"} and word.endswith("ent"):
+        return True  # « comptent plus de robots »
     if after in ADVERBS and index + 2 < len(tokens):
         after = _core(tokens[index + 2])
         following = tokens[index + 2]
@@ -712,7 +742,9 @@ def _present_tense(tokens: list[str], verb: int) -> tuple[list[str], int]:
         return tokens, verb
     participle = out[nxt]
     core = _core(participle)
-    if participle != _bare(participle) and not participle.endswith(","):
+    if (participle != _bare(participle) and not participle.endswith(",")) or not (
+        _is_lower_word(participle)
+    ):
         return tokens, verb
     if word in HAVE and core == "été":
         after = nxt + 1
@@ -874,7 +906,7 @@ def _complete(tokens: Sequence[str]) -> bool:
     """Whether a cut there leaves a phrase that ends as a phrase can: not on an article, a
     preposition, an elided word, a number waiting for its noun or a participle waiting
     for its complement."""
-    if not tokens:
+    if not tokens or not _ends_well(tokens):
         return False
     last = tokens[-1]
     word = _core(last)
