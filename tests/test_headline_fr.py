@@ -191,7 +191,7 @@ def test_a_french_site_gets_french_headlines() -> None:
     assert english.title == derive_headline("Mistral AI a levé 1,7 milliard d’euros.")
 
 
-def _headline_eval(cli, *extra: str):
+def _headline_eval(cli, *extra: str | Path):
     run = cli("eval", "--headlines", TUNE / "labels.yaml", "--content", TUNE, *extra)
     numbers = run.out.splitlines()[1].split()
     return run, int(numbers[0]), int(numbers[1]), int(numbers[2]), float(numbers[3])
