@@ -800,6 +800,14 @@ def _fit(tokens: list[str], verb: int | None) -> list[str]:
         clause = tokens[: comma + 1]
         if _length(clause) <= LIMIT and _length(clause) >= SHORT:
             return clause
+    named = _name_after_descriptor(tokens, verb)
+    if named is not None and verb is not None:
+        # « La start-up Pleias et la BnF mettent en ligne | un corpus ouvert »: the name
+        # alone names the subject, when that leaves room for as much of the news
+        full = _phrase_cut(tokens, start, True)
+        short = _phrase_cut(tokens[named:], start - named, True)
+        if short is not None and (full is None or _content(short) >= _content(full)):
+            return short
     reductions = []
     if verb is not None:
         # The subject itself is long: one of its phrases goes (« La part des offres
@@ -830,6 +838,22 @@ def _fit(tokens: list[str], verb: int | None) -> list[str]:
 def _content(tokens: Sequence[str]) -> int:
     """How many words a headline tells, function words aside."""
     return sum(1 for t in tokens for w in words_of(t) if w.casefold() not in FUNCTION_WORDS)
+
+
+def _name_after_descriptor(tokens: Sequence[str], verb: int | None) -> int | None:
+    """Where the name begins in a subject that opens with what it is: « La start-up
+    lyonnaise | Ledgerwise », « Le laboratoire parisien | Kyutai »; None otherwise."""
+    if verb is None or _core(tokens[0]) not in ARTICLES or _elision(tokens[0]):
+        return None
+    for index in range(1, min(verb, 5)):
+        token = tokens[index]
+        if token != _bare(token) or _elision(token):
+            return None
+        if token[:1].isupper():
+            return index if index >= 2 else None
+        if _core(token) in FUNCTION_WORDS:
+            return None
+    return None
 
 
 def _after_verb(tokens: Sequence[str], verb: int) -> int:
