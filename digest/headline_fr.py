@@ -68,7 +68,7 @@ PREPOSITIONS = frozenset(
 )
 CONJUNCTIONS = frozenset("et ou mais ni car donc".split())
 RELATIVES = frozenset("qui que dont où lequel laquelle lesquels lesquelles auquel".split())
-PRONOUNS = frozenset("il elle ils elles on se y ne pas plus moins très environ".split())
+PRONOUNS = frozenset("il elle ils elles on se y ne pas plus moins très environ avoir être".split())
 # Auxiliaries and modal verbs, with the number they tell.
 SINGULAR_AUX = frozenset(
     "a est avait était sera serait aurait va doit peut pourrait veut devrait".split()
@@ -518,7 +518,9 @@ def _tokens(text: str) -> list[str]:
             continue
         if out and not pending:
             last = out[-1]
-            if set(token) <= AFTER_SPACE or (token.rstrip(".,;") in UNITS and _is_number(last)):
+            if set(token.rstrip(".,")) <= AFTER_SPACE or (
+                token.rstrip(".,;") in UNITS and _is_number(last)
+            ):
                 out[-1] = f"{last} {token}"
                 continue
             if THOUSANDS.match(token) and re.fullmatch(r"\d{1,3}( \d{3})*", last):
@@ -531,6 +533,9 @@ def _tokens(text: str) -> list[str]:
 
 
 def _headline_of(tokens: list[str]) -> list[str]:
+    quote = _opening_quote(tokens)
+    if quote:
+        return quote
     tokens = _drop_lead_in(tokens)
     tokens = _drop_framing(tokens)
     tokens = [t for t in tokens if _core(t) not in FILLERS or t[-1] in ",;:"] or tokens
@@ -540,14 +545,27 @@ def _headline_of(tokens: list[str]) -> list[str]:
     return _fit(tokens, verb)
 
 
+def _opening_quote(tokens: Sequence[str]) -> list[str]:
+    """« « Nous ne laisserons pas … », a déclaré la ministre » -> the quotation, whole, when
+    it fits: what was said is the headline, as newsrooms write it."""
+    if not tokens[0].startswith("«"):
+        return []
+    for index, token in enumerate(tokens):
+        if "»" in token:
+            quote = [*tokens[:index], token.rstrip(",")]
+            if token.endswith("»,") or token.endswith("» ,"):
+                return quote if _length(quote) <= LIMIT else []
+            return []
+    return []
+
+
 def _finish(tokens: Sequence[str]) -> str:
     tokens = list(tokens)
     while tokens and not is_word(tokens[-1]):
         tokens.pop()
-    text = " ".join(tokens).rstrip(" ,;:-–—\u00a0\u202f")
-    while text.endswith((".", ",", ";", ":")):
+    text = _balance(" ".join(tokens))
+    while text.endswith((".", ",", ";", ":", "-", "–", "—")):
         text = text[:-1].rstrip(SPACES)
-    text = _balance(text)
     if text and text[0].islower():
         text = text[0].upper() + text[1:]
     return text
@@ -942,6 +960,13 @@ def _complete(tokens: Sequence[str]) -> bool:
         and _core(tokens[-2]) not in (DETERMINERS | AUXILIARIES)
     ):
         return False  # « un roman américain produite | par IA »: the agent is waited for
+    if (
+        len(tokens) >= 2
+        and word.endswith("er")
+        and not word.endswith("ier")
+        and (_elision(last) or _core(tokens[-2])) in {"à", "de", "d", "pour", "afin"}
+    ):
+        return False  # « appelant la Commission à reporter »: the infinitive waits for its object
     if sum(_core(t) == "ni" for t in tokens) == 1:
         return False  # « ne publient ni leurs données »: the second « ni » is waited for
     if _bare(last).endswith(tuple(APOSTROPHE)) or last.rstrip(",").endswith(("-", "–", "—")):
@@ -976,6 +1001,8 @@ def _boundary(tokens: Sequence[str], index: int) -> int | None:
     if word in PREPOSITIONS or word in {"au", "aux"}:
         return 2
     core = _core(token)
+    if _core(previous) in AUXILIARIES | {"avoir", "être", "été"}:
+        return None  # « pour avoir | conservé »: the participle completes the verb
     if _takes_object(tokens, index):
         return 1  # « des offres | mentionnant des compétences »
     if core in WAITING or (
