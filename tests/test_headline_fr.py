@@ -146,6 +146,21 @@ def test_cuts_end_on_a_whole_phrase() -> None:
     )
 
 
+def test_a_quotation_heads_its_sentence_and_participles_stay_with_their_verb() -> None:
+    quote = (
+        "« Nous ne laisserons pas les géants américains dicter les règles », a déclaré la "
+        "ministre chargée du numérique lors d’un colloque à Bercy."
+    )
+    assert derive_headline_fr(quote) == (
+        "« Nous ne laisserons pas les géants américains dicter les règles »"
+    )
+    fine = (
+        "Doctolib a été condamné à une amende de 500 000 euros par la CNIL pour avoir "
+        "conservé trop longtemps les données de santé de ses utilisateurs."
+    )
+    assert derive_headline_fr(fine) == "Doctolib condamné à une amende de 500 000 euros par la CNIL"
+
+
 def test_quotation_marks_are_never_left_open() -> None:
     summary = (
         "Le collectif « Touche pas à ma VF, ni à nos voix de doublage, ni à nos métiers du "
