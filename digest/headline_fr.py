@@ -804,6 +804,7 @@ def _fit(tokens: list[str], verb: int | None) -> list[str]:
     if _length(tokens) <= LIMIT:
         return tokens
     start = _after_verb(tokens, verb) if verb is not None else 1
+    tokens = _drop_attribution(tokens, start)
     tokens = _drop_incises(tokens, start)
     if _length(tokens) <= LIMIT:
         return tokens
@@ -910,6 +911,16 @@ def _drop_parentheses(tokens: Sequence[str]) -> list[str]:
             continue
         out.append(token)
     return out if depth == 0 else list(tokens)
+
+
+def _drop_attribution(tokens: list[str], start: int) -> list[str]:
+    """« …, selon son rapport annuel » at the end goes when room is needed: the source is
+    the summary's to give, the headline's room the news's."""
+    for index in range(start, len(tokens) - 1):
+        following = _bare(tokens[index + 1]).casefold().replace("'", "’")
+        if tokens[index].endswith(",") and following in {"selon", "d’après"}:
+            return tokens[: index + 1]
+    return tokens
 
 
 def _drop_incises(tokens: list[str], start: int) -> list[str]:
