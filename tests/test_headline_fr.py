@@ -21,7 +21,7 @@ from digest.words import words_of
 
 ROOT = Path(__file__).resolve().parent.parent
 TUNE = ROOT / "tests/data/headlines-fr/tune"
-TUNED_F1 = 0.828  # the French tune set's mean F1 after tuning; CI holds it within 0.02
+TUNED_F1 = 0.831  # the French tune set's mean F1 after tuning; CI holds it within 0.02
 # What a French headline never ends on: an article, a preposition, a conjunction, a
 # relative pronoun or an elided word.
 DANGLING = frozenset(
