@@ -158,6 +158,7 @@ POSSESSIVES = frozenset("son sa ses leur leurs".split())
 FUNCTION_WORDS = (
     DETERMINERS | PREPOSITIONS | CONJUNCTIONS | RELATIVES | PRONOUNS | AUXILIARIES | ELIDED
 )
+QUOTES = re.compile(r"[()\[\]{}“”\"«»]")
 # What no headline ends on, whatever else fails: « … en Seine-et-Marne d’un ».
 NEVER_LAST = DETERMINERS | PREPOSITIONS | CONJUNCTIONS | RELATIVES | ELIDED
 OPENING = "\"'“‘([{«"
@@ -566,7 +567,7 @@ def _finish(tokens: Sequence[str]) -> str:
     text = _balance(" ".join(tokens))
     while text.endswith((".", ",", ";", ":", "-", "–", "—")):
         text = text[:-1].rstrip(SPACES)
-    if text and text[0].islower():
+    if text and text[0].islower() and len(text[0].upper()) == 1:  # not « ᾶ » -> two letters
         text = text[0].upper() + text[1:]
     return text
 
@@ -793,7 +794,12 @@ def _keep_case(original: str, word: str) -> str:
 
 
 def _length(tokens: Sequence[str]) -> int:
-    return len(_finish(tokens))
+    """The headline's length once finished; without brackets or quotation marks to balance,
+    the joined text's (never less than the finished one's)."""
+    text = " ".join(tokens)
+    if QUOTES.search(text):
+        return len(_finish(tokens))
+    return len(text.rstrip(" ,;:.-–—" + SPACES))
 
 
 def _fit(tokens: list[str], verb: int | None) -> list[str]:
