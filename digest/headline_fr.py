@@ -3,10 +3,12 @@
 The English rules (digest/headline.py) lean on an English lexicon; these lean on French
 grammar's own signposts, in this order:
 
-1. A lead-in goes: « Selon une étude de X, … », « D'après … », « Ce mardi, … », « Lundi
-   1er décembre, … »; so does framing whose clause is the news: « Une étude conclut que
-   X … » keeps X; « Amazon a indiqué que ses entrepôts … » becomes « Amazon : ses
-   entrepôts … » (the possessive needs its owner).
+1. A sentence that opens with a quotation (« « … », a déclaré X ») is headed by the
+   quotation when it fits. A lead-in goes: « Selon une étude de X, … », « D'après … »,
+   « Ce mardi, … », « Lundi 1er décembre, … »; so does framing whose clause is the news:
+   « Une étude conclut que X … » keeps X; « Amazon a indiqué que ses entrepôts … »
+   becomes « Amazon : ses entrepôts … » (the possessive needs its owner). Filler adverbs
+   go (« officiellement », « désormais »: the present already says so).
 2. The main verb is found: the first auxiliary (a, ont, est, sont …) or finite verb that
    is not inside a relative clause or an apposition between commas.
 3. Present tense: a passé composé with a regular verb (-er, -ir) or a listed irregular one
@@ -16,11 +18,17 @@ grammar's own signposts, in this order:
    A verb it does not know is left as written rather than inflected wrongly.
 4. When the headline needs room: parentheses go; an apposition or a relative clause
    between commas in the subject goes (« Wandercraft, qui conçoit …, a bouclé » ->
-   « Wandercraft boucle »); an incise after the verb goes (« rend public, avec son code,
-   un modèle »); then the sentence is cut at its first comma after the verb, or at the
-   latest phrase boundary that fits (before a preposition, a conjunction, a relative
-   pronoun or a participle), never after an article, a preposition, an elided word
-   (d', l'), a number waiting for its noun, or inside « … ».
+   « Wandercraft boucle »); a trailing « , selon … » goes; an incise after the verb goes
+   (« rend public, avec son code, un modèle »); a semicolon or colon ends the statement;
+   then the sentence is cut at its first comma after the verb, or at the latest phrase
+   boundary that fits (before a preposition, a conjunction, a relative pronoun or a
+   participle; a relative clause is kept whole or not at all where it can be), never
+   after an article, a preposition, an elided word (d', l'), a number waiting for its
+   noun, a participle or infinitive waiting for its complement, or inside « … » or
+   « ne … ni … ni ». A subject too long for any of that loses the phrase (a participle
+   or relative clause, a prepositional phrase, a « de » phrase) whose loss leaves the
+   most words, or is named alone (« La start-up Pleias » -> « Pleias ») when that tells
+   as much.
 
 Nothing is added but inflections and the colon of step 1: every word of the headline is
 a word of the summary. Pure and deterministic, no lexicon to load.
