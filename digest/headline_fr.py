@@ -608,11 +608,19 @@ def _fallback(summary: str) -> str:
 
 
 def _drop_lead_in(tokens: list[str]) -> list[str]:
-    """« Selon une étude de France Travail, la part … » -> « la part … »."""
+    """« Selon une étude de France Travail, la part … » -> « la part … »; so too « Le 3
+    décembre, … », « Interrogé par Le Monde, … », « Invoquant le RGPD, … »."""
     if len(tokens) < 4:
         return tokens
     first = _bare(tokens[0]).casefold().replace("'", "’")
-    if first not in LEAD_INS and _core(tokens[0]) not in LEAD_INS:
+    second = _core(tokens[1])
+    dated = first in {"le", "début", "fin", "mi"} and (_is_number(tokens[1]) or second == "1er")
+    participle = (
+        first.endswith(("é", "ée", "és", "ées", "ant"))
+        and second in {"par", "en", "à", "dans", "pour", "avec", "sur", "le", "la", "les", "l"}
+    ) or (first.endswith("ant") and bool(_elision(tokens[1])))
+    led = first in LEAD_INS or _core(tokens[0]) in LEAD_INS
+    if not (led or dated or participle):
         return tokens
     for index, token in enumerate(tokens[:LEAD_IN_WORDS]):
         if token.endswith(","):

@@ -84,6 +84,19 @@ def test_lead_ins_go(summary: str) -> None:
     assert derive_headline_fr(summary) == "La part des offres citant l’IA progresse de 40 %"
 
 
+@pytest.mark.parametrize(
+    "summary",
+    [
+        "Le 3 décembre, la CNIL a sanctionné un hébergeur.",
+        "Interrogée par Le Monde, la CNIL a sanctionné un hébergeur.",
+        "Invoquant le RGPD, la CNIL a sanctionné un hébergeur.",
+        "En 2025, la CNIL a sanctionné un hébergeur.",
+    ],
+)
+def test_dated_and_participle_lead_ins_go(summary: str) -> None:
+    assert derive_headline_fr(summary) == "La CNIL sanctionne un hébergeur"
+
+
 def test_framing_goes_and_a_possessive_keeps_its_owner() -> None:
     study = (
         "Une étude menée par des chercheurs d’Inria conclut que la plupart des modèles ne "
