@@ -716,8 +716,29 @@ def _main_verb(tokens: Sequence[str]) -> int | None:
             relative = True
             continue
         if _verb_like(tokens, index):
+            if word not in AUXILIARIES:
+                later = _passe_compose_after(tokens, index)
+                if later is not None:
+                    return later  # « L’outil open source du laboratoire a été publié »
             # « ne publient », « se servent »: the clitic opens the verb and goes with it
             return index - 1 if _core(tokens[index - 1]) in {"ne", "se"} else index
+    return None
+
+
+def _passe_compose_after(tokens: Sequence[str], index: int) -> int | None:
+    """An auxiliary and participle later in the same clause, which a word that only looked
+    like a verb (« source », « moyenne ») stood before."""
+    for later in range(index + 1, min(len(tokens) - 1, index + 12)):
+        word = _core(tokens[later - 1])
+        if tokens[later - 1].endswith(",") or word in RELATIVES or word in CONJUNCTIONS:
+            return None
+        if (
+            _core(tokens[later]) in HAVE | BE
+            and tokens[later] == _bare(tokens[later])
+            and _is_lower_word(tokens[later + 1])
+            and _is_participle(_core(tokens[later + 1]))
+        ):
+            return later
     return None
 
 

@@ -97,6 +97,21 @@ def test_dated_and_participle_lead_ins_go(summary: str) -> None:
     assert derive_headline_fr(summary) == "La CNIL sanctionne un hébergeur"
 
 
+def test_a_word_that_only_looks_like_a_verb_yields_to_the_passe_compose() -> None:
+    # « moyenne des », « source du »: a noun before an article, not the verb
+    assert derive_headline_fr("La moyenne des salaires a progressé de 3 %.") == (
+        "La moyenne des salaires progresse de 3 %"
+    )
+    assert derive_headline_fr("L’outil open source du laboratoire a été publié sur GitHub.") == (
+        "L’outil open source du laboratoire publié sur GitHub"
+    )
+    # a present tense verb stays the verb when the passé composé is in a relative clause
+    assert derive_headline_fr(
+        "Le Centre Pompidou consacre une exposition aux artistes qui ont travaillé avec des "
+        "réseaux de neurones depuis les années 2010, mêlant œuvres génératives et archives."
+    ) == ("Le Centre Pompidou consacre une exposition aux artistes")
+
+
 def test_framing_goes_and_a_possessive_keeps_its_owner() -> None:
     study = (
         "Une étude menée par des chercheurs d’Inria conclut que la plupart des modèles ne "
