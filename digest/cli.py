@@ -18,7 +18,7 @@ from pathlib import Path
 
 from . import __version__, evaluate, init, pipeline, serve
 from .config import DEFAULT_CONFIG, SiteConfig, load_config
-from .headline import derive_headline
+from .headline_fr import rules_for
 from .init import PUBLISHERS
 from .model import Item, Site
 from .problems import (
@@ -464,7 +464,10 @@ def _run_headline_eval(args: argparse.Namespace, result: pipeline.Result) -> int
         _print_problems(problems)
         return EXIT_USAGE
     report = evaluate.evaluate_headlines(
-        _in_file_order(result.site), labels, derive_headline, result.site.language
+        _in_file_order(result.site),
+        labels,
+        *rules_for(result.site.language),
+        language=result.site.language,
     )
     print("\n".join(evaluate.format_headline_report(report, details=args.verbose)))
     if args.min_f1 is not None and report.mean_f1 < args.min_f1:

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field, replace
 
 from .dedupe import DuplicateFinder, Grouping
 from .headline import LIMIT as TITLE_LIMIT
-from .headline import derive_headline
+from .headline_fr import rules_for
 from .markup import to_plain
 from .model import EditionFile, Evidence, Item, Source
 from .problems import Problem, error, warning
@@ -74,7 +74,7 @@ def enrich(
     old = memo or Memo()
     new = Memo()
     keys: list[bytes] = []
-    items, problems = identify(editions, old.named, new.named, keys)
+    items, problems = identify(editions, old.named, new.named, keys, language)
     tagged = tag_all(items, taxonomy, old.tagged, new.tagged)
     duplicates = _group(tagged, keys, language, old, new)
     marked = (replace(i, duplicate_of=d) if (d := duplicates.get(i.id)) else i for i in tagged)
@@ -172,11 +172,15 @@ def tag(item: Item, taxonomy: Taxonomy) -> Item:
     return replace(item, topics=choose(evidence, taxonomy), evidence=tuple(evidence))
 
 
-def _derived_headline(plain: str) -> str:
+def _derived_headline(plain: str, language: str = "en") -> str:
     """digest's headline for a summary (as plain text), for an item the editor gave none;
     a summary with no word short enough for one (a single 200-letter token) gets its
     first 80 characters."""
-    return derive_headline(plain) or " ".join(plain.split())[:TITLE_LIMIT].rstrip() or "Untitled"
+    return (
+        rules_for(language).derive(plain)
+        or " ".join(plain.split())[:TITLE_LIMIT].rstrip()
+        or "Untitled"
+    )
 
 
 def identify(
@@ -184,6 +188,7 @@ def identify(
     known: dict[bytes, Named] | None = None,
     noted: dict[bytes, Named] | None = None,
     keys: list[bytes] | None = None,
+    language: str = "en",
 ) -> tuple[list[Item], list[Problem]]:
     """Every raw item becomes an Item, in edition order, unless it repeats an earlier summary.
     Ids, titles and slugs are taken from `known` where it has them, and noted in `noted`;
@@ -206,7 +211,7 @@ def identify(
             named = known.get(name_key)
             if named is None:
                 id_ = item_id(raw.summary)
-                title = raw.headline or _derived_headline(to_plain(raw.summary))
+                title = raw.headline or _derived_headline(to_plain(raw.summary), language)
                 named = (id_, title, make_slug(title, id_))
             noted[name_key] = named
             id_, title, slug = named

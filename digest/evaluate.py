@@ -227,11 +227,14 @@ def content_stems(text: str, language: str = "en") -> list[str]:
     return [_stem(w, language) for w in words_of(text, language) if w.casefold() not in common]
 
 
-def faithful(headline: str, summary: str, language: str = "en") -> bool:
+def faithful(
+    headline: str, summary: str, language: str = "en", lemma: Callable[[str], str] = verb_lemma
+) -> bool:
     """Whether every content word of the headline is a word of the summary, stems compared.
 
-    An irregular verb's forms have different stems (began, begins): in English, those
-    count as one word when they are forms of one verb, as lemminflect's lexicon says.
+    An irregular verb's forms have different stems (began, begins): those count as one
+    word when `lemma` says they are forms of one verb (lemminflect's lexicon by default;
+    French passes its own: levé, lève).
     """
     stems = {_stem(w, language) for w in words_of(summary, language)}
     common = stopwords(language)
@@ -239,11 +242,9 @@ def faithful(headline: str, summary: str, language: str = "en") -> bool:
     for word in words_of(headline, language):
         if word.casefold() in common or _stem(word, language) in stems:
             continue
-        if primary(language) != "en":
-            return False
         if lemmas is None:
-            lemmas = {verb_lemma(w) for w in words_of(summary)} - {""}
-        if verb_lemma(word) not in lemmas:
+            lemmas = {lemma(w) for w in words_of(summary, language)} - {""}
+        if lemma(word) not in lemmas:
             return False
     return True
 
@@ -263,6 +264,7 @@ def evaluate_headlines(
     items: Sequence[Item],
     labels: dict[str, tuple[str, ...]],
     derive: Callable[[str], str],
+    lemma: Callable[[str], str] = verb_lemma,
     language: str = "en",
 ) -> HeadlineReport:
     """Derive each labelled item's headline from its summary's plain text and score it."""
@@ -280,7 +282,7 @@ def evaluate_headlines(
                 headline=headline,
                 labels=wanted,
                 right_form=right_form(headline),
-                faithful=faithful(headline, summary, language),
+                faithful=faithful(headline, summary, language, lemma),
                 f1=f1,
                 closest=closest,
             )
