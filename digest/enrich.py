@@ -81,8 +81,12 @@ def enrich(
     """Every item enriched, with the problems found and the results used."""
     named: dict[bytes, Named] = {}
     items, problems, keys = _identify(editions, known.named, named)
-    tagged = dict(_tags(items, taxonomy, known.tagged))
-    items = [_tagged(item, *tagged[_tag_key(item)]) for item in items] if tagged else items
+    if taxonomy.topics:
+        tag_keys = [text_key(item.summary, item.analysis) for item in items]
+        tagged = dict(_tags(items, tag_keys, taxonomy, known.tagged))
+        items = [_tagged(item, *tagged[key]) for item, key in zip(items, tag_keys, strict=True)]
+    else:
+        tagged = {}
     duplicates, grouped = _group(items, keys, language, known.grouped)
     marked = (replace(i, duplicate_of=d) if (d := duplicates.get(i.id)) else i for i in items)
     return Enriched(tuple(marked), problems, named, tagged, grouped)
@@ -121,26 +125,18 @@ def _group(
 PARALLEL_FROM = 4000  # items; below this, starting worker processes costs more than it saves
 
 
-def _tag_key(item: Item) -> bytes:
-    return text_key(item.summary, item.analysis)
-
-
 def _tags(
-    items: Sequence[Item], taxonomy: Taxonomy, known: Mapping[bytes, Tagged]
+    items: Sequence[Item], keys: Sequence[bytes], taxonomy: Taxonomy, known: Mapping[bytes, Tagged]
 ) -> Iterable[tuple[bytes, Tagged]]:
-    """Each item's topics and evidence by _tag_key, from `known` or worked out."""
-    if not taxonomy.topics:
-        return
+    """Each item's topics and evidence by its key, from `known` or worked out."""
     missing: dict[bytes, Item] = {}
-    for item in items:
-        key = _tag_key(item)
+    for key, item in zip(keys, items, strict=True):
         tags = known.get(key)
         if tags is None:
             missing[key] = item
         else:
             yield key, tags
-    for key, tags in zip(missing, tag_texts(list(missing.values()), taxonomy), strict=True):
-        yield key, tags
+    yield from zip(missing, tag_texts(list(missing.values()), taxonomy), strict=True)
 
 
 def tag_all(items: list[Item], taxonomy: Taxonomy) -> list[Item]:

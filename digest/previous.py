@@ -75,7 +75,7 @@ class Previous:
         self._stats: dict[str, tuple[Stat, int]] = {}  # file name -> stat, when taken
         self._tagged_key = ""
         self._language = ""
-        self._loaded_lines: Mapping[str, object] = {}
+        self._templates: tuple[str, bool | None] = ("", None)  # digest, reads only values
 
     @property
     def keeps(self) -> bool:
@@ -101,8 +101,10 @@ class Previous:
                 continue
             (was, checked), read = before
             # stat[1] is the modification time (see _stat)
-            settled = was == stat and stat[1] < checked - TICK_NS
-            if settled or _digest_of(entry.path) == read.digest:
+            if was == stat and stat[1] < checked - TICK_NS:
+                known[entry.name] = read
+                self._stats[entry.name] = (was, checked)  # as recorded: nothing to write
+            elif _digest_of(entry.path) == read.digest:
                 known[entry.name] = read
         return known
 
@@ -122,11 +124,19 @@ class Previous:
     def plan(self, site: Site, env: Environment, version: str) -> Plan:
         """What to render of `site` and what the writer keeps of the live site."""
         segments = site.search_segments if site.search else ()
-        # A template that reads more of `site` than fingerprints cover could make any page
-        # depend on any item: then nothing is taken again.
-        if not self.keeps or not reads_only_site_values(env):
+        if not self.keeps:
             return Plan(site.pages, segments, {})
-        fingerprints = Fingerprints(site, version, templates_digest(env))
+        templates = templates_digest(env)
+        # A template that reads more of `site` than fingerprints cover could make any page
+        # depend on any item: then nothing is taken again. (Parsing every template to know
+        # takes longer than the rest of an unchanged build's plan: it is kept.)
+        known = self._store.section("templates", templates).get("reads only site values")
+        self._templates = (templates, known if isinstance(known, bool) else None)
+        if self._templates[1] is None:
+            self._templates = (templates, reads_only_site_values(env))
+        if not self._templates[1]:
+            return Plan(site.pages, segments, {})
+        fingerprints = Fingerprints(site, version, templates)
         prints = {page.path: fingerprints.page(page) for page in site.pages}
         recorded = self._store.section(self._pages, "")
         holds = live_manifest(self._output)
@@ -148,8 +158,8 @@ class Previous:
                 kept.update(files)
                 kept_folders.add(folder)
         # A line is a function of its item and the base URL.
-        self._loaded_lines = self._store.section("lines", site.base_url)
-        lines = Lines(fingerprints.value, dict(self._loaded_lines))  # type: ignore[arg-type]
+        known_lines = self._store.section("lines", site.base_url)
+        lines = Lines(fingerprints.value, known_lines)  # type: ignore[arg-type]
         return Plan(
             tuple(page for page in site.pages if page.path not in kept),
             tuple(s for s in segments if path_of(s) not in kept_folders),
@@ -188,6 +198,9 @@ class Previous:
                 {key.hex(): v for key, v in enriched.tagged.items()},
             )
             sections["grouped"] = (self._language, {"finder": enriched.grouped})
+        templates, only = self._templates
+        if only is not None:
+            sections["templates"] = (templates, {"reads only site values": only})
         if plan is not None and plan.prints:
             sections[self._pages] = (
                 "",

@@ -30,7 +30,7 @@ import sqlite3
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 
-SCHEMA = "1"
+SCHEMA = "2"
 NAME = "store.sqlite"
 Entries = dict[str, object]
 
@@ -137,9 +137,11 @@ class Store:
                     CREATE TABLE sections (name TEXT PRIMARY KEY, key TEXT NOT NULL);
                     CREATE TABLE entries (
                         section TEXT NOT NULL, key TEXT NOT NULL,
-                        value BLOB NOT NULL, checked BLOB NOT NULL,
-                        PRIMARY KEY (section, key)
-                    ) WITHOUT ROWID;
+                        value BLOB NOT NULL, checked BLOB NOT NULL
+                    );
+                    -- Not a WITHOUT ROWID table: its rows hold large values (the finder,
+                    -- a parsed file), which made the file twice as large and slower to read.
+                    CREATE UNIQUE INDEX entry ON entries (section, key);
                     """
                 )
                 conn.execute("BEGIN")
