@@ -1,55 +1,37 @@
-"""The build cache: what one build worked out that the next can use instead of doing it again.
+"""The build cache folder (site.yaml's `cache`, `.digest-cache` by default) that the editor
+may delete at any time: a build without it does all the work and gives the same site.
 
-A folder of files (site.yaml's `cache`, `.digest-cache` by default) that the editor may
-delete at any time: a build without it does all the work and gives the same site. Each
-entry is stored with the key it is valid for (the code's version and the inputs it
-depends on); an entry with another key, or one that cannot be read, counts as absent.
-
-Entries are pickled, and compiled templates are Python code: both are run as they are
-read. So every file starts with the sha256 of the rest, checked before anything else is
-done with it: a file truncated, with bytes changed, or written by anything other than
-this module counts as absent and is made again. Writing is never worth failing a build
-for: a cache that cannot be written (a full disk, a read-only folder) gives a note.
+It holds the build store (digest/store.py) and Jinja's compiled templates, kept here as
+files. Compiled templates are Python code, run as they are read: so every file starts
+with the sha256 of the rest, checked before anything else is done with it, and a file
+truncated, with bytes changed, or written by anything other than this module counts as
+absent and is made again. Writing is never worth failing a build for: a cache that
+cannot be written (a full disk, a read-only folder) gives a note.
 """
 
 from __future__ import annotations
 
 import hashlib
-import pickle
 from pathlib import Path
-from typing import TypeVar
 
 from jinja2.bccache import Bucket, BytecodeCache
 
+from .atomic import write_file
 from .fingerprint import code_version
-from .write import write_file
 
-FORMAT = 2
 HEADER = b"digest cache\n"  # then the sha256 of the payload, then the payload
-T = TypeVar("T")
 
 
 class BuildCache:
-    def __init__(self, folder: Path | None, problems: list[str] | None = None) -> None:
+    """Files of checked bytes in `folder`; `problems` gathers what could not be saved,
+    said once (the next attempts fail for the same reason)."""
+
+    def __init__(
+        self, folder: Path | None, problems: list[str] | None = None, shown: Path | None = None
+    ) -> None:
         self.folder = folder  # None: no cache, nothing read or written
         self.problems: list[str] = [] if problems is None else problems
-
-    def get(self, name: str, key: str, kind: type[T]) -> T | None:
-        """The entry `name` if it was stored for `key` and is a `kind`."""
-        data = self.read(name)
-        if data is None:
-            return None
-        try:
-            stored = pickle.loads(data)
-        except Exception:  # written by another version of a library: start afresh
-            return None
-        if not isinstance(stored, tuple) or len(stored) != 3 or stored[:2] != (FORMAT, key):
-            return None
-        return stored[2] if isinstance(stored[2], kind) else None
-
-    def put(self, name: str, key: str, value: object) -> None:
-        if self.folder is not None:
-            self.write(name, pickle.dumps((FORMAT, key, value), protocol=pickle.HIGHEST_PROTOCOL))
+        self._shown = shown or folder  # the cache folder the editor named, for the note
 
     def read(self, name: str) -> bytes | None:
         """The bytes stored as `name`, if they are exactly those that were written."""
@@ -75,18 +57,18 @@ class BuildCache:
             self.folder.mkdir(parents=True, exist_ok=True)
             write_file(self.folder / name, HEADER + hashlib.sha256(data).digest() + data)
         except OSError as exc:
-            self._failed(exc)
+            self.failed(exc)
 
     def subfolder(self, name: str) -> BuildCache | None:
         """A cache in a folder of this one (for another kind of entry), sharing its notes;
         None if there is no cache."""
         if self.folder is None:
             return None
-        return BuildCache(self.folder / name, self.problems)
+        return BuildCache(self.folder / name, self.problems, self._shown)
 
-    def _failed(self, exc: OSError) -> None:
+    def failed(self, exc: object) -> None:
         if not self.problems:  # once: the next attempts fail for the same reason
-            self.problems.append(f"could not save the build cache in {self.folder}: {exc}")
+            self.problems.append(f"could not save the build cache in {self._shown}: {exc}")
 
 
 class CompiledTemplates(BytecodeCache):
@@ -110,10 +92,3 @@ class CompiledTemplates(BytecodeCache):
 
     def dump_bytecode(self, bucket: Bucket) -> None:
         self._cache.write(self._key(bucket), bucket.bytecode_to_string())
-
-
-def key_of(*parts: object) -> str:
-    digest = hashlib.sha256()
-    for part in parts:
-        digest.update(repr(part).encode("utf-8", "surrogatepass") + b"\0")
-    return digest.hexdigest()

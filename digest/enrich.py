@@ -1,9 +1,11 @@
 """The second stage: raw items -> items with ids, titles, slugs, dates, topics and
-near-duplicates. Pure; what it worked out is also returned as a Memo for the next build.
+near-duplicates. Pure.
 
-A Memo holds what earlier builds worked out about the texts they saw, keyed by a digest
-of each text: a build that sees the same text again takes the result from there instead
-of working it out again. The results are the same either way; only the time differs.
+Working out a headline, a summary's topics or its near-duplicates takes time, and their
+results depend only on the texts (and the taxonomy and language). So `enrich` may be
+given `Known` results, by a digest of each text, and takes them instead of working them
+out again; it returns every result this run used, known or new (`Enriched`), which is
+all its caller needs to give them to the next run. The items are the same either way.
 """
 
 from __future__ import annotations
@@ -11,7 +13,7 @@ from __future__ import annotations
 import hashlib
 import multiprocessing
 import os
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 
 from .dedupe import DuplicateFinder, Grouping
@@ -28,34 +30,41 @@ Named = tuple[str, str, str]  # id, title, slug
 Tagged = tuple[tuple[str, ...], tuple[Evidence, ...]]  # topics, evidence
 
 
-@dataclass
-class Memo:
-    """Results of earlier builds. Valid for one taxonomy, language and version of digest
-    only: whoever keeps it between builds must start a new one when any of them changes."""
+@dataclass(frozen=True)
+class Grouped:
+    """The near-duplicate finder after a run's items, and the key of each item it was fed
+    (its summary's, marked when the editor said "not a repeat"), in order."""
 
-    named: dict[bytes, Named] = field(default_factory=dict)  # by summary
-    tagged: dict[bytes, Tagged] = field(default_factory=dict)  # by summary and analysis
-    order: list[bytes] = field(
-        default_factory=list
-    )  # summaries (and marks), as the finder saw them
-    finder: DuplicateFinder | None = None  # as it was after the last of them
+    order: tuple[bytes, ...]
+    finder: DuplicateFinder
 
     def features(self) -> dict[bytes, frozenset[str]]:
         """Each summary's stems, as the finder keeps them."""
-        finder = self.finder
-        return {key: finder.stems(i) for i, key in enumerate(self.order)} if finder else {}
+        return {key: self.finder.stems(i) for i, key in enumerate(self.order)}
+
+
+@dataclass(frozen=True)
+class Known:
+    """Results worked out before, valid for the taxonomy and language given to `enrich`
+    (whoever keeps them must not give them for another)."""
+
+    named: Mapping[bytes, Named] = field(default_factory=dict)  # by summary (and headline)
+    tagged: Mapping[bytes, Tagged] = field(default_factory=dict)  # by summary and analysis
+    # A run's finder: carried on (not copied) when this run's items begin with its items.
+    grouped: Grouped | None = None
+
+
+@dataclass(frozen=True)
+class Enriched:
+    items: tuple[Item, ...]
+    problems: list[Problem]
+    named: dict[bytes, Named]  # every result this run used, by the same keys as Known
+    tagged: dict[bytes, Tagged]
+    grouped: Grouped
 
     def repeats(self) -> dict[str, Grouping]:
         """Why each item grouped as a repeat was grouped, by the item's id."""
-        return {g.item: g for g in self.finder.groupings()} if self.finder else {}
-
-    def learned_since(self, old: Memo) -> bool:
-        """Whether this holds anything `old` did not (or lacks anything it held)."""
-        return (self.order, self.named.keys(), self.tagged.keys()) != (
-            old.order,
-            old.named.keys(),
-            old.tagged.keys(),
-        )
+        return {g.item: g for g in self.grouped.finder.groupings()}
 
 
 def text_key(*texts: str | None) -> bytes:
@@ -67,68 +76,81 @@ def enrich(
     editions: Iterable[EditionFile],
     taxonomy: Taxonomy = EMPTY,
     language: str = "en",
-    memo: Memo | None = None,
-) -> tuple[tuple[Item, ...], list[Problem], Memo]:
-    """Every item enriched, the problems found, and the Memo of this build's results;
-    what `memo` already knows is taken from it."""
-    old = memo or Memo()
-    new = Memo()
-    keys: list[bytes] = []
-    items, problems = identify(editions, old.named, new.named, keys, language)
-    tagged = tag_all(items, taxonomy, old.tagged, new.tagged)
-    duplicates = _group(tagged, keys, language, old, new)
-    marked = (replace(i, duplicate_of=d) if (d := duplicates.get(i.id)) else i for i in tagged)
-    return tuple(marked), problems, new
+    known: Known = Known(),
+) -> Enriched:
+    """Every item enriched, with the problems found and the results used."""
+    named: dict[bytes, Named] = {}
+    items, problems, keys = _identify(editions, known.named, named, language)
+    if taxonomy.topics:
+        tag_keys = [text_key(item.summary, item.analysis) for item in items]
+        tagged = dict(_tags(items, tag_keys, taxonomy, known.tagged))
+        items = [_tagged(item, *tagged[key]) for item, key in zip(items, tag_keys, strict=True)]
+    else:
+        tagged = {}
+    duplicates, grouped = _group(items, keys, language, known.grouped)
+    marked = (replace(i, duplicate_of=d) if (d := duplicates.get(i.id)) else i for i in items)
+    return Enriched(tuple(marked), problems, named, tagged, grouped)
 
 
 def _group(
-    items: Sequence[Item], keys: list[bytes], language: str, old: Memo, new: Memo
-) -> dict[str, str]:
+    items: Sequence[Item], keys: Sequence[bytes], language: str, earlier: Grouped | None
+) -> tuple[dict[str, str], Grouped]:
     """Near-duplicates, as dedupe.find_duplicates finds them. An item is only compared
-    with earlier ones, so when the items begin with those of the last build, in the same
-    order, the finder as that build left it carries on from there."""
+    with earlier ones, so when the items begin with those `earlier` saw, in the same
+    order, its finder carries on from there."""
     # The editor's "not a repeat" is part of what the finder saw: marking or unmarking an
     # item must start the finder again from there, as a clean build would.
-    order = [key + b"!" if item.distinct else key for key, item in zip(keys, items, strict=True)]
-    new.order = order
-    done = len(old.order)
-    finder = old.finder
-    if finder is None or finder.language != language or order[:done] != old.order:
+    order = tuple(
+        key + b"!" if item.distinct else key for key, item in zip(keys, items, strict=True)
+    )
+    done = len(earlier.order) if earlier is not None else 0
+    if earlier is None or earlier.finder.language != language or order[:done] != earlier.order:
         finder, done = DuplicateFinder(language), 0
+    else:
+        finder = earlier.finder
     found = {
         finder.ids[index]: finder.ids[first]
         for index, first in enumerate(finder.first_of[:done])
         if first != index
     }
-    known = old.features() if done == 0 else {}  # the stems, when starting over
+    # The stems, when starting over: working them out is most of what adding costs.
+    stems = earlier.features() if earlier is not None and done == 0 else {}
     for key, item in zip(order[done:], items[done:], strict=True):
-        grouped = finder.add(item, known.get(key))
-        if grouped is not None:
-            found[item.id] = grouped.first
-    new.finder = finder
-    return found
+        grouping = finder.add(item, stems.get(key))
+        if grouping is not None:
+            found[item.id] = grouping.first
+    return found, Grouped(order, finder)
 
 
 PARALLEL_FROM = 4000  # items; below this, starting worker processes costs more than it saves
 
 
-def tag_all(
-    items: list[Item],
-    taxonomy: Taxonomy,
-    known: dict[bytes, Tagged] | None = None,
-    noted: dict[bytes, Tagged] | None = None,
-) -> list[Item]:
-    """Tag every item (or take its tags from `known`, and note them in `noted`); a large
-    archive is shared out over the machine's cores, in order."""
+def _tags(
+    items: Sequence[Item], keys: Sequence[bytes], taxonomy: Taxonomy, known: Mapping[bytes, Tagged]
+) -> Iterable[tuple[bytes, Tagged]]:
+    """Each item's topics and evidence by its key, from `known` or worked out."""
+    missing: dict[bytes, Item] = {}
+    for key, item in zip(keys, items, strict=True):
+        tags = known.get(key)
+        if tags is None:
+            missing[key] = item
+        else:
+            yield key, tags
+    yield from zip(missing, tag_texts(list(missing.values()), taxonomy), strict=True)
+
+
+def tag_all(items: list[Item], taxonomy: Taxonomy) -> list[Item]:
+    """Every item tagged."""
     if not taxonomy.topics:
         return items
-    known = known if known is not None else {}
-    noted = noted if noted is not None else {}
-    keys = [text_key(item.summary, item.analysis) for item in items]
-    missing = sorted(
-        {key: item for key, item in zip(keys, items, strict=True) if key not in known}.items()
-    )
-    texts = [(item.summary, item.analysis) for _, item in missing]
+    tags = tag_texts(items, taxonomy)
+    return [_tagged(item, *tagged) for item, tagged in zip(items, tags, strict=True)]
+
+
+def tag_texts(items: Sequence[Item], taxonomy: Taxonomy) -> list[Tagged]:
+    """The topics and evidence of each item, in order; a large archive is shared out over
+    the machine's cores."""
+    texts = [(item.summary, item.analysis) for item in items]
     workers = min(os.cpu_count() or 1, 8)
     if workers < 2 or len(texts) < PARALLEL_FROM:
         scored = [score(summary, analysis, taxonomy) for summary, analysis in texts]
@@ -137,15 +159,7 @@ def tag_all(
         context = multiprocessing.get_context("spawn")
         with context.Pool(workers, initializer=_remember, initargs=(taxonomy,)) as pool:
             scored = pool.map(_score, texts, chunksize=max(1, len(texts) // (workers * 4)))
-    worked_out = {
-        key: (choose(evidence, taxonomy), tuple(evidence))
-        for (key, _), evidence in zip(missing, scored, strict=True)
-    }
-    tagged = []
-    for key, item in zip(keys, items, strict=True):
-        topics, evidence = noted[key] = known.get(key) or worked_out[key]
-        tagged.append(_tagged(item, topics, evidence))
-    return tagged
+    return [(choose(evidence, taxonomy), tuple(evidence)) for evidence in scored]
 
 
 def _tagged(item: Item, topics: tuple[str, ...], evidence: tuple[Evidence, ...]) -> Item:
@@ -184,21 +198,26 @@ def _derived_headline(plain: str, language: str = "en") -> str:
 
 
 def identify(
-    editions: Iterable[EditionFile],
-    known: dict[bytes, Named] | None = None,
-    noted: dict[bytes, Named] | None = None,
-    keys: list[bytes] | None = None,
-    language: str = "en",
+    editions: Iterable[EditionFile], language: str = "en"
 ) -> tuple[list[Item], list[Problem]]:
     """Every raw item becomes an Item, in edition order, unless it repeats an earlier summary.
-    Ids, titles and slugs are taken from `known` where it has them, and noted in `noted`;
-    `keys` gets the text_key of each Item's summary.
 
     The title is the editor's headline when the item file gives one, else the one derived
     from the summary; the slug is made from the title (the URL ledger may keep an earlier
     one: digest/urlledger.py)."""
-    known = known if known is not None else {}
-    noted = noted if noted is not None else {}
+    items, problems, _ = _identify(editions, {}, {}, language)
+    return items, problems
+
+
+def _identify(
+    editions: Iterable[EditionFile],
+    known: Mapping[bytes, Named],
+    named: dict[bytes, Named],
+    language: str,
+) -> tuple[list[Item], list[Problem], list[bytes]]:
+    """identify(), taking ids, titles and slugs from `known` where it has them and putting
+    every one used in `named`; also the text_key of each Item's summary."""
+    keys: list[bytes] = []
     items: list[Item] = []
     problems: list[Problem] = []
     first_seen: dict[str, tuple[Item, str]] = {}  # id -> item, where it was shown
@@ -208,13 +227,13 @@ def identify(
             key = text_key(raw.summary)
             # The editor's headline is part of what names the item: a slug is made from it.
             name_key = key if raw.headline is None else text_key(raw.summary, raw.headline)
-            named = known.get(name_key)
-            if named is None:
+            names = known.get(name_key)
+            if names is None:
                 id_ = item_id(raw.summary)
                 title = raw.headline or _derived_headline(to_plain(raw.summary), language)
-                named = (id_, title, make_slug(title, id_))
-            noted[name_key] = named
-            id_, title, slug = named
+                names = (id_, title, make_slug(title, id_))
+            named[name_key] = names
+            id_, title, slug = names
             here = (edition.path, raw.line)
             if id_ in first_seen:
                 earlier, earlier_path = first_seen[id_]
@@ -245,6 +264,5 @@ def identify(
             first_seen[id_] = (item, edition.path)
             slugs.add(slug)
             items.append(item)
-            if keys is not None:
-                keys.append(key)
-    return items, problems
+            keys.append(key)
+    return items, problems, keys

@@ -1,11 +1,19 @@
-"""The first stage: find the item files, decode and parse them, and date each edition."""
+"""The first stage: find the item files, decode and parse them, and date each edition.
+
+Parsing is most of what this stage costs; a file's parse depends only on its bytes and
+on the name it is shown by. So `load` may be given what files gave when read before
+(`Read`, by file name), and takes a file's from there instead of reading it again; it
+returns every file's (`Loaded.reads`), known or new.
+"""
 
 from __future__ import annotations
 
 import codecs
+import hashlib
 import os
 import re
 import stat
+from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime, time
 from pathlib import Path
@@ -14,7 +22,14 @@ from zoneinfo import ZoneInfo
 from .config import SiteConfig
 from .ledger import LEDGER_NAME, parse_ledger
 from .model import EditionFile
-from .parse import FIRST_YEAR, LAST_YEAR, date_out_of_range, parse_text, split_lines
+from .parse import (
+    FIRST_YEAR,
+    LAST_YEAR,
+    ParsedFile,
+    date_out_of_range,
+    parse_text,
+    split_lines,
+)
 from .problems import ConfigErrors, Problem, UsageError, display, error, warning
 from .reading import NotRead, read_file, system_root
 from .sendledger import SENT_NAME
@@ -25,6 +40,21 @@ from .urlledger import URLS_NAME, parse_urls
 ITEM_FILE = re.compile(r"(\d+)_.*\.txt", re.IGNORECASE | re.DOTALL)
 TAXONOMY_NAME = "topics.yaml"
 KNOWN_FILES = frozenset({LEDGER_NAME, TAXONOMY_NAME, URLS_NAME, SENT_NAME})
+
+
+@dataclass(frozen=True)
+class Read:
+    """What an item file gave when it was read: the digest of its bytes, its text parsed,
+    and the problems decoding them found, all as shown by `shown`."""
+
+    digest: bytes
+    shown: str
+    parsed: ParsedFile
+    problems: tuple[Problem, ...]  # decoding's (parsing's are in `parsed`)
+
+
+def file_digest(data: bytes) -> bytes:
+    return hashlib.blake2b(data, digest_size=16).digest()
 
 
 @dataclass(frozen=True)
@@ -42,11 +72,18 @@ class Loaded:
     legacy_urls: bool = False
     notes: tuple[str, ...] = ()  # said once per build, not problems
     held: tuple[HeldBack, ...] = ()  # left out of this build (see hold_back)
+    reads: dict[str, Read] = field(default_factory=dict)  # by file name, every item file's
 
 
-def load(content_dir: Path, config: SiteConfig, now: datetime | None = None) -> Loaded:
+def load(
+    content_dir: Path,
+    config: SiteConfig,
+    now: datetime | None = None,
+    known: Mapping[str, Read] | None = None,
+) -> Loaded:
     """`now` (aware) caps the dates taken from files' modification times: a file stamped
-    in the future (a skewed clock, an archive) is dated now, never scheduled by accident."""
+    in the future (a skewed clock, an archive) is dated now, never scheduled by accident.
+    `known` holds what files whose bytes are unchanged gave, by name."""
     if not content_dir.is_dir():
         what = "is not a folder" if content_dir.exists() else "does not exist"
         raise UsageError(f"content folder '{display(content_dir)}' {what}")
@@ -66,6 +103,7 @@ def load(content_dir: Path, config: SiteConfig, now: datetime | None = None) -> 
     by_number: dict[int, str] = {}
     editions: list[EditionFile] = []
     new_dates: dict[str, datetime] = {}
+    reads: dict[str, Read] = {}
     for path in sorted(content_dir.iterdir(), key=lambda p: p.name):
         if path.name in KNOWN_FILES:
             continue
@@ -81,9 +119,12 @@ def load(content_dir: Path, config: SiteConfig, now: datetime | None = None) -> 
                 error(shown, None, f"edition number {number} is also used by {by_number[number]}")
             )
         by_number.setdefault(number, path.name)
-        edition, when_new = _read_edition(
-            path, content_dir, shown, number, ledger, config.tz, problems, now
+        read = (known or {}).get(path.name)
+        edition, when_new, read = _read_edition(
+            path, content_dir, shown, number, ledger, config.tz, problems, now, read
         )
+        if read is not None:
+            reads[path.name] = read
         if edition is None:
             continue
         if when_new is not None:
@@ -101,6 +142,7 @@ def load(content_dir: Path, config: SiteConfig, now: datetime | None = None) -> 
         urls=urls,
         legacy_urls=dated and not recorded,
         notes=_taxonomy_notes(config, taxonomy),
+        reads=reads,
     )
 
 
@@ -280,18 +322,25 @@ def _read_edition(
     tz: ZoneInfo,
     problems: list[Problem],
     now: datetime | None = None,
-) -> tuple[EditionFile | None, datetime | None]:
+    read: Read | None = None,
+) -> tuple[EditionFile | None, datetime | None, Read | None]:
     try:
-        data = read_file(path, folder)
+        if read is None or read.shown != shown:
+            data = read_file(path, folder)
+            read = None
         mtime = path.stat().st_mtime  # the file's, or the in-folder file its link leads to
     except (NotRead, OSError) as exc:
         # Named like an item file but not readable as one: an error, so that no item is
         # ever lost without the editor hearing of it.
         reason = exc.strerror.lower() if isinstance(exc, OSError) and exc.strerror else exc
         problems.append(error(shown, None, f"not read: {reason}"))
-        return None, None
-    text = decode(data, shown, problems)
-    parsed = parse_text(text, shown)
+        return None, None, None
+    if read is None:
+        decoding: list[Problem] = []
+        text = decode(data, shown, decoding)
+        read = Read(file_digest(data), shown, parse_text(text, shown), tuple(decoding))
+    parsed = read.parsed
+    problems.extend(read.problems)
     problems.extend(parsed.problems)
     if not parsed.items and not any(p.severity == "error" for p in parsed.problems):
         problems.append(warning(shown, None, "no items in this file"))
@@ -312,7 +361,7 @@ def _read_edition(
                     "or in dates.yaml, or touch the file",
                 )
             )
-            return None, None
+            return None, None, read
         if now is not None and local > now:
             local = now.astimezone(tz)
         # In the form the ledger will give it back (a fixed UTC offset), so that the first
@@ -327,7 +376,7 @@ def _read_edition(
         items=parsed.items,
         draft=parsed.draft,
     )
-    return edition, new_date
+    return edition, new_date, read
 
 
 def _file_time(mtime: float, tz: ZoneInfo) -> datetime | None:

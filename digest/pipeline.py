@@ -12,21 +12,22 @@ from pathlib import Path
 
 from . import newsletter
 from .assemble import assemble
-from .cache import BuildCache, key_of
+from .atomic import write_file
+from .cache import BuildCache
 from .config import SiteConfig
 from .dedupe import Grouping
-from .enrich import Memo, enrich
+from .enrich import Enriched, enrich
 from .fingerprint import code_version
 from .ledger import LEDGER_NAME, format_ledger
 from .load import HeldBack, Loaded, hold_back, load
 from .model import Edition, Item, Page, Site
 from .pages import load_pages
+from .previous import Previous
 from .problems import Problem, display, has_errors, ordered, warning
 from .render import make_env, render
-from .reuse import Reuse
 from .static import clashes, image_problems, read_static
 from .urlledger import URLS_NAME, format_urls, place, unrecorded
-from .write import MARKER, WriteError, check_output, write, write_file
+from .write import MARKER, WriteError, check_output, write
 
 
 @dataclass(frozen=True)
@@ -56,66 +57,70 @@ class Showing:
 
 
 def check(config: SiteConfig, showing: Showing = Showing()) -> Result:
-    """`digest check`: read, parse and model the content; touch nothing."""
-    repeats: dict[str, Grouping] = {}
-    loaded, site, problems = _model(config, repeats=repeats, showing=showing)
-    return _read(loaded, site, problems, repeats)
+    """`digest check`: read, parse and model the content; touch nothing (the previous
+    build's store is read, never written)."""
+    found = model(config, showing)
+    return _result(found, found.problems)
 
 
-def _read(
-    loaded: Loaded, site: Site, problems: list[Problem], repeats: dict[str, Grouping]
-) -> Result:
-    """The result of reading and modelling, before anything is rendered or written."""
-    return Result(
-        site,
-        problems,
-        loaded.ignored,
-        bool(loaded.taxonomy.topics),
-        repeats=repeats,
-        held=loaded.held,
-        drafts=len(_draft_numbers(loaded)),
-    )
+def model(config: SiteConfig, showing: Showing = Showing()) -> Model:
+    """The site model as a build would make it, writing nothing (for check, send, serve)."""
+    previous = Previous(config, _version(config), writable=False)
+    try:
+        return read_model(config, showing, previous)
+    finally:
+        previous.close()
 
 
-def _model(
-    config: SiteConfig,
-    cache: BuildCache | None = None,
-    version: str = "",
-    repeats: dict[str, Grouping] | None = None,  # filled with why each repeat was grouped
-    showing: Showing = Showing(),
-) -> tuple[Loaded, Site, list[Problem]]:
-    loaded, site, _, problems = _model_and_static(config, cache, version, repeats, showing)
-    return loaded, site, problems
+@dataclass(frozen=True)
+class Model:
+    """What the first three stages made of the inputs."""
+
+    loaded: Loaded
+    enriched: Enriched
+    site: Site
+    static: dict[str, bytes]  # the static folder's files: path in the site -> bytes
+    problems: list[Problem]
 
 
-def _model_and_static(
-    config: SiteConfig,
-    cache: BuildCache | None = None,
-    version: str = "",
-    repeats: dict[str, Grouping] | None = None,
-    showing: Showing = Showing(),
-) -> tuple[Loaded, Site, dict[str, bytes], list[Problem]]:
-    """The model, and the static folder's files (path in the site -> bytes)."""
+def read_model(config: SiteConfig, showing: Showing, previous: Previous) -> Model:
+    """Load, enrich, assemble: the site model, before anything is rendered or written.
+    `previous` gives what earlier builds worked out, which changes nothing but the time."""
     now = showing.now or datetime.now(UTC)
+    loaded = load(config.content, config, now, previous.reads(config.content))
     # Held-back editions go no further: no page, feed, index or ledger entry has them.
-    loaded = hold_back(load(config.content, config, now), now, showing.drafts, showing.future)
+    loaded = hold_back(loaded, now, showing.drafts, showing.future)
     static, found = read_static(config.static)
     standalone, more = load_pages(config.pages, static)
     found += more + image_problems(loaded.editions, static)
-    cache = cache or BuildCache(None)
-    memo_key = key_of(version, loaded.taxonomy, config.language)
-    memo = cache.get("enrich", memo_key, Memo) or Memo()
-    items, problems, noted = enrich(loaded.editions, loaded.taxonomy, config.language, memo)
+    known = previous.known(loaded.taxonomy, config.language)
+    enriched = enrich(loaded.editions, loaded.taxonomy, config.language, known)
     # After enrich, not inside it: an address comes from the URL ledger, which no result
-    # kept in the memo may depend on.
-    placed = place(items, loaded.urls, loaded.legacy_urls)
+    # known from an earlier build may depend on.
+    placed = place(enriched.items, loaded.urls, loaded.legacy_urls)
     site = assemble(placed, loaded.editions, loaded.taxonomy, config, standalone, static)
     site = _mark_drafts(site, loaded)
-    if repeats is not None:
-        repeats.update(noted.repeats())
-    if noted.learned_since(memo):
-        cache.put("enrich", memo_key, noted)
-    return loaded, site, static, ordered([*loaded.problems, *found, *problems])
+    problems = ordered([*loaded.problems, *found, *enriched.problems])
+    return Model(loaded, enriched, site, static, problems)
+
+
+def _version(config: SiteConfig) -> str:
+    return code_version() if config.cache else ""
+
+
+def _result(model: Model, problems: list[Problem], **done: object) -> Result:
+    """The build's result; `done` says what rendering and writing did, if they ran."""
+    loaded = model.loaded
+    return Result(
+        model.site,
+        problems,
+        loaded.ignored,
+        bool(loaded.taxonomy.topics),
+        repeats=model.enriched.repeats(),
+        held=loaded.held,
+        drafts=len(_draft_numbers(loaded)),
+        **done,  # type: ignore[arg-type]
+    )
 
 
 def _draft_numbers(loaded: Loaded) -> set[int]:
@@ -190,54 +195,102 @@ def _build(
     stage = stage or (lambda name: None)
     stage("reading and tagging")
     clock = _Clock()
-    cache = BuildCache(config.cache)
-    version = code_version() if config.cache else ""
-    repeats: dict[str, Grouping] = {}
-    loaded, site, static, problems = _model_and_static(config, cache, version, repeats, showing)
+    version = _version(config)
+    previous = Previous(config, version)
+    try:
+        return _stages(config, strict, stage, showing, clock, version, previous)
+    finally:
+        previous.close()
+
+
+def _stages(
+    config: SiteConfig,
+    strict: bool,
+    stage: Callable[[str], None],
+    showing: Showing,
+    clock: _Clock,
+    version: str,
+    previous: Previous,
+) -> Result:
+    model = read_model(config, showing, previous)  # load -> enrich -> assemble
+    loaded, site, static = model.loaded, model.site, model.static
     # A shown draft's addresses are not recorded: its headlines may change until published.
     drafts = _draft_numbers(loaded)
     new_urls = unrecorded([i for i in site.all_items if i.edition not in drafts], loaded.urls)
     clock.lap("read, enrich, assemble")
-    ledger_path = config.content / LEDGER_NAME
-    urls_path = config.content / URLS_NAME
+    problems = model.problems + _unrecorded_warnings(config, loaded, new_urls)
+    if has_errors(problems, strict):
+        return _result(model, problems)
+    cache = BuildCache(config.cache)
+    env = make_env([config.templates] if config.templates else [], cache.subfolder("templates"))
+    plan = previous.plan(site, env, version)
+    clock.lap("fingerprints")
+    stage(f"rendering {len(plan.pages)} pages")
+    outputs = render(site, env, skip=plan.skips, lines=plan.lines)  # -> render
+    made = {*outputs, *plan.kept, *(page.path for page in site.pages), MARKER}
+    problems += clashes(static, made, config.static)
+    if has_errors(problems, strict):
+        return _result(model, ordered(problems))
+    outputs.update(static)
+    # The email that `digest send` would send next, measured now: Gmail clips a large one.
+    problems += newsletter.build_warnings(site, env, config)
+    clock.lap("render")
+    notes = [*loaded.notes, *_record_dates_and_addresses(config, loaded, new_urls)]
+    stage(f"writing {len(outputs)} files")
+    written = write(  # -> write
+        outputs, config.output, kept=plan.kept, fallback=lambda: {**render(site, env), **static}
+    )
+    clock.lap("write")
+    # The site is live: whatever fails from here on is said in a note, not as a failure.
+    unsaved = previous.record(loaded, model.enriched, plan, written.holds, site.base_url)
+    notes += [*written.notes, *(cache.problems or ([unsaved] if unsaved else []))]
+    clock.lap("save")
+    return _result(
+        model,
+        problems,
+        files=len(written.holds) - 1,
+        written=True,
+        notes=notes,
+        timings=clock.laps,
+        rendered=len(plan.pages),
+    )
+
+
+def _unrecorded_warnings(
+    config: SiteConfig, loaded: Loaded, new_urls: dict[str, str]
+) -> list[Problem]:
+    """What a read-only content folder keeps this build from recording."""
+    found = []
     if loaded.new_dates and not loaded.content_writable:
-        problems.append(
+        found.append(
             warning(
-                display(ledger_path),
+                display(config.content / LEDGER_NAME),
                 None,
                 f"the content folder is read-only: the dates of {len(loaded.new_dates)} new "
                 "edition(s) come from the files' modification times and are not recorded",
             )
         )
     if new_urls and not loaded.content_writable:
-        problems.append(
+        found.append(
             warning(
-                display(urls_path),
+                display(config.content / URLS_NAME),
                 None,
                 f"the content folder is read-only: the addresses of {len(new_urls)} new "
                 "item(s) are not recorded, and may move when their headlines change",
             )
         )
-    result = _read(loaded, site, problems, repeats)
-    if has_errors(problems, strict):
-        return result
-    env = make_env([config.templates] if config.templates else [], cache.subfolder("templates"))
-    reuse = Reuse(cache, site, env, version, config.output)
-    clock.lap("fingerprints")
-    rendered = sum(1 for page in site.pages if page.path not in reuse.kept)
-    stage(f"rendering {rendered} pages")
-    outputs = render(site, env, skip=reuse.skips, lines=reuse.lines)
-    made = {*outputs, *reuse.kept, *(page.path for page in site.pages), MARKER}
-    problems += clashes(static, made, config.static)
-    if has_errors(problems, strict):
-        return replace(result, problems=ordered(problems))
-    outputs.update(static)
-    # The email that `digest send` would send next, measured now: Gmail clips a large one.
-    problems += newsletter.build_warnings(site, env, config)
-    clock.lap("render")
-    notes = list(loaded.notes)
+    return found
+
+
+def _record_dates_and_addresses(
+    config: SiteConfig, loaded: Loaded, new_urls: dict[str, str]
+) -> list[str]:
+    """Record new editions' dates and new items' addresses before the site goes live: a
+    published date or address must never move. Notes saying what was recorded."""
+    notes = []
+    ledger_path = config.content / LEDGER_NAME
+    urls_path = config.content / URLS_NAME
     if loaded.new_dates and loaded.content_writable:
-        # Before the site goes live: a published date that was not recorded could move.
         try:
             write_file(
                 ledger_path, format_ledger({**loaded.ledger, **loaded.new_dates}).encode("utf-8")
@@ -250,7 +303,6 @@ def _build(
         names = ", ".join(sorted(loaded.new_dates))
         notes.append(f"recorded the date of {names} in {display(ledger_path)} (commit it)")
     if new_urls and loaded.content_writable:
-        # Before the site goes live, like the dates: a published address must never move.
         try:
             write_file(urls_path, format_urls({**loaded.urls, **new_urls}).encode("utf-8"))
         except OSError as exc:
@@ -263,23 +315,7 @@ def _build(
             f"recorded the address of {len(new_urls)} item(s){rule} in {display(urls_path)} "
             "(commit it)"
         )
-    stage(f"writing {len(outputs)} files")
-    written = write(
-        outputs, config.output, kept=reuse.kept, fallback=lambda: {**render(site, env), **static}
-    )
-    clock.lap("write")
-    # The site is live: whatever fails from here on is said in a note, not as a failure.
-    reuse.save(written.holds)
-    notes += [*written.notes, *cache.problems]
-    clock.lap("save")
-    return replace(
-        result,
-        files=len(written.holds) - 1,
-        written=True,
-        notes=notes,
-        timings=clock.laps,
-        rendered=rendered,
-    )
+    return notes
 
 
 class _Clock:

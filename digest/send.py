@@ -103,9 +103,10 @@ def run(
 def _prepare(
     config: SiteConfig, settings: Newsletter, options: Options
 ) -> int | tuple[Edition, bytes, list[Recipient], SendLedger | None]:
-    from .pipeline import _model  # the site as a build sees it, without writing anything
+    from .pipeline import model  # the site as a build sees it, without writing anything
 
-    loaded, site, problems = _model(config)
+    built = model(config)
+    loaded, site, problems = built.loaded, built.site, built.problems
     if any(p.severity == "error" for p in problems) or (options.strict and problems):
         _print_problems(problems)
         complain("digest: nothing was sent")

@@ -358,7 +358,6 @@ def email_page(
     from . import pipeline
     from .cache import BuildCache
     from .config import load_config
-    from .fingerprint import code_version
     from .newsletter import render_email
     from .problems import ConfigErrors, has_errors
     from .render import make_env
@@ -384,10 +383,9 @@ def email_page(
 
     try:
         cache = BuildCache(fresh.cache)
-        version = code_version() if fresh.cache else ""
         # Drafts too, as the preview shows them.
-        showing = pipeline.Showing(drafts=True)
-        _, site, problems = pipeline._model(fresh, cache, version, showing=showing)
+        found = pipeline.model(fresh, pipeline.Showing(drafts=True))
+        site, problems = found.site, found.problems
         if has_errors(problems):
             return failed(problems)
         if not site.editions:

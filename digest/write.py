@@ -30,6 +30,8 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from .atomic import write_file
+
 MARKER = ".digest-site"
 MARKER_TEXT = b"This folder is written by digest: every build replaces all of it.\n"
 AT_FDCWD = -100
@@ -408,19 +410,6 @@ def _put_atomically(target: Path, data: bytes) -> Record:
 def _record_of(target: Path, data: bytes) -> Record:
     stat = os.stat(target)
     return (hashlib.sha256(data).hexdigest(), stat.st_size, stat.st_mtime_ns)
-
-
-def write_file(path: Path, data: bytes) -> None:
-    """Replace one file atomically (used for the date ledger)."""
-    handle, temp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-    try:
-        with os.fdopen(handle, "wb") as stream:
-            stream.write(data)
-        os.chmod(temp, 0o666 & ~_umask())
-        os.replace(temp, path)
-    except BaseException:
-        Path(temp).unlink(missing_ok=True)
-        raise
 
 
 def _real(out_dir: Path) -> Path:

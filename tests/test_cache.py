@@ -1,9 +1,10 @@
-"""A damaged build cache counts as absent; one that cannot be written gives a note."""
+"""Compiled templates in the build cache: damaged ones count as absent; a cache that cannot be\nwritten gives a note (the build store's own failures: tests/test_store.py)."""
 
 from __future__ import annotations
 
 import errno
 import shutil
+import sqlite3
 from pathlib import Path
 
 import pytest
@@ -12,19 +13,18 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from digest import cache as cache_module
-from digest import pipeline
+from digest import pipeline, store
 from digest.cache import BuildCache
 
 
-def test_an_entry_comes_back_only_for_its_key_and_kind(tmp_path: Path) -> None:
+def test_an_entry_comes_back_only_as_written(tmp_path: Path) -> None:
     cache = BuildCache(tmp_path)
-    cache.put("entry", "k1", {"a": 1})
-    assert cache.get("entry", "k1", dict) == {"a": 1}
-    assert cache.get("entry", "k2", dict) is None
-    assert cache.get("entry", "k1", list) is None  # an entry of another type
-    assert cache.get("absent", "k1", dict) is None
+    cache.write("entry", b"compiled code")
+    assert cache.read("entry") == b"compiled code"
+    assert cache.read("absent") is None
     (tmp_path / "folder").mkdir()
-    assert cache.get("folder", "k1", dict) is None
+    assert cache.read("folder") is None
+    assert BuildCache(None).read("entry") is None
 
 
 @settings(
@@ -33,7 +33,7 @@ def test_an_entry_comes_back_only_for_its_key_and_kind(tmp_path: Path) -> None:
 @given(data=st.data())
 def test_an_entry_changed_in_any_way_counts_as_absent(tmp_path: Path, data: st.DataObject) -> None:
     cache = BuildCache(tmp_path)
-    cache.put("entry", "key", {"text": "x" * 50, "n": list(range(20))})
+    cache.write("entry", b"x" * 50 + bytes(range(20)))
     path = tmp_path / "entry"
     good = path.read_bytes()
     how = data.draw(st.sampled_from(["truncate", "flip", "random", "append"]))
@@ -48,15 +48,7 @@ def test_an_entry_changed_in_any_way_counts_as_absent(tmp_path: Path, data: st.D
     else:
         damaged = data.draw(st.binary(max_size=300))
     path.write_bytes(damaged)
-    assert cache.get("entry", "key", dict) is None
-
-
-def test_a_pickle_without_its_digest_is_never_unpickled(tmp_path: Path, monkeypatch) -> None:
-    import pickle
-
-    (tmp_path / "entry").write_bytes(pickle.dumps((cache_module.FORMAT, "key", {})))
-    monkeypatch.setattr(pickle, "loads", lambda data: pytest.fail("unpickled"))
-    assert BuildCache(tmp_path).get("entry", "key", dict) is None
+    assert cache.read("entry") is None
 
 
 @pytest.fixture
@@ -114,7 +106,10 @@ def test_damaged_compiled_templates_are_compiled_again(sample: Path, damage: str
     assert tree(sample / "site") == clean
 
 
-def test_a_full_disk_gives_a_note_for_every_cache_write(sample: Path, monkeypatch) -> None:
+@pytest.mark.parametrize("failing", ["templates", "store", "both"])
+def test_a_full_disk_gives_one_note_for_every_cache_write(
+    sample: Path, monkeypatch, failing: str
+) -> None:
     clean = _clean_build(sample)
     writes: list[Path] = []
 
@@ -122,12 +117,18 @@ def test_a_full_disk_gives_a_note_for_every_cache_write(sample: Path, monkeypatc
         writes.append(path)
         raise OSError(errno.ENOSPC, "No space left on device")
 
-    monkeypatch.setattr(cache_module, "write_file", full)
+    def store_full(*args: object) -> None:
+        raise sqlite3.OperationalError("database or disk is full")
+
+    if failing != "store":
+        monkeypatch.setattr(cache_module, "write_file", full)
+    if failing != "templates":
+        monkeypatch.setattr(store.Store, "_create", store_full)
     result = pipeline.build(config_for(sample))
     assert result.written
-    assert any(p.parent.name == "templates" for p in writes)  # compiled templates
-    assert any(p.name == "enrich" for p in writes)  # a pickled entry
-    assert len(result.notes) == 1 and "No space left on device" in result.notes[0]
+    assert bool(writes) == (failing != "store")  # compiled templates, each tried
+    assert all(p.parent.name == "templates" for p in writes)
+    assert len(result.notes) == 1 and "could not save the build cache" in result.notes[0]
     assert tree(sample / "site") == clean
 
 

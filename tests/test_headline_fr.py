@@ -229,9 +229,9 @@ def test_a_french_site_gets_french_headlines() -> None:
     raw = (RawItem("Mistral AI a levé 1,7 milliard d’euros.", None, 1),)
     when = datetime(2026, 12, 1, tzinfo=UTC)
     editions = [EditionFile(0, "0.txt", "0.txt", None, when, raw)]
-    (french,), _, _ = enrich(editions, language="fr-FR")
+    (french,) = enrich(editions, language="fr-FR").items
     assert french.title == "Mistral AI lève 1,7 milliard d’euros"
-    (english,), _, _ = enrich(editions, language="en")
+    (english,) = enrich(editions, language="en").items
     assert english.title == derive_headline("Mistral AI a levé 1,7 milliard d’euros.")
 
 

@@ -30,7 +30,8 @@ def site(tmp_path_factory: pytest.TempPathFactory):
     make_archive(120, content)
     shutil.copy(ROOT / "content" / "topics.yaml", content / "topics.yaml")
     config = config_for(content.parent)
-    _, model, problems = pipeline._model(config)
+    found = pipeline.model(config)
+    model, problems = found.site, found.problems
     assert not problems
     return model
 
@@ -268,7 +269,8 @@ def small_site(tmp_path_factory: pytest.TempPathFactory):
     content = tmp_path_factory.mktemp("small") / "content"
     content.mkdir()
     (content / "001_first.txt").write_text(TWO_ITEMS, encoding="utf-8")
-    _, model, problems = pipeline._model(config_for(content.parent))
+    found = pipeline.model(config_for(content.parent))
+    model, problems = found.site, found.problems
     assert not problems
     return model
 
