@@ -210,7 +210,7 @@ def test_a_killed_build_leaves_the_site_whole_and_the_next_build_right(
     total = prepared.counts.get(kind, 0)
     assert total, f"no {kind} event in the census: {prepared.counts}"
     n = 1 if which == "first" else total
-    project = prepared.copy(f"{kind.replace(' ', '-')}-{n}")
+    project = prepared.copy(f"{kind.replace(' ', '-')}-{which}-{n}")
     done = run(project, {"kill": [kind, n]})
     assert done.returncode == -signal.SIGKILL, (
         f"the build was not killed at {kind} #{n}: exit {done.returncode}\n{done.stderr}"

@@ -252,4 +252,4 @@ def test_a_build_killed_while_saving_the_store_leaves_the_next_build_right(
     )
     assert pipeline.build(config).written
     assert tree(project / "site") == clean(project)
-    assert store.Store(project / "cache", pipeline.code_version()).section("named", "") != {}
+    assert store.Store(project / "cache", pipeline.code_version()).section("named", "en") != {}
