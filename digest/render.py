@@ -20,6 +20,7 @@ import signal
 import threading
 from collections.abc import Callable, Iterator, Sequence
 from email.utils import format_datetime
+from gettext import NullTranslations
 from pathlib import Path
 from types import TracebackType
 
@@ -41,6 +42,7 @@ from .export import Lines, items_json
 from .feeds import FILES, all_feeds, json_feed
 from .model import Page, Segment, Site
 from .problems import ConfigErrors, Problem, display, error
+from .translation import catalog, number
 from .urls import (
     FAVICON,
     ITEMS_JSON,
@@ -90,10 +92,15 @@ def make_env(overrides: Sequence[Path] = (), compiled: BuildCache | None = None)
         trim_blocks=True,
         lstrip_blocks=True,
         keep_trailing_newline=True,
+        extensions=["jinja2.ext.i18n"],
     )
+    # The messages, dates and numbers follow the language of what is rendered: a page's or
+    # an email's `site`, a feed's `feed`; so one environment serves a site in any language.
+    _Messages().install(env)
     env.filters["html"] = _html
     env.filters["plain"] = markup.to_plain
-    env.filters["long_date"] = long_date
+    env.filters["long_date"] = pass_context(lambda c, when: long_date(when, _language(c)))
+    env.filters["number"] = pass_context(lambda c, value: number(value, _language(c)))
     env.filters["iso"] = lambda when: when.isoformat()
     env.filters["rfc822"] = format_datetime
     env.filters["rfc3339"] = lambda when: when.isoformat()
@@ -105,6 +112,49 @@ def make_env(overrides: Sequence[Path] = (), compiled: BuildCache | None = None)
     env.globals["topic_path"] = topic_path
     env.globals["paths"] = PATHS
     return env
+
+
+def _language(context: Context) -> str:
+    for holder in (context.get("site"), context.get("feed")):
+        language = getattr(holder, "language", None)
+        if isinstance(language, str):
+            return language
+    return "en"
+
+
+class _Messages:
+    """gettext for templates, in the language of what is rendered; each catalog is looked
+    up once per environment (a page asks for a dozen messages)."""
+
+    def __init__(self) -> None:
+        self._catalogs: dict[str, NullTranslations] = {}
+
+    def _catalog(self, context: Context) -> NullTranslations:
+        language = _language(context)
+        if language not in self._catalogs:
+            self._catalogs[language] = catalog(language)
+        return self._catalogs[language]
+
+    def install(self, env: Environment) -> None:
+        @pass_context
+        def gettext(context: Context, message: str) -> str:
+            return self._catalog(context).gettext(message)
+
+        @pass_context
+        def ngettext(context: Context, singular: str, plural: str, n: int) -> str:
+            return self._catalog(context).ngettext(singular, plural, n)
+
+        @pass_context
+        def pgettext(context: Context, where: str, message: str) -> str:
+            return self._catalog(context).pgettext(where, message)
+
+        @pass_context
+        def npgettext(context: Context, where: str, singular: str, plural: str, n: int) -> str:
+            return self._catalog(context).npgettext(where, singular, plural, n)
+
+        env.install_gettext_callables(  # type: ignore[attr-defined]
+            gettext, ngettext, newstyle=True, pgettext=pgettext, npgettext=npgettext
+        )
 
 
 @pass_context
