@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Collection, Iterable, Sequence
 from datetime import datetime
+from gettext import NullTranslations
 from typing import TypeVar
 from urllib.parse import urlsplit
 
@@ -56,11 +57,11 @@ def assemble(
         if item.duplicate_of is not None:
             also_reported[item.duplicate_of].append(item)
 
-    editions = _editions(every, by_id, edition_files, config.language)
+    messages = catalog(config.language)
+    editions = _editions(every, by_id, edition_files, messages)
     topics = _topics(listed, taxonomy)
     newest = max((item.date for item in every), default=None)
-    messages = catalog(config.language)
-    edition_titles = {e.number: _title(e, config.language) for e in edition_files}
+    edition_titles = {e.number: _title(e, messages) for e in edition_files}
     pages = [
         _page(
             HOME,
@@ -273,18 +274,18 @@ def _page(
     )
 
 
-def _title(edition: EditionFile, language: str) -> str:
+def _title(edition: EditionFile, messages: NullTranslations) -> str:
     """The edition's title: its own, else "Edition N" in the site's language."""
     if edition.title:
         return edition.title
-    return catalog(language).gettext("Edition %(number)s") % {"number": edition.number}
+    return messages.gettext("Edition %(number)s") % {"number": edition.number}
 
 
 def _editions(
     every: Sequence[Item],
     by_id: dict[str, Item],
     edition_files: Sequence[EditionFile],
-    language: str,
+    messages: NullTranslations,
 ) -> list[Edition]:
     """Every edition with an item, even one whose items all repeat earlier reports: its
     page still shows them, each pointing to where the story was first reported."""
@@ -299,7 +300,7 @@ def _editions(
         editions.append(
             Edition(
                 number=source.number,
-                title=_title(source, language),
+                title=_title(source, messages),
                 date=source.date,
                 source=source.path,
                 items=tuple(item for item in members if item.duplicate_of is None),

@@ -6,25 +6,34 @@ A date is shown in the zone it carries: an edition's date is in the site's time 
 from __future__ import annotations
 
 from datetime import date, datetime
+from functools import lru_cache
 
 from .translation import babel_locale, catalog
 
 
 def long_date(when: datetime | date, language: str = "en") -> str:
-    from babel.dates import format_date, get_date_format, tokenize_pattern, untokenize_pattern
+    from babel.dates import format_date
 
-    locale = babel_locale(language)
-    pattern = get_date_format("long", locale=locale).pattern
-    if when.day == 1:
-        # CLDR writes the day as a number; French writes the first of the month as an
-        # ordinal ("1er décembre"), so the catalog says how the first day is written.
-        first = catalog(language).pgettext("the first day of a month, in a date", "1")
-        tokens = [
-            ("chars", first) if kind == "field" and value[0] == "d" else (kind, value)
-            for kind, value in tokenize_pattern(pattern)
-        ]
-        pattern = untokenize_pattern(tokens)
-    return format_date(when, pattern, locale=locale)
+    return format_date(when, _pattern(language, when.day == 1), locale=babel_locale(language))
+
+
+@lru_cache(maxsize=64)
+def _pattern(language: str, first: bool) -> str:
+    """CLDR's long date pattern for the language ("d MMMM y"); on the first of a month,
+    with the day as the catalog writes it: CLDR writes it as a number, French as an
+    ordinal ("1er décembre")."""
+    from babel.dates import get_date_format, tokenize_pattern, untokenize_pattern
+
+    pattern = get_date_format("long", locale=babel_locale(language)).pattern
+    if not first:
+        return pattern
+    # Translators: the day 1 in a date such as "1 December 2026" ("1er" in French).
+    day = catalog(language).pgettext("the first day of a month, in a date", "1")
+    tokens = [
+        ("chars", day) if kind == "field" and value[0] == "d" else (kind, value)
+        for kind, value in tokenize_pattern(pattern)
+    ]
+    return untokenize_pattern(tokens)
 
 
 def month_name(year: int, month: int, language: str = "en") -> str:

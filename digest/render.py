@@ -20,7 +20,6 @@ import signal
 import threading
 from collections.abc import Callable, Iterator, Sequence
 from email.utils import format_datetime
-from gettext import NullTranslations
 from pathlib import Path
 from types import TracebackType
 
@@ -96,7 +95,9 @@ def make_env(overrides: Sequence[Path] = (), compiled: BuildCache | None = None)
     )
     # The messages, dates and numbers follow the language of what is rendered: a page's or
     # an email's `site`, a feed's `feed`; so one environment serves a site in any language.
-    _Messages().install(env)
+    env.install_gettext_callables(  # type: ignore[attr-defined]
+        _gettext, _ngettext, newstyle=True, pgettext=_pgettext, npgettext=_npgettext
+    )
     env.filters["html"] = _html
     env.filters["plain"] = markup.to_plain
     env.filters["long_date"] = pass_context(lambda c, when: long_date(when, _language(c)))
@@ -122,39 +123,24 @@ def _language(context: Context) -> str:
     return "en"
 
 
-class _Messages:
-    """gettext for templates, in the language of what is rendered; each catalog is looked
-    up once per environment (a page asks for a dozen messages)."""
+@pass_context
+def _gettext(context: Context, message: str) -> str:
+    return catalog(_language(context)).gettext(message)
 
-    def __init__(self) -> None:
-        self._catalogs: dict[str, NullTranslations] = {}
 
-    def _catalog(self, context: Context) -> NullTranslations:
-        language = _language(context)
-        if language not in self._catalogs:
-            self._catalogs[language] = catalog(language)
-        return self._catalogs[language]
+@pass_context
+def _ngettext(context: Context, singular: str, plural: str, n: int) -> str:
+    return catalog(_language(context)).ngettext(singular, plural, n)
 
-    def install(self, env: Environment) -> None:
-        @pass_context
-        def gettext(context: Context, message: str) -> str:
-            return self._catalog(context).gettext(message)
 
-        @pass_context
-        def ngettext(context: Context, singular: str, plural: str, n: int) -> str:
-            return self._catalog(context).ngettext(singular, plural, n)
+@pass_context
+def _pgettext(context: Context, where: str, message: str) -> str:
+    return catalog(_language(context)).pgettext(where, message)
 
-        @pass_context
-        def pgettext(context: Context, where: str, message: str) -> str:
-            return self._catalog(context).pgettext(where, message)
 
-        @pass_context
-        def npgettext(context: Context, where: str, singular: str, plural: str, n: int) -> str:
-            return self._catalog(context).npgettext(where, singular, plural, n)
-
-        env.install_gettext_callables(  # type: ignore[attr-defined]
-            gettext, ngettext, newstyle=True, pgettext=pgettext, npgettext=npgettext
-        )
+@pass_context
+def _npgettext(context: Context, where: str, singular: str, plural: str, n: int) -> str:
+    return catalog(_language(context)).npgettext(where, singular, plural, n)
 
 
 @pass_context

@@ -11,6 +11,7 @@ with no catalog gets the English interface, and a warning from config.py.
 from __future__ import annotations
 
 import gettext
+from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -37,13 +38,15 @@ def interface_language(tag: str) -> str | None:
     return code if (LOCALES / code / "LC_MESSAGES" / f"{DOMAIN}.mo").is_file() else None
 
 
+# Catalogs and locales are read once a process: a page asks for a dozen messages and dates.
+@lru_cache(maxsize=64)
 def catalog(tag: str) -> gettext.NullTranslations:
     """The interface's messages for a site in language `tag`: its catalog, or English."""
     code = interface_language(tag) or FALLBACK
-    # gettext keeps each catalog it has read, so asking again costs no reading.
     return gettext.translation(DOMAIN, LOCALES, languages=[code], fallback=True)
 
 
+@lru_cache(maxsize=64)
 def babel_locale(tag: str) -> Locale:
     """The CLDR locale of the interface: the tag itself when it names a region CLDR knows
     for the catalog's language (fr-CA), else that language in its usual region."""
