@@ -431,3 +431,19 @@ def test_an_unsupported_language_warns_and_speaks_english(tmp_path: Path) -> Non
     assert ">Edition 1</a>" in page
     assert "<language>eo-XX</language>" in (site / "feed.xml").read_text(encoding="utf-8")
     assert FIXTURE.is_dir()
+
+
+def test_the_commands_summary_speaks_the_sites_language(tmp_path: Path, cli) -> None:
+    build_french(tmp_path / "fr")
+    run = cli("check", "--config", tmp_path / "fr" / "site.yaml")
+    assert run.code == 0, run.err
+    assert run.out.splitlines()[-1] == (
+        f"Vérification terminée{NNBSP}: 10 articles en 2 éditions, 5 thèmes — 0 erreur, "
+        "0 avertissement"
+    )
+    run = cli("build", "--config", tmp_path / "fr" / "site.yaml")
+    assert run.code == 0 and re.fullmatch(
+        rf"Site construit dans (.*/)?fr/site/{NNBSP}: 10 articles en 2 éditions "
+        r"\(\d+ fichiers, \d+,\d\d\u00a0s\)",
+        run.out.splitlines()[-1],
+    ), run.out
