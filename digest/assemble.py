@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Collection, Iterable, Sequence
 from datetime import datetime
+from gettext import NullTranslations
 from typing import TypeVar
 from urllib.parse import urlsplit
 
@@ -14,6 +15,7 @@ from .model import Edition, EditionFile, Item, Page, Repeat, Site, Standalone, T
 from .paginate import paginate
 from .search import segments
 from .taxonomy import Taxonomy
+from .translation import catalog, number
 from .urls import (
     ARCHIVE,
     HOME,
@@ -55,10 +57,11 @@ def assemble(
         if item.duplicate_of is not None:
             also_reported[item.duplicate_of].append(item)
 
-    editions = _editions(every, by_id, edition_files)
+    messages = catalog(config.language)
+    editions = _editions(every, by_id, edition_files, messages)
     topics = _topics(listed, taxonomy)
     newest = max((item.date for item in every), default=None)
-    edition_titles = {e.number: e.title or f"Edition {e.number}" for e in edition_files}
+    edition_titles = {e.number: _title(e, messages) for e in edition_files}
     pages = [
         _page(
             HOME,
@@ -70,20 +73,26 @@ def assemble(
             earlier=editions[1 : 1 + EARLIER_EDITIONS_ON_HOME],
             more_editions=len(editions) > 1 + EARLIER_EDITIONS_ON_HOME,
         ),
-        _page(ARCHIVE, "archive.html", "Archive", updated=newest, months=_by_month(editions)),
-        _page(TOPICS, "topics.html", "Topics", updated=newest, topics=topics),
+        _page(
+            ARCHIVE,
+            "archive.html",
+            messages.gettext("Archive"),
+            updated=newest,
+            months=_by_month(editions, config.language),
+        ),
+        _page(TOPICS, "topics.html", messages.gettext("Topics"), updated=newest, topics=topics),
         # Served for any missing address, at any depth: its links start from the site's path.
         Page(
             NOT_FOUND,
             "404.html",
-            "Page not found",
+            messages.gettext("Page not found"),
             {"root": base_path, "folder": NOT_FOUND},
             in_sitemap=False,
         ),
     ]
     if config.search:  # without an index, a search page could only fail
         choices = tuple((topic.slug, topic.name) for topic in topics)
-        pages.append(_page(SEARCH, "search.html", "Search", topics=choices))
+        pages.append(_page(SEARCH, "search.html", messages.gettext("Search"), topics=choices))
     for newer, edition, older in _neighbours(editions):
         pages.append(
             _page(
@@ -110,7 +119,12 @@ def assemble(
         # the count on the front page only: so a new item changes no older page.
         head = Topic(topic.slug, topic.name, topic.description, items=())
         for part in paginate(path_of(topic), topic.items, config.items_per_page):
-            title = topic.name if part.number is None else f"{topic.name}, page {part.number}"
+            title = topic.name
+            if part.number is not None:
+                title = messages.gettext("%(topic)s, page %(number)s") % {
+                    "topic": topic.name,
+                    "number": number(part.number, config.language),
+                }
             updated = max((item.date for item in part.items), default=None)
             pages.append(
                 _page(
@@ -260,8 +274,18 @@ def _page(
     )
 
 
+def _title(edition: EditionFile, messages: NullTranslations) -> str:
+    """The edition's title: its own, else "Edition N" in the site's language."""
+    if edition.title:
+        return edition.title
+    return messages.gettext("Edition %(number)s") % {"number": edition.number}
+
+
 def _editions(
-    every: Sequence[Item], by_id: dict[str, Item], edition_files: Sequence[EditionFile]
+    every: Sequence[Item],
+    by_id: dict[str, Item],
+    edition_files: Sequence[EditionFile],
+    messages: NullTranslations,
 ) -> list[Edition]:
     """Every edition with an item, even one whose items all repeat earlier reports: its
     page still shows them, each pointing to where the story was first reported."""
@@ -276,7 +300,7 @@ def _editions(
         editions.append(
             Edition(
                 number=source.number,
-                title=source.title or f"Edition {source.number}",
+                title=_title(source, messages),
                 date=source.date,
                 source=source.path,
                 items=tuple(item for item in members if item.duplicate_of is None),
@@ -308,12 +332,12 @@ def _topics(listed: Sequence[Item], taxonomy: Taxonomy) -> list[Topic]:
     ]
 
 
-def _by_month(editions: Sequence[Edition]) -> list[tuple[str, list[Edition]]]:
+def _by_month(editions: Sequence[Edition], language: str) -> list[tuple[str, list[Edition]]]:
     months: dict[tuple[int, int], list[Edition]] = defaultdict(list)
     for edition in editions:
         months[(edition.date.year, edition.date.month)].append(edition)
     return [
-        (month_name(year, month), months[(year, month)])
+        (month_name(year, month, language), months[(year, month)])
         for year, month in sorted(months, reverse=True)
     ]
 

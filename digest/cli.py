@@ -14,6 +14,7 @@ import time
 import traceback
 from dataclasses import replace
 from datetime import UTC, date, datetime
+from gettext import NullTranslations
 from pathlib import Path
 
 from . import __version__, evaluate, init, pipeline, serve
@@ -32,6 +33,7 @@ from .problems import (
 )
 from .progress import StageDisplay
 from .reading import NotRead, read_file
+from .translation import catalog, decimal
 from .write import WriteError
 
 EXIT_OK, EXIT_CONTENT, EXIT_USAGE, EXIT_INTERNAL, EXIT_INTERRUPTED = 0, 1, 2, 70, 130
@@ -313,17 +315,21 @@ def _run(args: argparse.Namespace) -> int:
     if getattr(args, "explain", False):
         print("\n".join(_explain(result.site, result.tagging)))
     if args.command == "check" or (args.command == "build" and args.verbose):
-        for line in _repeat_notes(result, config.content):
+        for line in _repeat_notes(result, config.content, config.language):
             print(line, file=sys.stderr)
     if args.command == "check" and result.tagging:
         for item in _in_file_order(result.site):
             if not item.topics and item.duplicate_of is None:
                 where = f"{display(config.content / item.source.file)}:{item.source.line}"
-                print(f"{where}: note: no topic fits this item", file=sys.stderr)
+                note = catalog(config.language).gettext("no topic fits this item")
+                print(f"{where}: note: {note}", file=sys.stderr)
     _print_problems(result.problems)
     if has_errors(result.problems, args.strict):
         if args.command == "build":
-            print("digest: nothing was written; the previous site is unchanged", file=sys.stderr)
+            unchanged = catalog(config.language).gettext(
+                "nothing was written; the previous site is unchanged"
+            )
+            print(f"digest: {unchanged}", file=sys.stderr)
         return EXIT_CONTENT
     if not args.quiet:
         for note in result.notes:
@@ -501,39 +507,90 @@ def _print_problems(problems: list[Problem]) -> None:
 
 
 def _summary(command: str, result: pipeline.Result, config: SiteConfig, seconds: float) -> str:
+    """The last line of a build or a check, in the site's language. Counts are written
+    as plain digits in every language, for the scripts that read them."""
     site = result.site
-    items = _count(len(site.all_items), "item")
-    if len(site.items) != len(site.all_items):
-        items += f" ({len(site.all_items) - len(site.items)} grouped with an earlier report)"
-    editions = _count(len(site.editions), "edition") + _held_back(result)
+    messages = catalog(config.language)
+    items = messages.ngettext("%(n)s item", "%(n)s items", len(site.all_items)) % {
+        "n": len(site.all_items)
+    }
+    grouped = len(site.all_items) - len(site.items)
+    if grouped:
+        items = messages.ngettext(
+            "%(items)s (%(n)s grouped with an earlier report)",
+            "%(items)s (%(n)s grouped with an earlier report)",
+            grouped,
+        ) % {"items": items, "n": grouped}
+    editions = (
+        messages.ngettext("%(n)s edition", "%(n)s editions", len(site.editions))
+        % {"n": len(site.editions)}
+    ) + _held_back(result, messages)
     if command == "build":
-        where = display(config.output.absolute())
-        return f"Built {items} in {editions} into {where}/ ({result.files} files, {seconds:.2f} s)"
-    topics = _count(len(site.topics), "topic")
-    return f"Checked {items} in {editions}, {topics}: {count_line(result.problems)}"
+        return messages.gettext(
+            "Built %(items)s in %(editions)s into %(folder)s/ (%(files)s files, %(seconds)s s)"
+        ) % {
+            "items": items,
+            "editions": editions,
+            "folder": display(config.output.absolute()),
+            "files": result.files,
+            "seconds": decimal(seconds, config.language),
+        }
+    topics = messages.ngettext("%(n)s topic", "%(n)s topics", len(site.topics)) % {
+        "n": len(site.topics)
+    }
+    errors = sum(p.severity == "error" for p in result.problems)
+    warnings = len(result.problems) - errors
+    problems = ", ".join(
+        [
+            messages.ngettext("%(n)s error", "%(n)s errors", errors) % {"n": errors},
+            messages.ngettext("%(n)s warning", "%(n)s warnings", warnings) % {"n": warnings},
+        ]
+    )
+    return messages.gettext("Checked %(items)s in %(editions)s, %(topics)s: %(problems)s") % {
+        "items": items,
+        "editions": editions,
+        "topics": topics,
+        "problems": problems,
+    }
 
 
-def _held_back(result: pipeline.Result) -> str:
+def _held_back(result: pipeline.Result, messages: NullTranslations) -> str:
     """What the summary line says of drafts and scheduled editions, if any."""
+
+    def drafts_of(n: int) -> str:
+        return messages.ngettext("%(n)s draft", "%(n)s drafts", n) % {"n": n}
+
     parts = []
     if result.drafts:
-        parts.append(f"{_count(result.drafts, 'draft')} included")
+        parts.append(messages.gettext("%(drafts)s included") % {"drafts": drafts_of(result.drafts)})
     if result.held:
         drafts = sum(1 for held in result.held if not held.scheduled)
         dates = sorted(held.edition.date for held in result.held if held.scheduled)
-        kinds = [_count(drafts, "draft")] if drafts else []
-        if len(dates) == 1:
-            kinds.append(f"1 scheduled for {dates[0].date().isoformat()}")
-        elif dates:
-            kinds.append(f"{len(dates)} scheduled, the first for {dates[0].date().isoformat()}")
-        held = "edition held back" if len(result.held) == 1 else "editions held back"
-        parts.append(f"{len(result.held)} {held}: {', '.join(kinds)}")
+        kinds = [drafts_of(drafts)] if drafts else []
+        if dates:
+            kinds.append(
+                messages.ngettext(
+                    "%(n)s scheduled for %(date)s",
+                    "%(n)s scheduled, the first for %(date)s",
+                    len(dates),
+                )
+                % {"n": len(dates), "date": dates[0].date().isoformat()}
+            )
+        parts.append(
+            messages.ngettext(
+                "%(n)s edition held back: %(kinds)s",
+                "%(n)s editions held back: %(kinds)s",
+                len(result.held),
+            )
+            % {"n": len(result.held), "kinds": ", ".join(kinds)}
+        )
     return f" ({'; '.join(parts)})" if parts else ""
 
 
-def _repeat_notes(result: pipeline.Result, content: Path) -> list[str]:
+def _repeat_notes(result: pipeline.Result, content: Path, language: str = "en") -> list[str]:
     """A note at each item grouped as a repeat: the report it repeats, and how alike."""
     by_id = {item.id: item for item in result.site.all_items}
+    messages = catalog(language)
 
     def where(item: Item) -> str:
         return f"{display(content / item.source.file)}:{item.source.line}"
@@ -544,24 +601,25 @@ def _repeat_notes(result: pipeline.Result, content: Path) -> list[str]:
         if grouped is None or item.duplicate_of is None:
             continue
         first, match = by_id[grouped.first], by_id[grouped.match]
-        alike = f"similarity {grouped.similarity:.2f}"
+        alike = messages.gettext("similarity %(value)s") % {
+            "value": decimal(grouped.similarity, language)
+        }
         if match is not first:
-            alike += f" with its repeat {where(match)}"
-        lines.append(
-            printable(
-                f"{where(item)}: note: grouped as a repeat of {where(first)} "
-                f'"{first.title}" ({alike}); mark it "Not a repeat" to list it on its own'
-            )
-        )
+            alike = messages.gettext("%(similarity)s with its repeat %(where)s") % {
+                "similarity": alike,
+                "where": where(match),
+            }
+        # The severity word stays "note" in every language: FILE:LINE: severity: is a format.
+        note = messages.gettext(
+            'grouped as a repeat of %(first)s "%(title)s" (%(alike)s); mark it "Not a repeat" '
+            "to list it on its own"
+        ) % {"first": where(first), "title": first.title, "alike": alike}
+        lines.append(printable(f"{where(item)}: note: {note}"))
     return lines
 
 
 def _in_file_order(site: Site) -> list[Item]:
     return sorted(site.all_items, key=lambda item: (item.edition, item.position))
-
-
-def _count(n: int, word: str) -> str:
-    return f"{n} {word}" if n == 1 else f"{n} {word}s"
 
 
 def _explain(site: Site, tagging: bool) -> list[str]:

@@ -13,6 +13,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from .problems import Problem, display, error, warning
 from .reading import NotRead, read_file
+from .translation import interface_language, supported
 from .urls import GENERATED_FILES
 from .yamlfile import Entry, load_mapping, shorten
 
@@ -140,6 +141,24 @@ def _language(value: object) -> str:
     if not re.fullmatch(r"[A-Za-z]{2,3}(-[A-Za-z0-9]{2,8})*", text):
         raise ValueError(f"expected a language tag such as 'en' or 'fr-FR', got {shorten(text)}")
     return text
+
+
+def _unsupported_language(
+    config: SiteConfig, file: str, entries: dict[str, Entry]
+) -> list[Problem]:
+    """A warning when digest has no interface in the site's language: the pages then speak
+    English, while `lang` and the feeds' language stay the tag the editor wrote."""
+    if "language" not in entries or interface_language(config.language) is not None:
+        return []
+    known = ", ".join(supported())
+    return [
+        warning(
+            file,
+            entries["language"].line,
+            f"language: digest's interface has no {shorten(config.language)} catalog "
+            f"(it has: {known}); the pages' words, dates and numbers will be in English",
+        )
+    ]
 
 
 def _timezone(value: object) -> str:
@@ -684,6 +703,7 @@ def parse_config(
     if check_folders:
         for key in ("feed_icon", "share_image"):
             problems += _missing_image(config, key, file, entries)
+    problems += _unsupported_language(config, file, entries)
     return config, problems
 
 

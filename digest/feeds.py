@@ -20,6 +20,7 @@ from datetime import UTC, datetime, timedelta
 
 from .markup import to_html, to_plain
 from .model import Edition, Item, Site, Topic
+from .translation import catalog, number
 from .urls import ARCHIVE, absolute, path_of
 
 # Never change: every Atom id ever published is derived from it.
@@ -65,14 +66,24 @@ def published_at(item: Item) -> datetime:
     return item.date - timedelta(seconds=item.position)
 
 
+def _analysis(item: Item, site: Site) -> tuple[str, str]:
+    """An item's analysis after its summary, as HTML and as text, labelled as analysis."""
+    assert item.analysis is not None
+    label = catalog(site.language).gettext("Analysis")
+    html_part = to_html(item.analysis, site.static, site.base_url).removeprefix("<p>")
+    return (
+        f"\n<p><strong>{html.escape(label)}</strong> — {html_part}",
+        f"\n\n{label} — {to_plain(item.analysis)}",
+    )
+
+
 def entry(item: Item, site: Site) -> FeedEntry:
     html = to_html(item.summary, site.static, site.base_url)
     text = to_plain(item.summary)
     if item.analysis:
-        html += "\n<p><strong>Analysis</strong> — " + to_html(
-            item.analysis, site.static, site.base_url
-        ).removeprefix("<p>")
-        text += "\n\nAnalysis — " + to_plain(item.analysis)
+        more_html, more_text = _analysis(item, site)
+        html += more_html
+        text += more_text
     return FeedEntry(
         id=item.id,
         atom_id=atom_id(f"item:{item.id}"),
@@ -113,7 +124,8 @@ def topic_feed(site: Site, topic: Topic) -> Feed:
     return _feed(
         site,
         topic.items[: site.feed_size],
-        f"{site.title}: {topic.name}",
+        catalog(site.language).gettext("%(site)s: %(topic)s")
+        % {"site": site.title, "topic": topic.name},
         topic.description,
         path_of(topic),
     )
@@ -136,6 +148,7 @@ def edition_entry(edition: Edition, site: Site) -> FeedEntry:
     """An edition as one entry. Its id comes from its number and date, which never move (the
     date ledger keeps the date), so that a rebuild or a new edition never shows it again."""
     key = atom_id(f"edition:{edition.number}:{edition.date.isoformat()}")
+    messages = catalog(site.language)
     blocks, texts = [], []
     for item in edition.items:
         link = absolute(site.base_url, path_of(item))
@@ -143,17 +156,20 @@ def edition_entry(edition: Edition, site: Site) -> FeedEntry:
         block += to_html(item.summary, site.static, site.base_url)
         text = f"{item.title}\n{link}\n\n{to_plain(item.summary)}"
         if item.analysis:
-            block += "\n<p><strong>Analysis</strong> — " + to_html(
-                item.analysis, site.static, site.base_url
-            ).removeprefix("<p>")
-            text += "\n\nAnalysis — " + to_plain(item.analysis)
+            more_html, more_text = _analysis(item, site)
+            block += more_html
+            text += more_text
         names = [site.topic_names.get(slug, slug) for slug in item.topics]
         if names:
-            block += f"\n<p>Topics: {html.escape(', '.join(names))}</p>"
+            topics = messages.gettext("Topics:")
+            block += f"\n<p>{html.escape(topics)} {html.escape(', '.join(names))}</p>"
         blocks.append(block)
         texts.append(text)
-    count = f"{len(edition.items)} item{'s' if len(edition.items) != 1 else ''}"
-    overview = f"{count}: " + "; ".join(item.title for item in edition.items)
+    size = len(edition.items)
+    overview = messages.ngettext("%(n)s item: %(titles)s", "%(n)s items: %(titles)s", size) % {
+        "n": number(size, site.language),
+        "titles": "; ".join(item.title for item in edition.items),
+    }
     categories: dict[str, str] = {}
     for item in edition.items:
         for slug in item.topics:
@@ -184,9 +200,11 @@ def edition_feed(site: Site) -> Feed:
             break
         editions.append(edition)
     urls = {kind: absolute(site.base_url, EDITIONS_FOLDER + name) for kind, name in FILES.items()}
+    messages = catalog(site.language)
     return Feed(
-        title=f"{site.title}: editions",
-        description=f"Each edition of {site.title} whole, in one entry.",
+        title=messages.gettext("%(site)s: editions") % {"site": site.title},
+        description=messages.gettext("Each edition of %(site)s whole, in one entry.")
+        % {"site": site.title},
         home=absolute(site.base_url, ARCHIVE),  # the page that lists every edition
         folder=EDITIONS_FOLDER,
         urls=urls,

@@ -47,6 +47,7 @@ COPIED = (".css", ".js", ".svg")  # static files among the templates: copied, ne
 PLAIN = frozenset({str, int, float, bool, type(None), datetime})
 # The libraries whose output ends up in the site: a new version may change a page.
 LIBRARIES = (
+    "babel",  # its CLDR data spells the dates and numbers
     "jinja2",
     "markupsafe",
     "markdown-it-py",
@@ -65,6 +66,10 @@ def code_version() -> str:
     package = Path(__file__).resolve().parent
     for source in sorted(package.glob("*.py")):
         digest.update(source.name.encode() + b"\0" + source.read_bytes())
+    # The interface's compiled catalogs: a changed message changes the pages.
+    for catalog in sorted(package.glob("locale/*/LC_MESSAGES/*.mo")):
+        name = catalog.relative_to(package).as_posix()
+        digest.update(name.encode() + b"\0" + catalog.read_bytes())
     for name in LIBRARIES:
         try:
             digest.update(f"{name}={metadata.version(name)};".encode())

@@ -124,7 +124,10 @@ def _tidy(text: str) -> str:
 def subject(site: Site, edition: Edition, newsletter: Newsletter | None) -> str:
     pattern = newsletter.subject if newsletter else "{title}"
     return pattern.format(
-        title=edition.title, number=edition.number, date=long_date(edition.date), site=site.title
+        title=edition.title,
+        number=edition.number,
+        date=long_date(edition.date, site.language),
+        site=site.title,
     )
 
 

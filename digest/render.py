@@ -41,6 +41,7 @@ from .export import Lines, items_json
 from .feeds import FILES, all_feeds, json_feed
 from .model import Page, Segment, Site
 from .problems import ConfigErrors, Problem, display, error
+from .translation import catalog, number
 from .urls import (
     FAVICON,
     ITEMS_JSON,
@@ -90,10 +91,17 @@ def make_env(overrides: Sequence[Path] = (), compiled: BuildCache | None = None)
         trim_blocks=True,
         lstrip_blocks=True,
         keep_trailing_newline=True,
+        extensions=["jinja2.ext.i18n"],
+    )
+    # The messages, dates and numbers follow the language of what is rendered: a page's or
+    # an email's `site`, a feed's `feed`; so one environment serves a site in any language.
+    env.install_gettext_callables(  # type: ignore[attr-defined]
+        _gettext, _ngettext, newstyle=True, pgettext=_pgettext, npgettext=_npgettext
     )
     env.filters["html"] = _html
     env.filters["plain"] = markup.to_plain
-    env.filters["long_date"] = long_date
+    env.filters["long_date"] = pass_context(lambda c, when: long_date(when, _language(c)))
+    env.filters["number"] = pass_context(lambda c, value: number(value, _language(c)))
     env.filters["iso"] = lambda when: when.isoformat()
     env.filters["rfc822"] = format_datetime
     env.filters["rfc3339"] = lambda when: when.isoformat()
@@ -105,6 +113,34 @@ def make_env(overrides: Sequence[Path] = (), compiled: BuildCache | None = None)
     env.globals["topic_path"] = topic_path
     env.globals["paths"] = PATHS
     return env
+
+
+def _language(context: Context) -> str:
+    for holder in (context.get("site"), context.get("feed")):
+        language = getattr(holder, "language", None)
+        if isinstance(language, str):
+            return language
+    return "en"
+
+
+@pass_context
+def _gettext(context: Context, message: str) -> str:
+    return catalog(_language(context)).gettext(message)
+
+
+@pass_context
+def _ngettext(context: Context, singular: str, plural: str, n: int) -> str:
+    return catalog(_language(context)).ngettext(singular, plural, n)
+
+
+@pass_context
+def _pgettext(context: Context, where: str, message: str) -> str:
+    return catalog(_language(context)).pgettext(where, message)
+
+
+@pass_context
+def _npgettext(context: Context, where: str, singular: str, plural: str, n: int) -> str:
+    return catalog(_language(context)).npgettext(where, singular, plural, n)
 
 
 @pass_context

@@ -132,6 +132,7 @@ class IndexSegment(Segment):
     # For each repeat in the segment: its number in the segment, the number of its first
     # report (counted from the oldest item), and that first report.
     first_reports: tuple[tuple[int, int, Item], ...] = ()
+    dates: str = "en"  # the site's language tag: its records' dates are written in it
 
 
 def segments(items: Sequence[Item], language: str = "en") -> tuple[IndexSegment, ...]:
@@ -156,7 +157,10 @@ def segments(items: Sequence[Item], language: str = "en") -> tuple[IndexSegment,
             for n, item in enumerate(part)
             if item.duplicate_of is not None and item.duplicate_of in by_id
         )
-        found.append(IndexSegment(first, part, _key(part, firsts, code), code, firsts))
+        # The key covers what the files hold: the stemming, and the dates' language when
+        # it is not the stemmer's (a language whose words are indexed unstemmed).
+        keyed = code if code == language else f"{code}\0{language}"
+        found.append(IndexSegment(first, part, _key(part, firsts, keyed), code, firsts, language))
         first += size
     return tuple(found)
 
@@ -224,7 +228,7 @@ def segment_files(segment: Segment) -> Iterator[tuple[str, bytes]]:
         record = [
             path_of(shown),
             shown.title,
-            long_date(shown.date),
+            long_date(shown.date, segment.dates if isinstance(segment, IndexSegment) else "en"),
             list(shown.topics),
             summary,
             analysis,
