@@ -119,7 +119,7 @@ def timed(command: list[str], cwd: Path) -> tuple[float, float]:
 def floor_seconds(config: SiteConfig, runs: int) -> float:
     """Writing digest's own output (its search index too) from memory, as our writer does it."""
     _, site, _ = pipeline._model(config)
-    outputs = render(site, make_env())
+    outputs = dict(render(site, make_env()))
     times = []
     for _ in range(runs):
         config.output.parent.mkdir(parents=True, exist_ok=True)

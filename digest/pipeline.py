@@ -22,11 +22,12 @@ from .load import HeldBack, Loaded, hold_back, load
 from .model import Edition, Item, Page, Site
 from .pages import load_pages
 from .problems import Problem, display, has_errors, ordered, warning
-from .render import make_env, render
+from .render import make_env, render, render_only
 from .reuse import Reuse
 from .static import clashes, image_problems, read_static
 from .urlledger import URLS_NAME, format_urls, place, unrecorded
-from .write import MARKER, WriteError, check_output, write, write_file
+from .urls import path_of
+from .write import WriteError, check_output, write_file, writing
 
 
 @dataclass(frozen=True)
@@ -224,17 +225,43 @@ def _build(
     env = make_env([config.templates] if config.templates else [], cache.subfolder("templates"))
     reuse = Reuse(cache, site, env, version, config.output)
     clock.lap("fingerprints")
-    rendered = sum(1 for page in site.pages if page.path not in reuse.kept)
-    stage(f"rendering {rendered} pages")
-    outputs = render(site, env, skip=reuse.skips, lines=reuse.lines)
-    made = {*outputs, *reuse.kept, *(page.path for page in site.pages), MARKER}
-    problems += clashes(static, made, config.static)
-    if has_errors(problems, strict):
-        return replace(result, problems=ordered(problems))
-    outputs.update(static)
-    # The email that `digest send` would send next, measured now: Gmail clips a large one.
-    problems += newsletter.build_warnings(site, env, config)
-    clock.lap("render")
+    pages = [page for page in site.pages if page.path not in reuse.kept]
+    segments = [s for s in site.search_segments if not reuse.skips(path_of(s))]
+    stage(f"rendering {len(pages)} pages")
+    outputs = render(site, env, pages, segments)  # the templates compiled: none is broken
+    with writing(config.output) as staged:
+        staged.put_all(outputs)  # each file written to the staging folder as it is made
+        missing = staged.keep(reuse.kept)
+        if missing:  # changed in the live site since it was recorded: made again
+            staged.put_all(render_only(site, env, missing))
+        problems += clashes(static, staged.paths(), config.static)
+        if has_errors(problems, strict):
+            return replace(result, problems=ordered(problems))
+        staged.put_all(static.items())
+        # The email that `digest send` would send next, measured now: Gmail clips a large one.
+        problems += newsletter.build_warnings(site, env, config)
+        clock.lap("render and stage")
+        notes = _record_ledgers(loaded, new_urls, ledger_path, urls_path)
+        written = staged.publish()
+    clock.lap("publish")
+    # The site is live: whatever fails from here on is said in a note, not as a failure.
+    reuse.save(written.holds)
+    notes += [*written.notes, *cache.problems]
+    clock.lap("save")
+    return replace(
+        result,
+        files=len(written.holds) - 1,
+        written=True,
+        notes=notes,
+        timings=clock.laps,
+        rendered=len(pages),
+    )
+
+
+def _record_ledgers(
+    loaded: Loaded, new_urls: dict[str, str], ledger_path: Path, urls_path: Path
+) -> list[str]:
+    """Record the dates and addresses of new editions and items; notes saying so."""
     notes = list(loaded.notes)
     if loaded.new_dates and loaded.content_writable:
         # Before the site goes live: a published date that was not recorded could move.
@@ -263,23 +290,7 @@ def _build(
             f"recorded the address of {len(new_urls)} item(s){rule} in {display(urls_path)} "
             "(commit it)"
         )
-    stage(f"writing {len(outputs)} files")
-    written = write(
-        outputs, config.output, kept=reuse.kept, fallback=lambda: {**render(site, env), **static}
-    )
-    clock.lap("write")
-    # The site is live: whatever fails from here on is said in a note, not as a failure.
-    reuse.save(written.holds)
-    notes += [*written.notes, *cache.problems]
-    clock.lap("save")
-    return replace(
-        result,
-        files=len(written.holds) - 1,
-        written=True,
-        notes=notes,
-        timings=clock.laps,
-        rendered=rendered,
-    )
+    return notes
 
 
 class _Clock:
