@@ -25,6 +25,7 @@ import pickle
 import select
 import signal
 import struct
+import sys
 import threading
 from collections.abc import Callable, Generator, Iterable, Iterator, Sequence
 from typing import Generic, TypeVar
@@ -252,6 +253,33 @@ def _portable(exc: Exception) -> Exception:
     return exc
 
 
+def fork_child(body: Callable[[], object]) -> int:
+    """Fork a process that runs `body` and exits (0, or 2 if `body` raised), without
+    returning into the caller's code or running what this process registered to run at
+    exit; it ignores Ctrl-C (this process stops it) and dies with this process. Its pid.
+    Only while `can_fork()`."""
+    parent = os.getpid()
+    _flush()  # or the child could print what this process had not yet
+    pid = os.fork()
+    if pid:
+        return pid
+    code = 0
+    try:
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
+        _die_with(parent)
+        body()
+    except BaseException:
+        code = 2
+    finally:
+        os._exit(code)
+
+
+def _flush() -> None:
+    for stream in (sys.stdout, sys.stderr):
+        with contextlib.suppress(Exception):  # closed, or replaced by something odd
+            stream.flush()
+
+
 def _die_with(parent: int) -> None:
     """Have this (child) process killed when `parent` ends: otherwise a parent killed while
     the child works leaves it to finish, write to a closed pipe and print a traceback."""
@@ -280,6 +308,7 @@ class Standby(Generic[A, R]):
             return
         requests_out, self.requests = os.pipe()
         self.replies, replies_in = os.pipe()
+        _flush()  # or the child would print what this process had not yet
         self.pid = os.fork()
         if self.pid == 0:
             os.close(self.requests)
@@ -302,10 +331,13 @@ class Standby(Generic[A, R]):
         return payload
 
     def close(self) -> None:
+        """End the process, even in the middle of a call (a build killed is safe)."""
         if not self.pid:
             return
-        os.close(self.requests)  # the standby process ends when it reads the end
+        os.close(self.requests)
         os.close(self.replies)
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(self.pid, signal.SIGKILL)
         os.waitpid(self.pid, 0)
         self.pid = 0
 
