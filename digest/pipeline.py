@@ -16,6 +16,7 @@ from .cache import BuildCache, key_of
 from .config import SiteConfig
 from .dedupe import Grouping
 from .enrich import Memo, enrich
+from .export import split
 from .fingerprint import code_version
 from .ledger import LEDGER_NAME, format_ledger
 from .load import HeldBack, Loaded, hold_back, load
@@ -228,7 +229,8 @@ def _build(
     pages = [page for page in site.pages if page.path not in reuse.kept]
     segments = [s for s in site.search_segments if not reuse.skips(path_of(s))]
     stage(f"rendering {len(pages)} pages")
-    outputs = render(site, env, pages, segments)  # the templates compiled: none is broken
+    chunks = [chunk.path for chunk in split(site)[1] if chunk.path not in reuse.kept]
+    outputs = render(site, env, pages, segments, chunks)  # templates compiled: none broken
     with writing(config.output) as staged:
         staged.put_all(outputs)  # each file written to the staging folder as it is made
         missing = staged.keep(reuse.kept)

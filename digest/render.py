@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import html
 from collections.abc import Collection, Iterator, Sequence
+from datetime import datetime
 from email.utils import format_datetime
 from pathlib import Path
 from types import TracebackType
@@ -32,24 +33,27 @@ from markupsafe import Markup
 from . import markup, search, workers
 from .cache import BuildCache, CompiledTemplates
 from .dates import long_date
-from .export import items_json
+from .export import chunk_file, items_json, split
 from .feeds import FILES, all_feeds, json_feed
-from .model import Page, Segment, Site
+from .model import Edition, Item, Page, Segment, Site
 from .problems import ConfigErrors, Problem, display, error
 from .urls import (
     FAVICON,
     ITEMS_JSON,
+    LATEST_SITEMAP,
     OPML,
     PATHS,
     ROBOTS,
     SEARCH_SCRIPT,
     SITEMAP,
+    SITEMAP_BLOCK,
     STEMMER_SCRIPT,
     STYLESHEET,
     absolute,
     edition_path,
     page_file,
     path_of,
+    sitemap_path,
     topic_path,
 )
 
@@ -127,6 +131,7 @@ def render(
     env: Environment,
     pages: Sequence[Page] | None = None,
     segments: Sequence[Segment] | None = None,
+    chunks: Collection[str] | None = None,
 ) -> Iterator[tuple[str, bytes]]:
     """The site's output files as (path, bytes), one at a time, as they are made: `pages`
     and the search index's `segments` (None: all of them), and every file made of the
@@ -138,14 +143,18 @@ def render(
         raise TemplateErrors(problems)
     pages = site.pages if pages is None else pages
     segments = (site.search_segments if segments is None else segments) if site.search else ()
-    return _stream(site, env, pages, segments)
+    return _stream(site, env, pages, segments, chunks)
 
 
 def _stream(
-    site: Site, env: Environment, pages: Sequence[Page], segments: Sequence[Segment]
+    site: Site,
+    env: Environment,
+    pages: Sequence[Page],
+    segments: Sequence[Segment],
+    chunks: Collection[str] | None,
 ) -> Iterator[tuple[str, bytes]]:
     try:
-        yield from _render(site, env, pages, segments)
+        yield from _render(site, env, pages, segments, chunks)
     except TemplateErrors:
         raise
     except Exception as exc:
@@ -164,7 +173,7 @@ def render_only(
     pages = [page for page in site.pages if page.path in paths]
     folders = {path.rpartition("/")[0] + "/" for path in paths}
     segments = [s for s in site.search_segments if path_of(s) in folders]
-    for path, data in render(site, env, pages, segments):
+    for path, data in render(site, env, pages, segments, paths):
         if path in paths:
             yield path, data
 
@@ -264,7 +273,11 @@ def _static(env: Environment, name: str) -> bytes:
 
 
 def _render(
-    site: Site, env: Environment, pages: Sequence[Page], segments: Sequence[Segment]
+    site: Site,
+    env: Environment,
+    pages: Sequence[Page],
+    segments: Sequence[Segment],
+    chunks: Collection[str] | None,
 ) -> Iterator[tuple[str, bytes]]:
     tasks: list[tuple[Sequence[Page], Sequence[Segment]]] = [
         (pages[start : start + CHUNK], ()) for start in range(0, len(pages), CHUNK)
@@ -286,15 +299,18 @@ def _render(
             raise TemplateErrors([problem]) from None
 
     # This process makes the whole-archive files while helpers start on the pages.
-    yield from workers.share(tasks, work, own=_archive_files(site, env))
+    yield from workers.share(tasks, work, own=_archive_files(site, env, chunks))
 
 
 CHUNK = 50  # pages a task: small enough to share out evenly, large enough to cost nothing
 PARALLEL_FROM = 2000  # pages; below this, a second process costs more than it saves
 
 
-def _archive_files(site: Site, env: Environment) -> Iterator[tuple[str, bytes]]:
-    """The files made of the whole site rather than of one page."""
+def _archive_files(
+    site: Site, env: Environment, chunks: Collection[str] | None
+) -> Iterator[tuple[str, bytes]]:
+    """The files made of the whole site rather than of one page (of items.json's chunks,
+    those named in `chunks`; None: all)."""
     rss, atom = env.get_template("rss.xml"), env.get_template("atom.xml")
     feeds = all_feeds(site)
     for feed in feeds:
@@ -302,21 +318,67 @@ def _archive_files(site: Site, env: Environment) -> Iterator[tuple[str, bytes]]:
         yield feed.folder + FILES["atom"], atom.render(feed=feed).encode("utf-8")
         yield feed.folder + FILES["json"], json_feed(feed)
     yield OPML, env.get_template("feeds.opml").render(site=site, feeds=feeds).encode("utf-8")
-    entries = [
-        (absolute(site.base_url, page.path.removesuffix(page_file(""))), page.updated)
-        for page in sorted(site.pages, key=lambda page: page.path)
-        if page.in_sitemap
-    ]
-    yield SITEMAP, env.get_template("sitemap.xml").render(entries=entries).encode("utf-8")
+    yield from _sitemaps(site, env)
     robots = env.get_template("robots.txt").render(sitemap=absolute(site.base_url, SITEMAP))
     yield ROBOTS, robots.encode("utf-8")
     yield ITEMS_JSON, items_json(site)
+    for chunk in split(site)[1]:
+        if chunks is None or chunk.path in chunks:
+            yield chunk.path, chunk_file(chunk, site.base_url)
     if site.search:
         yield search.INDEX, search.index_file(site.search_segments, site.topic_names)
     for name in STATIC_FILES:
         if name in (SEARCH_SCRIPT, STEMMER_SCRIPT) and not site.search:
             continue
         yield name, _static(env, name)
+
+
+Entry = tuple[str, datetime | None]  # an address and when it last changed
+
+
+def _sitemaps(site: Site, env: Environment) -> Iterator[tuple[str, bytes]]:
+    """sitemap.xml, an index of sitemap files: one per closed block of SITEMAP_BLOCK
+    editions (its edition and item pages), which a later edition leaves as it is, and one
+    for every other page."""
+    newest = max((edition.number for edition in site.editions), default=0)
+    closed = newest // SITEMAP_BLOCK * SITEMAP_BLOCK
+    files: dict[str, list[Entry]] = {}
+    for page in sorted(site.pages, key=lambda page: page.path):
+        if not page.in_sitemap:
+            continue
+        number = _edition_of(page)
+        if number is not None and number < closed:
+            first = number // SITEMAP_BLOCK * SITEMAP_BLOCK
+            name = sitemap_path(first, first + SITEMAP_BLOCK - 1)
+        else:
+            name = LATEST_SITEMAP
+        address = absolute(site.base_url, page.path.removesuffix(page_file("")))
+        files.setdefault(name, []).append((address, page.updated))
+    files.setdefault(LATEST_SITEMAP, [])
+    urlset = env.get_template("sitemap.xml")
+    listed: list[Entry] = []
+    for name in sorted(files, key=lambda name: (name == LATEST_SITEMAP, _first_of(name))):
+        entries = files[name]
+        yield name, urlset.render(entries=entries).encode("utf-8")
+        dates = [updated for _, updated in entries if updated is not None]
+        listed.append((absolute(site.base_url, name), max(dates, default=None)))
+    index = env.get_template("sitemap-index.xml").render(sitemaps=listed)
+    yield SITEMAP, index.encode("utf-8")
+
+
+def _edition_of(page: Page) -> int | None:
+    """The edition whose block an edition's or an item's page belongs to."""
+    edition, item = page.context.get("edition"), page.context.get("item")
+    if page.template == "edition.html" and isinstance(edition, Edition):
+        return edition.number
+    if page.template == "item.html" and isinstance(item, Item):
+        return item.edition
+    return None
+
+
+def _first_of(name: str) -> int:
+    digits = name.removeprefix("sitemap-editions-").split("-")[0]
+    return int(digits) if digits.isdigit() else 0
 
 
 def _render_pages(

@@ -1,5 +1,5 @@
-"""What a build takes from the last one's output: the pages and search segments it need
-not render again, and the lines of items.json it need not encode again.
+"""What a build takes from the last one's output: the pages, search segments and chunks
+of items.json it need not render again.
 
 A page is kept when its fingerprint (digest/fingerprint.py) is the one recorded when it
 was last rendered and the site on disk still holds the bytes recorded then; the writer
@@ -18,7 +18,7 @@ from pathlib import Path
 from jinja2 import Environment
 
 from .cache import BuildCache, key_of
-from .export import Lines
+from .export import split
 from .fingerprint import Fingerprints, reads_only_site_values, templates_digest
 from .model import Site
 from .urls import path_of
@@ -27,16 +27,14 @@ from .write import live_manifest
 
 class Reuse:
     """For one build into `output`: `kept` (path -> digest of the bytes) names the files
-    to take from the site on disk, `skips(path)` the pages and search segments (by folder)
-    not to render, `lines` the items.json lines known; `save` records this build's for
-    the next."""
+    to take from the site on disk, `skips(path)` the pages, search segments (by folder)
+    and items.json chunks not to render; `save` records this build's for the next."""
 
     def __init__(
         self, cache: BuildCache, site: Site, env: Environment, version: str, output: Path
     ) -> None:
         self._cache = cache
         self._name = hashlib.sha256(str(output.absolute()).encode()).hexdigest()[:16]
-        self._lines_key = ""
         self._prints: dict[str, str] = {}
         self._recorded: dict[str, tuple[str, str]] = {}
         self._version = version
@@ -44,7 +42,9 @@ class Reuse:
         self._recorded_segments: dict[str, dict[str, str]] = {}
         self.kept: dict[str, str] = {}
         self._kept_segments: set[str] = set()
-        self.lines: Lines | None = None
+        self._chunk_key = ""
+        self._chunks: dict[str, str] = {}
+        self._recorded_chunks: dict[str, tuple[str, str]] = {}
         # A template that reads more of `site` than fingerprints cover could make any page
         # depend on any item: then nothing is taken again.
         if cache.folder is None or not reads_only_site_values(env):
@@ -60,10 +60,15 @@ class Reuse:
             if files and all(holds.get(path) == digest for path, digest in files.items()):
                 self.kept.update(files)
                 self._kept_segments.add(folder)
-        # Lines are made by this version's code: another version's are not taken.
-        self._lines_key = key_of(version, site.base_url)
-        known = cache.get(f"items-{self._name}", self._lines_key, dict) or {}
-        self.lines = Lines(fingerprints.value, known)
+        # A chunk of items.json is made of its items and the base URL, by this version.
+        self._chunk_key = key_of(version, site.base_url)
+        self._recorded_chunks = cache.get(f"chunks-{self._name}", self._chunk_key, dict) or {}
+        for chunk in split(site)[1]:
+            values = "\0".join(fingerprints.value(item) for item in chunk.items)
+            mark = self._chunks[chunk.path] = hashlib.sha256(values.encode()).hexdigest()
+            before = self._recorded_chunks.get(chunk.path)
+            if before is not None and before[0] == mark and holds.get(chunk.path) == before[1]:
+                self.kept[chunk.path] = before[1]
 
     def skips(self, path: str) -> bool:
         return path in self.kept or path in self._kept_segments
@@ -82,8 +87,10 @@ class Reuse:
                     segments[folder][path] = digest
             if segments != self._recorded_segments:
                 self._cache.put(f"search-{self._name}", self._version, segments)
-        if self.lines is not None and self.lines.seen != self.lines.known:
-            self._cache.put(f"items-{self._name}", self._lines_key, self.lines.seen)
+        if self._chunks:
+            chunks = {path: (mark, holds[path]) for path, mark in self._chunks.items()}
+            if chunks != self._recorded_chunks:
+                self._cache.put(f"chunks-{self._name}", self._chunk_key, chunks)
 
 
 def _unchanged(

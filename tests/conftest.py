@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import xml.etree.ElementTree as ET
 from collections.abc import Iterator, Mapping
@@ -87,6 +88,33 @@ def tree(folder: Path) -> dict[str, bytes]:
     return {
         str(p.relative_to(folder)): p.read_bytes() for p in sorted(folder.rglob("*")) if p.is_file()
     }
+
+
+SITEMAPS = {"s": "http://www.sitemaps.org/schemas/sitemap/0.9"}
+
+
+def sitemap_locs(site: Path, base_url: str) -> list[str]:
+    """Every address the site's sitemap files list, as sitemap.xml (their index) lists them."""
+    index = ET.parse(site / "sitemap.xml").getroot()
+    assert index.tag == f"{{{SITEMAPS['s']}}}sitemapindex"
+    locs = []
+    for listed in index.findall("s:sitemap/s:loc", SITEMAPS):
+        assert listed.text is not None and listed.text.startswith(base_url)
+        urlset = ET.parse(site / listed.text.removeprefix(base_url)).getroot()
+        locs += [loc.text or "" for loc in urlset.findall("s:url/s:loc", SITEMAPS)]
+    return locs
+
+
+def every_item(site: Path, base_url: str) -> list[dict]:
+    """Every item record, newest first: items.json's, then those of the chunks it links."""
+    document = json.loads((site / "items.json").read_text(encoding="utf-8"))
+    items: list[dict] = document["items"]
+    for url in document["older"]:
+        assert url.startswith(base_url)
+        chunk = json.loads((site / url.removeprefix(base_url)).read_text(encoding="utf-8"))
+        assert set(chunk) == {"items"}
+        items += chunk["items"]
+    return items
 
 
 def find(element: ET.Element, path: str) -> ET.Element:

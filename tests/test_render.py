@@ -438,3 +438,70 @@ def _state(pid: int) -> str:
         return Path(f"/proc/{pid}/stat").read_text().split(") ")[1][0]
     except FileNotFoundError:
         return "gone"
+
+
+def test_whole_archive_files_are_cut_in_chunks_that_a_new_edition_leaves_alone(
+    tmp_path: Path, monkeypatch
+) -> None:
+    """items.json and the sitemap, with blocks of 2 editions: every item and every page
+    once, newest first; an edition more changes the latest files and the index only, and an
+    incremental build (which keeps the closed chunks) gives the clean build's bytes."""
+    import json
+    import sys
+
+    from conftest import every_item, sitemap_locs, tree
+
+    from digest import export
+
+    sys.path.insert(0, str(ROOT / "bench"))
+    from archive import make_archive
+
+    monkeypatch.setattr(export, "ITEMS_BLOCK", 2)
+    monkeypatch.setattr(render, "SITEMAP_BLOCK", 2)
+    content = tmp_path / "content"
+    make_archive(140, content)  # 7 editions of 20
+    last = sorted(content.glob("*.txt"))[-1]
+    newest = last.read_bytes()
+    last.unlink()
+    config = config_for(tmp_path)
+    base = "https://example.org/digest/"
+    assert pipeline.build(config).written
+    before = tree(tmp_path / "site")
+    made: list[str] = []
+    real = render.chunk_file
+    monkeypatch.setattr(render, "chunk_file", lambda c, b: made.append(c.path) or real(c, b))
+    last.write_bytes(newest)
+    result = pipeline.build(config)
+    assert result.written and made == ["items/editions-4-5.json"]  # the new chunk alone
+    after = tree(tmp_path / "site")
+    assert after == tree(clean := _clean(tmp_path, config))
+    changed = {path for path in after if before.get(path) != after[path]}
+    chunk_files = {p for p in after if p.startswith(("items/editions-", "sitemap-editions-"))}
+    assert chunk_files == {
+        "items/editions-0-1.json",
+        "items/editions-2-3.json",
+        "items/editions-4-5.json",
+        "sitemap-editions-0-1.xml",
+        "sitemap-editions-2-3.xml",
+        "sitemap-editions-4-5.xml",
+    }
+    assert changed & chunk_files == {"items/editions-4-5.json", "sitemap-editions-4-5.xml"}
+    items = every_item(clean, base)
+    model = pipeline._model(config)[1]
+    assert [i["id"] for i in items] == [item.id for item in model.all_items]
+    assert json.loads(after["items.json"])["older"] == [
+        base + "items/editions-4-5.json",
+        base + "items/editions-2-3.json",
+        base + "items/editions-0-1.json",
+    ]
+    locs = sitemap_locs(clean, base)
+    listed = [page for page in model.pages if page.in_sitemap]
+    assert sorted(locs) == sorted(base + p.path.removesuffix("index.html") for p in listed)
+
+
+def _clean(tmp_path: Path, config) -> Path:
+    from dataclasses import replace
+
+    clean = replace(config, output=tmp_path / "clean", cache=None)
+    assert pipeline.build(clean).written
+    return tmp_path / "clean"
