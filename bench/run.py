@@ -149,7 +149,11 @@ def measure(size: int, runs: int, peers: list[str], work: Path) -> dict[str, tup
     )
     ours = [sys.executable, str(ROOT / "build.py"), "-q"]
     subprocess.run([*ours, "--config", str(site_yaml)], check=True, cwd=work)
-    items = json.loads((work / "site" / "items.json").read_text())["items"]
+    document = json.loads((work / "site" / "items.json").read_text())
+    items = document["items"]
+    for url in document["older"]:  # the chunks of closed blocks of editions
+        chunk = work / "site" / url.removeprefix("https://example.org/")
+        items += json.loads(chunk.read_text())["items"]
     write_peers(items, work / "hugo", work / "pelican")
 
     commands = {
