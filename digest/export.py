@@ -1,12 +1,17 @@
-"""items.json: every item, duplicates included, newest first, for machines and other tools."""
+"""items.json: every item, duplicates included, newest first, for machines and other tools.
+
+items.json holds the newest items and the addresses of chunk files that hold the others,
+each the items of a closed block of ITEMS_BLOCK editions: a new edition changes items.json
+(a block's worth at most) and never an older chunk.
+"""
 
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
+from dataclasses import dataclass
 
 from .model import Item, Site
-from .urls import absolute, path_of
+from .urls import ITEMS_BLOCK, absolute, items_chunk_path, path_of
 
 
 def item_record(item: Item, base_url: str) -> dict[str, object]:
@@ -36,28 +41,53 @@ def item_record(item: Item, base_url: str) -> dict[str, object]:
     }
 
 
-class Lines:
-    """items.json lines kept between builds, by a digest of the item (`key`): a line is a
-    function of its item and the base URL only. `seen` holds this build's, to keep."""
+@dataclass(frozen=True)
+class Chunk:
+    """The items of a closed block of editions, in a file of its own (newest first)."""
 
-    def __init__(self, key: Callable[[Item], str], known: dict[str, bytes]) -> None:
-        self.key, self.known = key, known
-        self.seen: dict[str, bytes] = {}
+    path: str
+    items: tuple[Item, ...]
 
-    def line(self, item: Item, base_url: str) -> bytes:
-        key = self.key(item)
-        line = self.known.get(key) or item_line(item, base_url)
-        self.seen[key] = line
-        return line
+
+def split(site: Site) -> tuple[list[Item], list[Chunk]]:
+    """The items that items.json holds itself (those of the editions after the last
+    closed block), and the chunks, newest first. A block (ITEMS_BLOCK editions, by
+    number) is closed once a later edition exists: its file then never changes when
+    another edition is added, so a build can keep it as it is."""
+    newest = max((edition.number for edition in site.editions), default=0)
+    closed = newest // ITEMS_BLOCK * ITEMS_BLOCK  # editions below this are in chunks
+    latest: list[Item] = []
+    blocks: dict[int, list[Item]] = {}
+    for item in site.all_items:
+        if item.edition >= closed:
+            latest.append(item)
+        else:
+            blocks.setdefault(item.edition // ITEMS_BLOCK, []).append(item)
+    chunks = [
+        Chunk(items_chunk_path(block * ITEMS_BLOCK, (block + 1) * ITEMS_BLOCK - 1), tuple(items))
+        for block, items in sorted(blocks.items(), reverse=True)
+    ]
+    return latest, chunks
+
+
+def chunk_file(chunk: Chunk, base_url: str) -> bytes:
+    return _document([item_line(item, base_url) for item in chunk.items])
 
 
 def item_line(item: Item, base_url: str) -> bytes:
     return json.dumps(item_record(item, base_url), ensure_ascii=False).encode("utf-8")
 
 
-def items_json(site: Site, lines: Lines | None = None) -> bytes:
+def items_json(site: Site) -> bytes:
+    """items.json: the newest items, and the addresses of the chunks holding the others."""
+    latest, chunks = split(site)
+    older = json.dumps([absolute(site.base_url, chunk.path) for chunk in chunks])
+    lines = [item_line(item, site.base_url) for item in latest]
+    return _document(lines, b',\n"older": ' + older.encode("utf-8"))
+
+
+def _document(lines: list[bytes], more: bytes = b"") -> bytes:
     # One item a line: readable, diffable between builds, and far smaller than indented JSON.
-    # Joined as bytes: a str of the whole archive would take up to four bytes a character.
-    line = lines.line if lines is not None else item_line
-    records = [line(item, site.base_url) for item in site.all_items]
-    return b"".join([b'{"items": [\n', b",\n".join(records), b"\n" if records else b"", b"]}\n"])
+    # Joined as bytes: a str of many items would take up to four bytes a character.
+    head = b'{"items": [\n'
+    return b"".join([head, b",\n".join(lines), b"\n" if lines else b"", b"]", more, b"}\n"])

@@ -24,10 +24,10 @@ from .model import Edition, Item, Page, Site
 from .pages import load_pages
 from .previous import Previous
 from .problems import Problem, display, has_errors, ordered, warning
-from .render import make_env, render
+from .render import make_env, render, render_only
 from .static import clashes, image_problems, read_static
 from .urlledger import URLS_NAME, format_urls, place, unrecorded
-from .write import MARKER, WriteError, check_output, write
+from .write import WriteError, check_output, writing
 
 
 @dataclass(frozen=True)
@@ -226,21 +226,22 @@ def _stages(
     plan = previous.plan(site, env, version)
     clock.lap("fingerprints")
     stage(f"rendering {len(plan.pages)} pages")
-    outputs = render(site, env, skip=plan.skips, lines=plan.lines)  # -> render
-    made = {*outputs, *plan.kept, *(page.path for page in site.pages), MARKER}
-    problems += clashes(static, made, config.static)
-    if has_errors(problems, strict):
-        return _result(model, ordered(problems))
-    outputs.update(static)
-    # The email that `digest send` would send next, measured now: Gmail clips a large one.
-    problems += newsletter.build_warnings(site, env, config)
-    clock.lap("render")
-    notes = [*loaded.notes, *_record_dates_and_addresses(config, loaded, new_urls)]
-    stage(f"writing {len(outputs)} files")
-    written = write(  # -> write
-        outputs, config.output, kept=plan.kept, fallback=lambda: {**render(site, env), **static}
-    )
-    clock.lap("write")
+    outputs = render(site, env, plan.pages, plan.segments, plan.chunks)  # -> render
+    with writing(config.output) as staged:  # -> write
+        staged.put_all(outputs)  # each file written to the staging folder as it is made
+        missing = staged.keep(plan.kept)
+        if missing:  # changed in the live site since it was recorded: made again
+            staged.put_all(render_only(site, env, missing))
+        problems += clashes(static, staged.paths(), config.static)
+        if has_errors(problems, strict):  # nothing published: the live site stays
+            return _result(model, ordered(problems))
+        staged.put_all(static.items())
+        # The email that `digest send` would send next, measured now: Gmail clips a large one.
+        problems += newsletter.build_warnings(site, env, config)
+        clock.lap("render and stage")
+        notes = [*loaded.notes, *_record_dates_and_addresses(config, loaded, new_urls)]
+        written = staged.publish()
+    clock.lap("publish")
     # The site is live: whatever fails from here on is said in a note, not as a failure.
     unsaved = previous.record(loaded, model.enriched, plan, written.holds, site.base_url)
     notes += [*written.notes, *(cache.problems or ([unsaved] if unsaved else []))]

@@ -9,7 +9,7 @@ pipeline asks it, between its stages, for plain data:
   the recorded digest;
 - `known(taxonomy, language)`: the enrich results worked out before (for enrich);
 - `plan(site, env)`: which pages and search segments need rendering, the items.json
-  lines known, and which files of the live site the writer keeps (path -> digest). A
+  chunks to make, and which files of the live site the writer keeps (path -> digest). A
   page is kept when its fingerprint (digest/fingerprint.py) is the one recorded when it
   was last rendered and the live site still holds the bytes recorded then; a search
   segment, named by what it holds, when the live site holds the files it gave;
@@ -31,7 +31,7 @@ from jinja2 import Environment
 
 from .config import SiteConfig
 from .enrich import Enriched, Grouped, Known
-from .export import Lines
+from .export import split
 from .fingerprint import Fingerprints, reads_only_site_values, templates_digest
 from .load import Loaded, Read, file_digest
 from .model import Page, Segment, Site
@@ -54,7 +54,8 @@ class Plan:
     pages: tuple[Page, ...]  # the pages to render, in the site's order
     segments: tuple[Segment, ...]  # the search segments to index
     kept: dict[str, str]  # files the writer takes from the live site: path -> digest
-    lines: Lines | None = None  # items.json lines known (and those made, once rendered)
+    chunks: tuple[str, ...] = ()  # the items.json chunk files to make
+    marks: dict[str, str] = field(default_factory=dict)  # every chunk's fingerprint, by path
     prints: dict[str, str] = field(default_factory=dict)  # every page's fingerprint
     folders: tuple[str, ...] = ()  # every search segment's folder
     skipped: frozenset[str] = frozenset()  # the pages and segment folders not rendered
@@ -124,8 +125,9 @@ class Previous:
     def plan(self, site: Site, env: Environment, version: str) -> Plan:
         """What to render of `site` and what the writer keeps of the live site."""
         segments = site.search_segments if site.search else ()
+        every_chunk = tuple(chunk.path for chunk in split(site)[1])
         if not self.keeps:
-            return Plan(site.pages, segments, {})
+            return Plan(site.pages, segments, {}, every_chunk)
         templates = templates_digest(env)
         # A template that reads more of `site` than fingerprints cover could make any page
         # depend on any item: then nothing is taken again. (Parsing every template to know
@@ -135,7 +137,7 @@ class Previous:
         if self._templates[1] is None:
             self._templates = (templates, reads_only_site_values(env))
         if not self._templates[1]:
-            return Plan(site.pages, segments, {})
+            return Plan(site.pages, segments, {}, every_chunk)
         fingerprints = Fingerprints(site, version, templates)
         prints = {page.path: fingerprints.page(page) for page in site.pages}
         recorded = self._store.section(self._pages, "")
@@ -157,14 +159,21 @@ class Previous:
             ):
                 kept.update(files)
                 kept_folders.add(folder)
-        # A line is a function of its item and the base URL.
-        known_lines = self._store.section("lines", site.base_url)
-        lines = Lines(fingerprints.value, known_lines)  # type: ignore[arg-type]
+        # A chunk of items.json is made of its items and the base URL (the section's key).
+        marks: dict[str, str] = {}
+        made = self._store.section(self._chunks, site.base_url)
+        for chunk in split(site)[1]:
+            values = "\0".join(fingerprints.value(item) for item in chunk.items)
+            mark = marks[chunk.path] = hashlib.sha256(values.encode()).hexdigest()
+            before = made.get(chunk.path)
+            if isinstance(before, tuple) and before[0] == mark and holds.get(chunk.path) == before[1]:
+                kept[chunk.path] = before[1]
         return Plan(
             tuple(page for page in site.pages if page.path not in kept),
             tuple(s for s in segments if path_of(s) not in kept_folders),
             kept,
-            lines,
+            tuple(path for path in every_chunk if path not in kept),
+            marks,
             prints,
             folders,
             frozenset(kept).union(kept_folders),
@@ -212,8 +221,10 @@ class Previous:
                 if folder in given:
                     given[folder][path] = digest
             sections[self._segments] = ("", given)
-            if plan.lines is not None:
-                sections["lines"] = (base_url, plan.lines.seen)
+            sections[self._chunks] = (
+                base_url,
+                {path: (mark, holds[path]) for path, mark in plan.marks.items()},
+            )
         return self._store.save(sections)
 
     def close(self) -> None:
@@ -222,6 +233,10 @@ class Previous:
     @property
     def _pages(self) -> str:
         return f"pages:{self._output_name}"  # each output folder holds its own site
+
+    @property
+    def _chunks(self) -> str:
+        return f"chunks:{self._output_name}"
 
     @property
     def _segments(self) -> str:

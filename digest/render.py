@@ -1,4 +1,4 @@
-"""The fourth stage: site model -> {output path: bytes}, through Jinja templates.
+"""The fourth stage: site model -> (output path, bytes) as each is made, through Jinja templates.
 
 Autoescaping is on for every template but those whose name says they are not markup
 (robots.txt), and undefined names are errors, so a template can neither leak unescaped
@@ -12,13 +12,9 @@ rendered, so that every syntax error is reported at once.
 
 from __future__ import annotations
 
-import ctypes
 import html
-import multiprocessing
-import os
-import signal
-import threading
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Collection, Iterator, Sequence
+from datetime import datetime
 from email.utils import format_datetime
 from pathlib import Path
 from types import TracebackType
@@ -34,28 +30,31 @@ from jinja2 import (
 from jinja2.runtime import Context
 from markupsafe import Markup
 
-from . import markup, search
+from . import markup, search, workers
 from .cache import BuildCache, CompiledTemplates
 from .dates import long_date
-from .export import Lines, items_json
+from .export import chunk_file, items_json, split
 from .feeds import FILES, all_feeds, json_feed
-from .model import Page, Segment, Site
+from .model import Edition, Item, Page, Segment, Site
 from .problems import ConfigErrors, Problem, display, error
 from .translation import catalog, number
 from .urls import (
     FAVICON,
     ITEMS_JSON,
+    LATEST_SITEMAP,
     OPML,
     PATHS,
     ROBOTS,
     SEARCH_SCRIPT,
     SITEMAP,
+    SITEMAP_BLOCK,
     STEMMER_SCRIPT,
     STYLESHEET,
     absolute,
     edition_path,
     page_file,
     path_of,
+    sitemap_path,
     topic_path,
 )
 
@@ -70,6 +69,9 @@ TEMPLATE_SUFFIXES = (".html", ".htm", ".xml", ".opml", ".txt", ".j2", ".jinja")
 
 class TemplateErrors(ConfigErrors):
     """Templates that cannot be compiled or rendered, each a Problem at its FILE:LINE."""
+
+    def __reduce__(self) -> tuple[type[TemplateErrors], tuple[list[Problem]]]:
+        return TemplateErrors, (self.problems,)  # as a helper process sends it back
 
 
 def builtin_templates() -> Path:
@@ -163,17 +165,32 @@ def _is_markup(name: str | None) -> bool:
 def render(
     site: Site,
     env: Environment,
-    skip: Callable[[str], bool] = lambda path: False,
-    lines: Lines | None = None,
-) -> dict[str, bytes]:
-    """Every output file of the site, except the pages and search segments whose path
-    `skip` names; `lines` keeps items.json's lines between builds. Raises TemplateErrors
-    for templates that cannot be compiled or rendered."""
+    pages: Sequence[Page] | None = None,
+    segments: Sequence[Segment] | None = None,
+    chunks: Collection[str] | None = None,
+) -> Iterator[tuple[str, bytes]]:
+    """The site's output files as (path, bytes), one at a time, as they are made: `pages`
+    and the search index's `segments` (None: all of them), and every file made of the
+    whole archive (feeds, the sitemap, items.json, the search index's list, the static
+    files of the templates). Raises TemplateErrors for templates that cannot be compiled
+    (before anything is made) or rendered."""
     problems = compile_templates(env)
     if problems:
         raise TemplateErrors(problems)
+    pages = site.pages if pages is None else pages
+    segments = (site.search_segments if segments is None else segments) if site.search else ()
+    return _stream(site, env, pages, segments, chunks)
+
+
+def _stream(
+    site: Site,
+    env: Environment,
+    pages: Sequence[Page],
+    segments: Sequence[Segment],
+    chunks: Collection[str] | None,
+) -> Iterator[tuple[str, bytes]]:
     try:
-        return _render(site, env, skip, lines)
+        yield from _render(site, env, pages, segments, chunks)
     except TemplateErrors:
         raise
     except Exception as exc:
@@ -181,6 +198,20 @@ def render(
         if problem is None:  # not the templates' doing: a bug in digest
             raise
         raise TemplateErrors([problem]) from None
+
+
+def render_only(
+    site: Site, env: Environment, paths: Collection[str]
+) -> Iterator[tuple[str, bytes]]:
+    """The output files named by `paths` (files of pages, of search segments, of the
+    whole archive), as `render` makes them: for files a build meant to keep from the live
+    site and found changed there."""
+    pages = [page for page in site.pages if page.path in paths]
+    folders = {path.rpartition("/")[0] + "/" for path in paths}
+    segments = [s for s in site.search_segments if path_of(s) in folders]
+    for path, data in render(site, env, pages, segments, paths):
+        if path in paths:
+            yield path, data
 
 
 def compile_templates(env: Environment) -> list[Problem]:
@@ -278,59 +309,114 @@ def _static(env: Environment, name: str) -> bytes:
 
 
 def _render(
-    site: Site, env: Environment, skip: Callable[[str], bool], lines: Lines | None
-) -> dict[str, bytes]:
-    outputs: dict[str, bytes] = {}
+    site: Site,
+    env: Environment,
+    pages: Sequence[Page],
+    segments: Sequence[Segment],
+    chunks: Collection[str] | None,
+) -> Iterator[tuple[str, bytes]]:
+    tasks: list[tuple[Sequence[Page], Sequence[Segment]]] = [
+        (pages[start : start + CHUNK], ()) for start in range(0, len(pages), CHUNK)
+    ]
+    tasks += [((), (segment,)) for segment in segments]
+    if len(pages) < PARALLEL_FROM:
+        tasks = [(pages, segments)]  # below this, a second process costs more than it saves
 
-    def add(path: str, data: bytes) -> None:
-        if path in outputs:
-            raise ValueError(f"two outputs for one path: {path}")
-        outputs[path] = data
+    def work(task: tuple[Sequence[Page], Sequence[Segment]]) -> list[tuple[str, bytes]]:
+        # Whole, and its problems found where it ran: a helper's traceback cannot cross.
+        try:
+            return [*_render_pages(site, env, task[0]), *_segment_files(task[1])]
+        except TemplateErrors:
+            raise
+        except Exception as exc:
+            problem = template_problem(env, exc)
+            if problem is None:
+                raise
+            raise TemplateErrors([problem]) from None
 
-    pages = [page for page in site.pages if not skip(page.path)]
-    segments = [s for s in site.search_segments if not skip(path_of(s))] if site.search else []
-    shared: tuple[list[Page], list[Segment]] = ([], [])
-    if _worth_a_helper(pages):
-        # The helper indexes the search segments too: about the time of a third of the pages.
-        every = 3 if segments else 2
-        shared = (pages[every - 1 :: every], segments)
-        pages = [page for n, page in enumerate(pages) if n % every != every - 1]
-        segments = []
-    with _Helper(site, env, *shared) as helper:
-        for path, data in _render_pages(site, env, pages):
-            add(path, data)
-        rss, atom = env.get_template("rss.xml"), env.get_template("atom.xml")
-        feeds = all_feeds(site)
-        for feed in feeds:
-            add(feed.folder + FILES["rss"], rss.render(feed=feed).encode("utf-8"))
-            add(feed.folder + FILES["atom"], atom.render(feed=feed).encode("utf-8"))
-            add(feed.folder + FILES["json"], json_feed(feed))
-        add(OPML, env.get_template("feeds.opml").render(site=site, feeds=feeds).encode("utf-8"))
-        entries = [
-            (absolute(site.base_url, page.path.removesuffix(page_file(""))), page.updated)
-            for page in sorted(site.pages, key=lambda page: page.path)
-            if page.in_sitemap
-        ]
-        add(SITEMAP, env.get_template("sitemap.xml").render(entries=entries).encode("utf-8"))
-        robots = env.get_template("robots.txt").render(sitemap=absolute(site.base_url, SITEMAP))
-        add(ROBOTS, robots.encode("utf-8"))
-        add(ITEMS_JSON, items_json(site, lines))
-        if site.search:
-            add(search.INDEX, search.index_file(site.search_segments, site.topic_names))
-        for path, data in _segment_files(segments):
-            add(path, data)
-        for path, data in helper.results():
-            add(path, data)
+    # This process makes the whole-archive files while helpers start on the pages.
+    yield from workers.share(tasks, work, own=_archive_files(site, env, chunks))
+
+
+CHUNK = 50  # pages a task: small enough to share out evenly, large enough to cost nothing
+PARALLEL_FROM = 2000  # pages; below this, a second process costs more than it saves
+
+
+def _archive_files(
+    site: Site, env: Environment, chunks: Collection[str] | None
+) -> Iterator[tuple[str, bytes]]:
+    """The files made of the whole site rather than of one page (of items.json's chunks,
+    those named in `chunks`; None: all)."""
+    rss, atom = env.get_template("rss.xml"), env.get_template("atom.xml")
+    feeds = all_feeds(site)
+    for feed in feeds:
+        yield feed.folder + FILES["rss"], rss.render(feed=feed).encode("utf-8")
+        yield feed.folder + FILES["atom"], atom.render(feed=feed).encode("utf-8")
+        yield feed.folder + FILES["json"], json_feed(feed)
+    yield OPML, env.get_template("feeds.opml").render(site=site, feeds=feeds).encode("utf-8")
+    yield from _sitemaps(site, env)
+    robots = env.get_template("robots.txt").render(sitemap=absolute(site.base_url, SITEMAP))
+    yield ROBOTS, robots.encode("utf-8")
+    yield ITEMS_JSON, items_json(site)
+    for chunk in split(site)[1]:
+        if chunks is None or chunk.path in chunks:
+            yield chunk.path, chunk_file(chunk, site.base_url)
+    if site.search:
+        yield search.INDEX, search.index_file(site.search_segments, site.topic_names)
     for name in STATIC_FILES:
         if name in (SEARCH_SCRIPT, STEMMER_SCRIPT) and not site.search:
             continue
         # The stemmer of the site's language only: an English page carries no French.
         source = search.stemmer_source(site.language) if name == STEMMER_SCRIPT else name
-        add(name, _static(env, source))
-    return outputs
+        yield name, _static(env, source)
 
 
-PARALLEL_FROM = 2000  # pages; below this, a second process costs more than it saves
+Entry = tuple[str, datetime | None]  # an address and when it last changed
+
+
+def _sitemaps(site: Site, env: Environment) -> Iterator[tuple[str, bytes]]:
+    """sitemap.xml, an index of sitemap files: one per closed block of SITEMAP_BLOCK
+    editions (its edition and item pages), which a later edition leaves as it is, and one
+    for every other page."""
+    newest = max((edition.number for edition in site.editions), default=0)
+    closed = newest // SITEMAP_BLOCK * SITEMAP_BLOCK
+    files: dict[str, list[Entry]] = {}
+    for page in sorted(site.pages, key=lambda page: page.path):
+        if not page.in_sitemap:
+            continue
+        number = _edition_of(page)
+        if number is not None and number < closed:
+            first = number // SITEMAP_BLOCK * SITEMAP_BLOCK
+            name = sitemap_path(first, first + SITEMAP_BLOCK - 1)
+        else:
+            name = LATEST_SITEMAP
+        address = absolute(site.base_url, page.path.removesuffix(page_file("")))
+        files.setdefault(name, []).append((address, page.updated))
+    files.setdefault(LATEST_SITEMAP, [])
+    urlset = env.get_template("sitemap.xml")
+    listed: list[Entry] = []
+    for name in sorted(files, key=lambda name: (name == LATEST_SITEMAP, _first_of(name))):
+        entries = files[name]
+        yield name, urlset.render(entries=entries).encode("utf-8")
+        dates = [updated for _, updated in entries if updated is not None]
+        listed.append((absolute(site.base_url, name), max(dates, default=None)))
+    index = env.get_template("sitemap-index.xml").render(sitemaps=listed)
+    yield SITEMAP, index.encode("utf-8")
+
+
+def _edition_of(page: Page) -> int | None:
+    """The edition whose block an edition's or an item's page belongs to."""
+    edition, item = page.context.get("edition"), page.context.get("item")
+    if page.template == "edition.html" and isinstance(edition, Edition):
+        return edition.number
+    if page.template == "item.html" and isinstance(item, Item):
+        return item.edition
+    return None
+
+
+def _first_of(name: str) -> int:
+    digits = name.removeprefix("sitemap-editions-").split("-")[0]
+    return int(digits) if digits.isdigit() else 0
 
 
 def _render_pages(
@@ -344,86 +430,3 @@ def _render_pages(
 def _segment_files(segments: Sequence[Segment]) -> Iterator[tuple[str, bytes]]:
     for segment in segments:
         yield from search.segment_files(segment)
-
-
-def _worth_a_helper(pages: Sequence[Page]) -> bool:
-    # A forked process starts with the site already in memory, at no cost; but forking
-    # while another thread runs (digest serve's server, a terminal's progress display)
-    # could leave the child holding a lock that no thread will release.
-    return (
-        len(pages) >= PARALLEL_FROM
-        and (os.cpu_count() or 1) > 1
-        and "fork" in multiprocessing.get_all_start_methods()
-        and threading.active_count() == 1
-    )
-
-
-_share: tuple[Site, Environment, Sequence[Page], Sequence[Segment]] | None = None
-
-
-class _Helper:
-    """A second process that renders a share of the pages and search segments while this
-    one renders the rest: rendering is pure, so the shares add up to the same outputs.
-    With nothing to share, there is no second process.
-
-    A template problem found by the child comes back as a Problem, like its outputs; the
-    child dies with this process, so that it never writes to a pipe nobody reads."""
-
-    def __init__(
-        self, site: Site, env: Environment, pages: Sequence[Page], segments: Sequence[Segment]
-    ) -> None:
-        global _share
-        self._pool = None
-        if not pages and not segments:
-            return
-        _share = (site, env, pages, segments)  # what the forked child finds in its memory
-        try:
-            context = multiprocessing.get_context("fork")
-            self._pool = context.Pool(1, initializer=_die_with, initargs=(os.getpid(),))
-        finally:
-            _share = None
-        self._result = self._pool.apply_async(_render_share)
-
-    def results(self) -> list[tuple[str, bytes]]:
-        if self._pool is None:
-            return []
-        done = self._result.get()
-        if isinstance(done, Problem):
-            raise TemplateErrors([done])
-        return done
-
-    def __enter__(self) -> _Helper:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        if self._pool is not None:  # also when this process failed first: stop the child
-            self._pool.terminate()
-            self._pool.join()
-
-
-PR_SET_PDEATHSIG = 1  # linux/prctl.h
-
-
-def _die_with(parent: int) -> None:
-    """Have this (child) process killed when `parent` ends: otherwise a parent killed while
-    the child works leaves it to finish, write to a closed pipe and print a traceback."""
-    try:
-        libc = ctypes.CDLL(None, use_errno=True)
-        libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
-    except (OSError, AttributeError):  # not Linux: the child may outlive a killed parent
-        return
-    if os.getppid() != parent:  # the parent was gone before the request was made
-        os._exit(0)
-
-
-def _render_share() -> list[tuple[str, bytes]] | Problem:
-    assert _share is not None
-    site, env, pages, segments = _share
-    try:
-        return [*_render_pages(site, env, pages), *_segment_files(segments)]
-    except Exception as exc:
-        # The exception itself may not survive pickling, nor should its traceback cross.
-        problem = template_problem(env, exc)
-        if problem is None:
-            raise
-        return problem

@@ -27,6 +27,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
+from . import workers
 from .config import SiteConfig
 from .ledger import LEDGER_NAME
 from .problems import UsageError
@@ -505,16 +506,20 @@ def run(
     server = bind(host, port, lambda: preview[0].output, state, site_path(config))
     stop = threading.Event()
     serving: threading.Thread | None = None
+    builder: workers.Standby[SiteConfig, list[str]] | None = None
     with stopped_by_sigterm():
         try:
             preview.append(preview_config(config, host, server.server_address[1]))
             server.mail = lambda target: attempt_email(config, config_file, preview[0], target)
+            # Builds run in a process forked before the server's threads start: a process
+            # with no other thread may fork helpers that render on every core.
+            builder = workers.Standby(lambda site: attempt(build, site))
             # Served from the start: before the first good build, pages show the overlay.
             serving = threading.Thread(target=server.serve_forever, daemon=True)
             serving.start()
             paths = watched_paths(config, config_file)
             before = fingerprint(paths)
-            state.publish(attempt(build, preview[0]))
+            state.publish(builder.call(preview[0]))
             announced = False
             # Timeouts make the watcher yield (nothing) as soon as it runs: a change made
             # during the first build, before it watched, is then caught by comparing
@@ -525,7 +530,7 @@ def run(
             ):  # fmt: skip
                 if not announced:
                     if fingerprint(paths) != before:
-                        state.publish(attempt(build, preview[0]))
+                        state.publish(builder.call(preview[0]))
                     say(f"Serving {preview[0].base_url} — watching for changes (Ctrl-C stops)")
                     origin = preview[0].base_url.removesuffix(site_path(config)[1:])
                     say(f"The newest edition's email: {origin}{EMAIL_PATH[1:]}")
@@ -533,7 +538,7 @@ def run(
                 names = changed_names(changes)
                 if names:
                     say(f"changed: {', '.join(names)}")
-                    state.publish(attempt(build, preview[0]))
+                    state.publish(builder.call(preview[0]))
         except KeyboardInterrupt:
             pass
         finally:
@@ -541,6 +546,8 @@ def run(
             if serving is not None and serving.ident is not None:
                 server.shutdown()  # only once started: it waits for serve_forever to end
             server.server_close()
+            if builder is not None:  # before its output goes: it may be building
+                builder.close()
             if preview:
                 shutil.rmtree(preview[0].output.parent, ignore_errors=True)
             say("stopped")

@@ -16,7 +16,8 @@ ARCHIVE = "archive/"
 TOPICS = "topics/"
 SEARCH = "search/"
 NOT_FOUND = "404.html"
-SITEMAP = "sitemap.xml"
+SITEMAP = "sitemap.xml"  # the index of the sitemap files below
+LATEST_SITEMAP = "sitemap-latest.xml"  # the pages of no closed block of editions
 ROBOTS = "robots.txt"
 OPML = "feeds.opml"
 ITEMS_JSON = "items.json"
@@ -31,6 +32,7 @@ GENERATED_FILES = frozenset(
     {
         NOT_FOUND,
         SITEMAP,
+        LATEST_SITEMAP,
         ROBOTS,
         OPML,
         ITEMS_JSON,
@@ -84,6 +86,23 @@ def _(topic: Topic) -> str:
 def _(segment: Segment) -> str:
     # Named by what it holds, so that a browser never mixes a segment's old files with new.
     return f"{SEARCH}{segment.first}-{segment.key[:16]}/"
+
+
+# Whole-archive files are cut by blocks of editions (by number), so that a block's file
+# stays the same once a later edition exists.
+ITEMS_BLOCK = 50  # editions in an items.json chunk (about 1,000 items, 1.3 MB)
+SITEMAP_BLOCK = 200  # editions in a sitemap file (about 4,200 URLs; at most 50,000)
+
+
+def items_chunk_path(first: int, last: int) -> str:
+    """The file of items.json's chunk for editions `first` to `last`."""
+    return f"{ITEMS}editions-{first}-{last}.json"
+
+
+def sitemap_path(first: int, last: int) -> str:
+    """The sitemap file for the pages of editions `first` to `last` (at the site's root: a
+    sitemap may only list addresses under its own folder)."""
+    return f"sitemap-editions-{first}-{last}.xml"
 
 
 def standalone_path(slug: str) -> str:

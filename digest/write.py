@@ -25,8 +25,8 @@ import os
 import re
 import shutil
 import tempfile
-from collections.abc import Callable, Iterator, Mapping
-from contextlib import contextmanager
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -76,57 +76,220 @@ def check_output(out_dir: Path, protect: Mapping[str, Path | None], content: Pat
 
 
 def write(
-    outputs: Mapping[str, bytes],
+    outputs: Mapping[str, bytes] | Iterable[tuple[str, bytes]],
     out_dir: Path,
-    kept: Mapping[str, str] | None = None,
-    fallback: Callable[[], Mapping[str, bytes]] | None = None,
+    keep: Mapping[str, str] | None = None,
 ) -> Written:
-    """Write `outputs` as the new content of `out_dir`; return what it now holds
-    (path -> sha256 of the bytes) and notes.
+    """Write `outputs` ({path: bytes}, or (path, bytes) pairs as they are made) as the new
+    content of `out_dir`, keeping the live site's files named in `keep` (path -> sha256);
+    return what it now holds and notes. Raises WriteError if a kept file is not in the
+    live site as recorded: `writing` lets the caller make those instead."""
+    with writing(out_dir) as staged:
+        staged.put_all(outputs.items() if isinstance(outputs, Mapping) else outputs)
+        missing = staged.keep(keep or {})
+        if missing:
+            raise WriteError(f"the live site no longer holds {', '.join(missing)} as recorded")
+        return staged.publish()
 
-    `kept` names files of the new site that the site being replaced already holds, with
-    the digests they must have (the caller did not render them again). If the site on
-    disk turns out not to hold them (another build came in between, or a hand changed
-    them), `fallback()` must give every output instead.
-    """
+
+@contextmanager
+def writing(out_dir: Path) -> Iterator[Staged]:
+    """The new site of `out_dir`, staged file by file (`Staged`); the live site is not
+    touched until `publish()`, and stays as it was if the block ends without it. Builds of
+    one output folder take turns here."""
     shown = out_dir
     out_dir = _real(out_dir)
     _check_replaceable(out_dir, shown)
-    in_place = _is_mount(out_dir)
-    files = {**outputs, MARKER: MARKER_TEXT}
-    kept = dict(kept or {})
-    notes: list[str] = []
+    with ExitStack() as stack:
+        with _explained(shown, out_dir):
+            out_dir.parent.mkdir(parents=True, exist_ok=True)
+            stack.enter_context(_locked(out_dir))
+            staged = Staged(out_dir, shown)
+        try:
+            yield staged
+        finally:
+            staged.abandon()
+
+
+@contextmanager
+def _explained(shown: Path, out_dir: Path) -> Iterator[None]:
     try:
-        out_dir.parent.mkdir(parents=True, exist_ok=True)
-        with _locked(out_dir):
-            _clean_leftovers(out_dir)
-            live_record = _manifest(out_dir, "live")
-            recorded = _read_manifest(live_record) if out_dir.is_dir() else None
-            # Each kept file is checked against its record as it is copied (the caller took
-            # its digests from live_manifest, which checked them too).
-            live = recorded.records if recorded is not None else None
-            if kept and (live is None or any(_digest(live, p) != kept[p] for p in kept)):
-                if fallback is None:
-                    raise ValueError("kept files are not in the site, and there is no fallback")
-                files, kept = {**fallback(), MARKER: MARKER_TEXT}, {}
-            wanted = {path: hashlib.sha256(data).hexdigest() for path, data in files.items()}
-            wanted.update(kept)
-            if in_place:
-                records = _write_in_place(out_dir, files, wanted, recorded, fallback)
-                notes.append(
-                    f"'{shown}' is a mount point, which cannot be swapped whole: its files "
-                    "were replaced one by one, each atomically (a build killed midway can "
-                    "leave a mix of old and new files)"
-                )
-            else:
-                since = recorded.since if recorded is not None else 0
-                records, notes = _write_staged(out_dir, files, wanted, live, since, fallback)
-            # The site is published: from here on a failure only loses what the next build
-            # could have saved, and is said as such.
-            notes += _record(live_record, records, "it holds", "renders every page again")
+        yield
     except OSError as exc:
         raise WriteError(_explain(exc, shown, out_dir)) from exc
-    return Written({path: record[0] for path, record in records.items()}, notes)
+
+
+class Staged:
+    """A new site being written: into the spare (the site replaced last time, brought up
+    to date) or, for a mount point, into the live folder itself, one file at a time.
+    Files the spare already holds with the same bytes are not written again."""
+
+    def __init__(self, out_dir: Path, shown: Path) -> None:
+        self.out_dir, self.shown = out_dir, shown
+        self.published = self.swapping = False
+        _clean_leftovers(out_dir)
+        self.in_place = _is_mount(out_dir)
+        self.live_record = _manifest(out_dir, "live")
+        recorded = _read_manifest(self.live_record) if out_dir.is_dir() else None
+        self.live = recorded.records if recorded is not None else None
+        self.live_since = recorded.since if recorded is not None else 0
+        self.wanted: dict[str, str] = {}
+        self.records: dict[str, Record] = {}
+        if self.in_place:
+            out_dir.mkdir(exist_ok=True)
+            self.live_record.unlink(missing_ok=True)  # wrong from the first file replaced
+            _manifest(out_dir, "spare").unlink(missing_ok=True)  # no spare can be swapped in
+            shutil.rmtree(_spare(out_dir), ignore_errors=True)
+            self.root, known = out_dir, recorded
+            self._put: Callable[[Path, bytes], Record] = _put_atomically
+        else:
+            self.root, known = _take_spare(out_dir)
+            self._put = _put
+        self.good, others = _survey(self.root, known)
+        self.others = set(others)
+        self._others_order = others  # deepest first, for the deletions at the end
+        self.put(MARKER, MARKER_TEXT)
+
+    def put(self, path: str, data: bytes) -> None:
+        """Stage one file of the new site."""
+        if path in self.wanted:
+            raise ValueError(f"two outputs for one path: {path}")
+        digest = hashlib.sha256(data).hexdigest()
+        self.wanted[path] = digest
+        have = self.good.get(path)
+        if have is not None and have[0] == digest:
+            self.records[path] = have
+            return
+        with _explained(self.shown, self.out_dir):
+            target = self.root / path
+            _make_room(self.root, target, path in self.others)
+            self.records[path] = self._put(target, data)
+
+    def put_all(self, outputs: Iterable[tuple[str, bytes]]) -> None:
+        """Stage every (path, bytes) as it comes; none is held after it is written."""
+        for path, data in outputs:
+            self.put(path, data)
+
+    def keep(self, kept: Mapping[str, str]) -> list[str]:
+        """Stage the live site's files named in `kept` (path -> sha256 they must have),
+        copied from it; return those it does not hold as recorded (changed or deleted by
+        hand, or by another build in between), for the caller to make and `put`."""
+        missing = []
+        for path, digest in sorted(kept.items()):
+            if path in self.wanted:
+                raise ValueError(f"two outputs for one path: {path}")
+            have = self.good.get(path)
+            if have is not None and have[0] == digest:
+                self.wanted[path] = digest
+                self.records[path] = have
+                continue
+            with _explained(self.shown, self.out_dir):
+                record = None if self.in_place else self._copy(path, digest)
+            if record is None:
+                missing.append(path)
+            else:
+                self.wanted[path] = digest
+                self.records[path] = record
+        return missing
+
+    def _copy(self, path: str, digest: str) -> Record | None:
+        record = (self.live or {}).get(path)
+        source = self.out_dir / path
+        if (
+            record is None
+            or record[0] != digest
+            or not _matches(str(source), record, self.live_since)
+        ):
+            return None
+        target = self.root / path
+        _make_room(self.root, target, path in self.others)
+        try:
+            shutil.copyfile(source, target)
+        except FileNotFoundError:  # gone since it was checked
+            target.unlink(missing_ok=True)
+            return None
+        stat = os.stat(target)
+        return (record[0], stat.st_size, stat.st_mtime_ns)
+
+    def paths(self) -> set[str]:
+        """Every file staged so far."""
+        return set(self.wanted)
+
+    def publish(self) -> Written:
+        """Make the staged site the live one; what it holds (path -> sha256), and notes."""
+        notes: list[str] = []
+        with _explained(self.shown, self.out_dir):
+            self._remove_unwanted()
+            if self.in_place:
+                notes.append(
+                    f"'{self.shown}' is a mount point, which cannot be swapped whole: its "
+                    "files were replaced one by one, each atomically (a build killed midway "
+                    "can leave a mix of old and new files)"
+                )
+            else:
+                # From the swap until the new record is written, the record would be wrong.
+                self.live_record.unlink(missing_ok=True)
+                self.swapping = True
+                _swap(self.root, self.out_dir)
+                self.published = True
+                notes += self._keep_spare()
+            self.published = True
+            # The site is published: from here on a failure only loses what the next
+            # build could have saved, and is said as such.
+            notes += _record(self.live_record, self.records, "it holds", "renders every page again")
+        return Written({path: record[0] for path, record in self.records.items()}, notes)
+
+    def _keep_spare(self) -> list[str]:
+        # The staging name now holds the previous site: keep it, with what it holds, to
+        # bring it up to date next time instead of writing every file again.
+        staging = self.root
+        if self.live is None or not staging.is_dir():
+            shutil.rmtree(staging, ignore_errors=True)
+            return []
+        notes = _record(
+            _manifest(self.out_dir, "spare"), self.live, f"'{staging}' holds", "writes every file"
+        )
+        if notes:
+            shutil.rmtree(staging, ignore_errors=True)  # unrecorded, it is never reused
+        return notes
+
+    def abandon(self) -> None:
+        """Not published (a problem, an error, an exception): the live site stays as it
+        was; the staging folder stays as the spare, recorded as it now is."""
+        if self.published or self.in_place:
+            return
+        if self.swapping:  # it may have half happened: the staging folder is not known
+            shutil.rmtree(self.root, ignore_errors=True)
+            return
+        known = {**self.good, **self.records}
+        if _record(_manifest(self.out_dir, "spare"), known, "", ""):
+            shutil.rmtree(self.root, ignore_errors=True)
+
+    def _remove_unwanted(self) -> None:
+        """Whatever the staged folder holds besides the new site goes, deepest first."""
+        root = self.root
+        for path in [*self._others_order, *self.good]:
+            if path in self.wanted:
+                continue
+            target = root / path
+            try:
+                if target.is_dir() and not target.is_symlink():
+                    target.rmdir()  # a folder found empty: it may hold wanted files by now
+                else:
+                    target.unlink()
+            except (FileNotFoundError, NotADirectoryError):
+                pass  # went with a folder, or made room for a wanted file
+            except OSError as exc:
+                if exc.errno != errno.ENOTEMPTY:
+                    raise
+                continue
+            folder = target.parent
+            while folder != root:  # take away the folders this leaves empty
+                try:
+                    folder.rmdir()
+                except OSError:
+                    break
+                folder = folder.parent
 
 
 def live_manifest(out_dir: Path) -> dict[str, str]:
@@ -135,55 +298,6 @@ def live_manifest(out_dir: Path) -> dict[str, str]:
     out_dir = _real(out_dir)
     recorded = _read_manifest(_manifest(out_dir, "live")) if out_dir.is_dir() else None
     return {path: record[0] for path, record in _verified(out_dir, recorded).items()}
-
-
-def _write_staged(
-    out_dir: Path,
-    files: Mapping[str, bytes],
-    wanted: dict[str, str],
-    live: dict[str, Record] | None,
-    since: int,
-    fallback: Callable[[], Mapping[str, bytes]] | None,
-) -> tuple[dict[str, Record], list[str]]:
-    copier = _Copier(out_dir, live or {}, fallback, wanted, since)
-    staging, known = _take_spare(out_dir)
-    try:
-        records = _update_tree(staging, files, wanted, known, copier, _put)
-        # From the swap until the new record is written, the record would be wrong.
-        _manifest(out_dir, "live").unlink(missing_ok=True)
-        _swap(staging, out_dir)
-    except BaseException:
-        shutil.rmtree(staging, ignore_errors=True)  # half-updated: never reuse it
-        raise
-    # The staging name now holds the previous site: keep it, with what it holds, to bring
-    # it up to date next time instead of writing every file again.
-    notes: list[str] = []
-    if live is not None and staging.is_dir():
-        notes = _record(
-            _manifest(out_dir, "spare"), live, f"'{staging}' holds", "writes every file"
-        )
-        if notes:
-            shutil.rmtree(staging, ignore_errors=True)  # unrecorded, it is never reused
-    else:
-        shutil.rmtree(staging, ignore_errors=True)
-    return records, notes
-
-
-def _write_in_place(
-    out_dir: Path,
-    files: Mapping[str, bytes],
-    wanted: dict[str, str],
-    recorded: _Manifest | None,
-    fallback: Callable[[], Mapping[str, bytes]] | None,
-) -> dict[str, Record]:
-    """Bring a folder that cannot be swapped up to date where it is."""
-    out_dir.mkdir(exist_ok=True)
-    _manifest(out_dir, "live").unlink(missing_ok=True)  # wrong from the first file replaced
-    _manifest(out_dir, "spare").unlink(missing_ok=True)  # a spare cannot be swapped in here
-    shutil.rmtree(_spare(out_dir), ignore_errors=True)
-    # A kept file the folder does not hold as recorded can only come from the fallback.
-    copier = _Copier(None, {}, fallback, wanted)
-    return _update_tree(out_dir, files, wanted, recorded, copier, _put_atomically)
 
 
 def _record(path: Path, records: Mapping[str, Record], what: str, next_time: str) -> list[str]:
@@ -323,56 +437,6 @@ def _survey(root: Path, manifest: _Manifest | None) -> tuple[dict[str, Record], 
     return good, others
 
 
-def _update_tree(
-    root: Path,
-    files: Mapping[str, bytes],
-    wanted: dict[str, str],
-    known: _Manifest | None,
-    copier: _Copier,
-    put: Callable[[Path, bytes], Record],
-) -> dict[str, Record]:
-    """Make `root`, which holds `known` as far as it still matches, hold `wanted`: only
-    what differs is written, from `files` or, for the files kept from the live site,
-    copied from there. Whatever else it holds goes, last."""
-    good, others = _survey(root, known)
-    untrusted = set(others)
-    records: dict[str, Record] = {}
-    for path in sorted(wanted):
-        have = good.get(path)
-        if have is not None and have[0] == wanted[path]:
-            records[path] = have
-            continue
-        target = root / path
-        _make_room(root, target, path in untrusted)
-        if path in files:
-            records[path] = put(target, files[path])
-        else:
-            records[path] = copier.copy(path, target, put)
-    for path in [*others, *good]:
-        if path in wanted:
-            continue
-        target = root / path
-        try:
-            if target.is_dir() and not target.is_symlink():
-                target.rmdir()  # a folder found empty: it may hold wanted files by now
-            else:
-                target.unlink()
-        except (FileNotFoundError, NotADirectoryError):
-            pass  # went with a folder, or made room for a wanted file
-        except OSError as exc:
-            if exc.errno != errno.ENOTEMPTY:
-                raise
-            continue
-        folder = target.parent
-        while folder != root:  # take away the folders this leaves empty
-            try:
-                folder.rmdir()
-            except OSError:
-                break
-            folder = folder.parent
-    return records
-
-
 def _make_room(root: Path, target: Path, untrusted: bool) -> None:
     """Take away what stands where the file `target` and its folders must go. A file not
     known to be digest's own is removed, not written through: it may be a link, or share
@@ -493,43 +557,6 @@ def _clean_leftovers(out_dir: Path) -> None:
         os.rename(backups.pop(), out_dir)
     for leftover in [*backups, *parent.glob(f".{name}.tmp-*")]:  # from older versions
         shutil.rmtree(leftover, ignore_errors=True)
-
-
-class _Copier:
-    """Copies kept files from the live site (`source`), each checked against its record
-    (`live`) first. One the live site no longer holds as recorded is taken from
-    `fallback()`'s outputs instead, and its digest noted in `wanted`."""
-
-    def __init__(
-        self,
-        source: Path | None,
-        live: Mapping[str, Record],
-        fallback: Callable[[], Mapping[str, bytes]] | None,
-        wanted: dict[str, str],
-        since: int = 0,
-    ) -> None:
-        self.source, self.live, self.fallback, self.wanted = source, live, fallback, wanted
-        self.since = since
-        self._rendered: Mapping[str, bytes] | None = None
-
-    def copy(self, path: str, target: Path, put: Callable[[Path, bytes], Record]) -> Record:
-        record = self.live.get(path)
-        if self.source is not None and record is not None and record[0] == self.wanted[path]:
-            source = self.source / path
-            if _matches(str(source), record, self.since):
-                try:
-                    shutil.copyfile(source, target)
-                    stat = os.stat(target)
-                    return (record[0], stat.st_size, stat.st_mtime_ns)
-                except FileNotFoundError:
-                    pass
-        if self.fallback is None:
-            raise FileNotFoundError(errno.ENOENT, "a kept file is gone", str(path))
-        if self._rendered is None:
-            self._rendered = self.fallback()
-        data = self._rendered[path]
-        self.wanted[path] = hashlib.sha256(data).hexdigest()
-        return put(target, data)
 
 
 def _swap(staging: Path, out_dir: Path) -> None:

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import json
 import os
 import xml.etree.ElementTree as ET
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -14,6 +15,7 @@ from hypothesis import settings
 
 from digest.cli import main
 from digest.config import SiteConfig
+from digest.write import Written, writing
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -88,6 +90,33 @@ def tree(folder: Path) -> dict[str, bytes]:
     }
 
 
+SITEMAPS = {"s": "http://www.sitemaps.org/schemas/sitemap/0.9"}
+
+
+def sitemap_locs(site: Path, base_url: str) -> list[str]:
+    """Every address the site's sitemap files list, as sitemap.xml (their index) lists them."""
+    index = ET.parse(site / "sitemap.xml").getroot()
+    assert index.tag == f"{{{SITEMAPS['s']}}}sitemapindex"
+    locs = []
+    for listed in index.findall("s:sitemap/s:loc", SITEMAPS):
+        assert listed.text is not None and listed.text.startswith(base_url)
+        urlset = ET.parse(site / listed.text.removeprefix(base_url)).getroot()
+        locs += [loc.text or "" for loc in urlset.findall("s:url/s:loc", SITEMAPS)]
+    return locs
+
+
+def every_item(site: Path, base_url: str) -> list[dict]:
+    """Every item record, newest first: items.json's, then those of the chunks it links."""
+    document = json.loads((site / "items.json").read_text(encoding="utf-8"))
+    items: list[dict] = document["items"]
+    for url in document["older"]:
+        assert url.startswith(base_url)
+        chunk = json.loads((site / url.removeprefix(base_url)).read_text(encoding="utf-8"))
+        assert set(chunk) == {"items"}
+        items += chunk["items"]
+    return items
+
+
 def find(element: ET.Element, path: str) -> ET.Element:
     """`element.find(path)`, which must be there."""
     found = element.find(path)
@@ -109,9 +138,16 @@ def attr(element: ET.Element, name: str) -> str:
     return value
 
 
-def returning(outputs: Mapping[str, bytes]) -> Callable[[], Mapping[str, bytes]]:
-    """A fallback for `write` that gives these very outputs."""
-    return lambda: outputs
+def write_keeping(outputs: Mapping[str, bytes], site: Path, kept: Mapping[str, str]) -> Written:
+    """Write `outputs` as an incremental build does: the files not in `kept` (path ->
+    digest) are written, the kept ones taken from the live site, and those it turns out
+    not to hold as recorded written from `outputs` after all."""
+    with writing(site) as staged:
+        staged.put_all((path, data) for path, data in outputs.items() if path not in kept)
+        missing = staged.keep(kept)
+        assert set(missing) <= set(kept)
+        staged.put_all((path, outputs[path]) for path in missing)
+        return staged.publish()
 
 
 def require_tool(name: str) -> str:

@@ -53,6 +53,7 @@ def test_sample_edition_builds_every_page(sample_site: Path) -> None:
         "404.html",
         "robots.txt",
         "sitemap.xml",
+        "sitemap-latest.xml",
         "search/index.html",
         "search.js",
         "stemmer.js",

@@ -7,7 +7,7 @@ import shutil
 from datetime import UTC, datetime
 from pathlib import Path
 
-from conftest import TWO_ITEMS, config_for, tree
+from conftest import TWO_ITEMS, config_for, sitemap_locs, tree
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -92,7 +92,8 @@ def test_a_shown_draft_is_marked_unindexed_and_recorded_nowhere(tmp_path: Path) 
     assert "<strong>Draft</strong>" in item.read_text() and "noindex" in item.read_text()
     first = (site / "editions" / "1" / "index.html").read_text()
     assert "Draft</strong>" not in first and "noindex" not in first
-    sitemap = (site / "sitemap.xml").read_text()
+    sitemap = " ".join(sitemap_locs(site, "https://example.org/digest/"))
+    assert "editions/1/" in sitemap
     assert "editions/2/" not in sitemap and item.parent.name not in sitemap
     ledgers = (content / "dates.yaml").read_text() + (content / "urls.yaml").read_text()
     assert "002_draft" not in ledgers and item.parent.name not in ledgers

@@ -36,96 +36,132 @@ def site(tmp_path_factory: pytest.TempPathFactory):
     return model
 
 
+def _forks(monkeypatch) -> list[int]:
+    """The pids of the helpers forked from here on (the real fork, counted)."""
+    import os
+
+    forked: list[int] = []
+    real = os.fork
+
+    def fork() -> int:
+        pid = real()
+        if pid:
+            forked.append(pid)
+        return pid
+
+    monkeypatch.setattr(os, "fork", fork)
+    return forked
+
+
+def _reaped(pids: list[int]) -> bool:
+    import os
+
+    for pid in pids:
+        try:
+            os.waitpid(pid, os.WNOHANG)
+        except ChildProcessError:
+            continue
+        return False
+    return True
+
+
 def test_a_helper_process_renders_the_same_outputs(site, monkeypatch) -> None:
     env = render.make_env()
-    alone = render.render(site, env)
-    started: list[int] = []
-    real = render._Helper.__init__
-
-    def counting(self, site, env, pages, segments) -> None:
-        if pages:
-            started.append(len(pages))
-        real(self, site, env, pages, segments)
-
-    monkeypatch.setattr(render._Helper, "__init__", counting)
+    alone = dict(render.render(site, env))
+    forked = _forks(monkeypatch)
     monkeypatch.setattr(render, "PARALLEL_FROM", 1)
-    shared = render.render(site, env)
-    assert started and 0 < started[0] < len(site.pages)  # the helper did take a share
-    assert shared == alone
-    skipped = render.render(site, env, skip=lambda path: path.startswith("items/"))
-    assert skipped == {p: b for p, b in alone.items() if not p.startswith("items/")}
+    shared = list(render.render(site, env))
+    assert forked and _reaped(forked)  # a helper did take a share, and is gone
+    assert len(shared) == len(alone) and dict(shared) == alone
+    items = [page for page in site.pages if page.path.startswith("items/")]
+    some = dict(render.render(site, env, pages=items, segments=()))
+    assert {path for path in some if path.endswith(".html")} == {p.path for p in items}
+    assert all(some[path] == alone[path] for path in some)
+    assert not any(path.startswith("search/") and path != "search/index.json" for path in some)
+    again = dict(render.render_only(site, env, {items[0].path, "feed.xml"}))
+    assert again == {items[0].path: alone[items[0].path], "feed.xml": alone["feed.xml"]}
+
+
+def test_the_outputs_come_as_a_stream(site, monkeypatch) -> None:
+    """The first file arrives before the last page is rendered: nothing holds them all."""
+    monkeypatch.setattr(render, "PARALLEL_FROM", 10**9)  # one process, so that it is seen
+    rendered: list[str] = []
+    real = render._render_pages
+
+    def spy(site, env, pages):
+        for path, data in real(site, env, pages):
+            rendered.append(path)
+            yield path, data
+
+    monkeypatch.setattr(render, "_render_pages", spy)
+    stream = render.render(site, render.make_env())
+    next(stream)
+    assert len(rendered) < len(site.pages)
 
 
 def test_no_helper_is_forked_while_another_thread_runs(site, monkeypatch) -> None:
-    import multiprocessing
+    import os
 
-    def refuse(*args: object) -> None:
+    def refuse() -> int:
         raise AssertionError("forked beside a running thread")
 
     monkeypatch.setattr(render, "PARALLEL_FROM", 1)
-    monkeypatch.setattr(multiprocessing, "get_context", refuse)
+    monkeypatch.setattr(os, "fork", refuse)
     stop = threading.Event()
     other = threading.Thread(target=stop.wait)
     other.start()
     try:
-        assert render.render(site, render.make_env())
+        assert dict(render.render(site, render.make_env()))
     finally:
         stop.set()
         other.join()
 
 
 def test_an_error_in_either_process_reaches_the_build(site, monkeypatch, tmp_path: Path) -> None:
-    import multiprocessing
-
+    forked = _forks(monkeypatch)
     monkeypatch.setattr(render, "PARALLEL_FROM", 1)
     broken = tmp_path / "templates"
     broken.mkdir()
     (broken / "item.html").write_text("{{ no_such_name }}", encoding="utf-8")
     with pytest.raises(render.TemplateErrors) as caught:  # both processes render items
-        render.render(site, render.make_env([broken]))
+        list(render.render(site, render.make_env([broken])))
     assert [str(p) for p in caught.value.problems] == [
         f"{broken / 'item.html'}:1: error: 'no_such_name' is undefined"
     ]
 
     def fail(segment):
-        raise ValueError("the helper failed")
+        raise ValueError("the indexer failed")
 
-    monkeypatch.setattr(render.search, "segment_files", fail)  # only the helper indexes
-    with pytest.raises(ValueError, match="the helper failed"):
-        render.render(site, render.make_env())
-    assert multiprocessing.active_children() == []  # no helper left behind
-
-
-HELPER_SHARE = 2  # with search segments, the helper renders pages 2, 5, 8…
+    monkeypatch.setattr(render.search, "segment_files", fail)
+    with pytest.raises(ValueError, match="the indexer failed"):
+        list(render.render(site, render.make_env()))
+    assert forked and _reaped(forked)  # no helper left behind
 
 
 def test_a_template_problem_in_the_helper_comes_back_as_a_problem(
     site, monkeypatch, tmp_path: Path
 ) -> None:
-    import multiprocessing
+    import os
+
+    from digest import workers
 
     monkeypatch.setattr(render, "PARALLEL_FROM", 1)
-    page = site.pages[HELPER_SHARE]
-    assert site.search  # the share above is the one with search segments
+    parent, take = os.getpid(), workers._take
+    # This process takes no task: the helper renders every page.
+    monkeypatch.setattr(workers, "_take", lambda q: None if os.getpid() == parent else take(q))
+    page = site.pages[2]
     own = tmp_path / "templates"
     own.mkdir()
     source = f'{{% if page.path == "{page.path}" %}}\n\n{{{{ 1 + "a" }}}}{{% endif %}}'
     (own / page.template).write_text(source, encoding="utf-8")
-    parent_renders: list[str] = []
-    real = render._render_pages
-
-    def spy(site, env, pages):
-        parent_renders.extend(p.path for p in pages)
-        return real(site, env, pages)
-
-    monkeypatch.setattr(render, "_render_pages", spy)
+    forked = _forks(monkeypatch)
     with pytest.raises(render.TemplateErrors) as caught:
-        render.render(site, render.make_env([own]))
-    assert page.path not in parent_renders  # so the problem did come from the helper
+        list(render.render(site, render.make_env([own])))
+    assert forked
     assert [str(p) for p in caught.value.problems] == [
         f"{own / page.template}:3: error: TypeError: unsupported operand type(s) for +: 'int' and 'str'"
     ]
-    assert multiprocessing.active_children() == []
+    assert _reaped(forked)
 
 
 # Each broken template: its name in the override folder, its bytes, the line reported and
@@ -175,7 +211,7 @@ def test_every_syntax_error_is_reported_at_once(site, tmp_path: Path) -> None:
     (own / "topic.html").write_text("\n{{ }}", encoding="utf-8")
     (own / "notes.png").write_bytes(b"\x89PNG\xff")  # not a template: not compiled
     with pytest.raises(render.TemplateErrors) as caught:
-        render.render(site, render.make_env([own]))
+        render.render(site, render.make_env([own]))  # before any file is made
     found = {(p.file, p.line) for p in caught.value.problems}
     assert found == {(str(own / "item.html"), 1), (str(own / "topic.html"), 2)}
 
@@ -187,7 +223,7 @@ def test_an_error_in_a_built_in_template_alone_is_a_bug_not_a_problem(site, monk
     env = render.make_env()
     env.filters["long_date"] = broken
     with pytest.raises(ValueError, match="a bug in a filter"):
-        render.render(site, env)
+        list(render.render(site, env))
 
 
 TEMPLATE_TEXT = st.lists(
@@ -252,7 +288,7 @@ def test_any_template_renders_or_gives_problems_at_its_lines(
     (own / "item.html").write_bytes(source.encode(encode))
     compiled = BuildCache(tmp_path_factory.getbasetemp() / "compiled")  # the built-in ones
     try:
-        render.render(small_site, render.make_env([own], compiled))
+        list(render.render(small_site, render.make_env([own], compiled)))
     except render.TemplateErrors as exc:
         lines = source.count("\n") + 1
         for problem in exc.problems:
@@ -346,20 +382,23 @@ import os, sys
 from pathlib import Path
 sys.path.insert(0, sys.argv[1] + "/bench")
 from archive import make_archive
-from digest import pipeline, render
+from digest import pipeline, render, workers
 from digest.config import SiteConfig
 
 folder, gate = Path(sys.argv[2]), int(sys.argv[3])
 make_archive(40, folder / "content")
 render.PARALLEL_FROM = 1  # a helper for 40 items' pages, as for 2,000
-real = render._render_share
+parent, real = os.getpid(), render._render_pages
 
-def share():
-    print(os.getpid(), flush=True)  # the helper is rendering: the test kills its parent now
-    os.read(gate, 1)  # and lets it go on once the parent is dead
-    return real()
+def pages(site, env, share):
+    if os.getpid() != parent:
+        print(os.getpid(), flush=True)  # the helper is rendering: the test kills its parent now
+        os.read(gate, 1)  # and lets it go on once the parent is dead
+    return real(site, env, share)
 
-render._render_share = share
+render._render_pages = pages
+take = workers._take
+workers._take = lambda queue: None if os.getpid() == parent else take(queue)  # all the helper's
 config = SiteConfig(content=folder / "content", output=folder / "site", cache=None)
 pipeline.build(config)
 """
@@ -401,3 +440,76 @@ def _state(pid: int) -> str:
         return Path(f"/proc/{pid}/stat").read_text().split(") ")[1][0]
     except FileNotFoundError:
         return "gone"
+
+
+def test_whole_archive_files_are_cut_in_chunks_that_a_new_edition_leaves_alone(
+    tmp_path: Path, monkeypatch
+) -> None:
+    """items.json and the sitemap, with blocks of 2 editions: every item and every page
+    once, newest first; an edition more changes the latest files and the index only, and an
+    incremental build (which keeps the closed chunks) gives the clean build's bytes."""
+    import json
+    import sys
+
+    from conftest import every_item, sitemap_locs, tree
+
+    from digest import export
+
+    sys.path.insert(0, str(ROOT / "bench"))
+    from archive import make_archive
+
+    monkeypatch.setattr(export, "ITEMS_BLOCK", 2)
+    monkeypatch.setattr(render, "SITEMAP_BLOCK", 2)
+    content = tmp_path / "content"
+    make_archive(140, content)  # 7 editions of 20
+    last = sorted(content.glob("*.txt"))[-1]
+    newest = last.read_bytes()
+    last.unlink()
+    config = config_for(tmp_path)
+    base = "https://example.org/digest/"
+    assert pipeline.build(config).written
+    before = tree(tmp_path / "site")
+    made: list[str] = []
+    real = render.chunk_file
+
+    def counted(chunk: export.Chunk, base_url: str) -> bytes:
+        made.append(chunk.path)
+        return real(chunk, base_url)
+
+    monkeypatch.setattr(render, "chunk_file", counted)
+    last.write_bytes(newest)
+    result = pipeline.build(config)
+    assert result.written and made == ["items/editions-4-5.json"]  # the new chunk alone
+    after = tree(tmp_path / "site")
+    clean = _clean(tmp_path, config)
+    assert after == tree(clean)
+    changed = {path for path in after if before.get(path) != after[path]}
+    chunk_files = {p for p in after if p.startswith(("items/editions-", "sitemap-editions-"))}
+    assert chunk_files == {
+        "items/editions-0-1.json",
+        "items/editions-2-3.json",
+        "items/editions-4-5.json",
+        "sitemap-editions-0-1.xml",
+        "sitemap-editions-2-3.xml",
+        "sitemap-editions-4-5.xml",
+    }
+    assert changed & chunk_files == {"items/editions-4-5.json", "sitemap-editions-4-5.xml"}
+    items = every_item(clean, base)
+    model = pipeline.model(config).site
+    assert [i["id"] for i in items] == [item.id for item in model.all_items]
+    assert json.loads(after["items.json"])["older"] == [
+        base + "items/editions-4-5.json",
+        base + "items/editions-2-3.json",
+        base + "items/editions-0-1.json",
+    ]
+    locs = sitemap_locs(clean, base)
+    listed = [page for page in model.pages if page.in_sitemap]
+    assert sorted(locs) == sorted(base + p.path.removesuffix("index.html") for p in listed)
+
+
+def _clean(tmp_path: Path, config) -> Path:
+    from dataclasses import replace
+
+    clean = replace(config, output=tmp_path / "clean", cache=None)
+    assert pipeline.build(clean).written
+    return tmp_path / "clean"

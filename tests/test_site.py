@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import json
 import os
-import re
 import shutil
 import subprocess
 import sys
@@ -19,7 +18,7 @@ from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
 import pytest
-from conftest import ROOT, SAMPLE, config_for, require_tool, serving
+from conftest import ROOT, SAMPLE, config_for, require_tool, serving, sitemap_locs
 
 from digest import pipeline
 
@@ -152,8 +151,7 @@ def test_every_page_has_its_metadata(sample_site: Path) -> None:
 
 
 def test_sitemap_and_robots(sample_site: Path) -> None:
-    sitemap = (sample_site / "sitemap.xml").read_text()
-    locs = re.findall(r"<loc>(.*?)</loc>", sitemap)
+    locs = sitemap_locs(sample_site, "https://example.org/digest/")
     assert "https://example.org/digest/" in locs and len(locs) == len(set(locs))
     for loc in locs:
         path = loc.removeprefix("https://example.org/digest/")

@@ -14,7 +14,7 @@ import subprocess
 from pathlib import Path
 
 import pytest
-from conftest import TWO_ITEMS, config_for, returning, tree
+from conftest import TWO_ITEMS, config_for, tree, write_keeping
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -382,12 +382,11 @@ def test_a_file_timed_in_whole_seconds_is_checked_by_its_bytes(tmp_path: Path) -
     (site / "a.html").write_bytes(b"bbb")  # same size, time set back to the recorded one
     os.utime(site / "a.html", ns=(whole, whole))
     assert "a.html" not in writer.live_manifest(site)
-    written = write(
-        {"index.html": b"two"},
-        site,
-        kept={"a.html": hashlib.sha256(b"aaa").hexdigest()},
-        fallback=lambda: {"index.html": b"two", "a.html": b"aaa"},
-    )
+    with writer.writing(site) as staged:
+        staged.put("index.html", b"two")
+        assert staged.keep({"a.html": hashlib.sha256(b"aaa").hexdigest()}) == ["a.html"]
+        staged.put("a.html", b"aaa")
+        written = staged.publish()
     assert tree(site) == {"index.html": b"two", "a.html": b"aaa", MARKER: MARKER_TEXT}
     assert written.holds["a.html"] == hashlib.sha256(b"aaa").hexdigest()
 
@@ -445,12 +444,7 @@ def test_any_writes_and_hand_changes_leave_exactly_the_last_outputs(
             for p, data in outputs.items()
             if last.get(p) == data and keep.random() < 0.7
         }
-        written = write(
-            {p: data for p, data in outputs.items() if p not in kept},
-            site,
-            kept=kept,
-            fallback=returning(outputs),
-        )
+        written = write_keeping(outputs, site, kept)
         expected = {**outputs, MARKER: MARKER_TEXT}
         assert tree(site) == expected
         assert not any(p.is_symlink() for p in site.rglob("*"))
