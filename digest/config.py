@@ -510,7 +510,10 @@ class SiteConfig:
     )
     language: str = field(
         default="en",
-        metadata=setting(_language, "The language tag of the content, e.g. 'en' or 'fr'."),
+        metadata=setting(
+            _language,
+            "The site's language, its content's and its interface's alike, e.g. 'en' or 'fr'.",
+        ),
     )
     timezone: str = field(
         default="UTC",
