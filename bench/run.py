@@ -1,16 +1,20 @@
-"""Build speed side by side: digest, Hugo and Pelican on the same archive, and the floor.
+"""Build speed side by side: digest, Hugo and Pelican on the same archive, and the floor,
+with the distance to each of issue 13's targets.
 
     pip install -r bench/requirements.txt
-    python bench/run.py --sizes 1000 10000 --runs 3
+    python3 bench/run.py --sizes 10000 --runs 3 --peers hugo
 
 For each size it makes an archive of item files (editions of 20, bench/archive.py) and,
 from digest's own items.json, the equivalent Hugo and Pelican sources: one page per
 item, a page per tag (topic), a paginated index (20 a page), an RSS feed per tag. It
 then times, in interleaved runs, each tool's clean build, and its build after one more
 edition is dropped in, with each run's peak memory (the child's maximum RSS, from
-wait4). The floor is the time to write digest's own output files (same paths, same
-bytes) from a process that already holds them in memory. Medians are printed as a
-Markdown table, with the ratios ours/Hugo, ours/Pelican and ours/floor.
+wait4: the largest of the build's processes, its helper processes included). For digest
+it also times the first build after a clean one with one more edition (no kept previous
+site yet), and, under `digest serve`, the time from writing the new edition's file to
+its page being served with its content. The floor is the time to write digest's own
+output files (same paths, same bytes) from a process that already holds them in memory.
+Medians are printed as Markdown tables, then the targets with the distance to each.
 """
 
 from __future__ import annotations
@@ -19,24 +23,25 @@ import argparse
 import json
 import os
 import platform
+import queue
+import re
 import shutil
+import signal
 import statistics
 import subprocess
 import sys
 import tempfile
+import threading
 import time
+import urllib.error
+import urllib.request
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from archive import make_archive  # noqa: E402
-
-from digest import pipeline  # noqa: E402
-from digest.config import SiteConfig  # noqa: E402
-from digest.render import make_env, render  # noqa: E402
-from digest.write import write  # noqa: E402
+from archive import BenchSite, make_site  # noqa: E402
 
 FLOOR = "floor (write digest's files)"
 HUGO_CONFIG = """baseURL = "https://example.org/"
@@ -106,7 +111,9 @@ def remove_peer_item(item: dict, hugo: Path, pelican: Path) -> None:
 def timed(command: list[str], cwd: Path) -> tuple[float, float]:
     """Wall seconds and peak memory (MB) of one run of `command`."""
     started = time.perf_counter()
-    process = subprocess.Popen(command, cwd=cwd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    process = subprocess.Popen(
+        command, cwd=cwd, env=ENV, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
+    )
     _, status, usage = os.wait4(process.pid, 0)
     seconds = time.perf_counter() - started
     process.returncode = os.waitstatus_to_exitcode(status)
@@ -116,44 +123,132 @@ def timed(command: list[str], cwd: Path) -> tuple[float, float]:
     return seconds, usage.ru_maxrss / 1024
 
 
-def floor_seconds(config: SiteConfig, runs: int) -> float:
-    """Writing digest's own output (its search index too) from memory, as our writer does it."""
-    _, site, _ = pipeline._model(config)
-    outputs = render(site, make_env())
+# This checkout's digest, whichever is installed, for every process started here.
+ENV = {**os.environ, "PYTHONPATH": os.pathsep.join([str(ROOT), os.environ.get("PYTHONPATH", "")])}
+
+
+def floor_seconds(built: Path, runs: int) -> float:
+    """Writing digest's own output (its search index too: the files of a site it built,
+    same paths, same bytes) from memory, through digest's writer."""
+    from digest.write import MARKER, write
+
+    files = {
+        path.relative_to(built).as_posix(): path.read_bytes()
+        for path in built.rglob("*")
+        if path.is_file() and path.name != MARKER
+    }
     times = []
     for _ in range(runs):
-        config.output.parent.mkdir(parents=True, exist_ok=True)
-        target = Path(tempfile.mkdtemp(dir=config.output.parent)) / "floor"
+        target = Path(tempfile.mkdtemp(dir=built.parent)) / "floor"
         started = time.perf_counter()
-        write(outputs, target)
+        write(files, target)
         times.append(time.perf_counter() - started)
         shutil.rmtree(target.parent)
     return statistics.median(times)
 
 
-def measure(size: int, runs: int, peers: list[str], work: Path) -> dict[str, tuple[float, float]]:
-    content = work / "content"
-    make_archive(size, content)
-    shutil.copy(ROOT / "content" / "topics.yaml", content / "topics.yaml")
-    extra = work / "extra"
-    make_archive(size + 20, extra)  # its last file is one more edition of 20
-    new_edition = sorted(extra.glob("*.txt"))[-1]
-    site_yaml = work / "site.yaml"
-    site_yaml.write_text(
-        "base_url: https://example.org/\ntimezone: Europe/Paris\ncontent: content\noutput: site\n"
-    )
+class Served:
+    """`digest serve` on 127.0.0.1, a free port, for the site in `site.work`."""
+
+    def __init__(self, site: BenchSite, config: Path) -> None:
+        command = [sys.executable, "-m", "digest", "serve", "--port", "0", "--config", str(config)]
+        self.process = subprocess.Popen(
+            command,
+            cwd=site.work,
+            env=ENV,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+        )
+        self.lines: queue.Queue[str] = queue.Queue()
+        # Drained all along, so that a full pipe never blocks the server.
+        threading.Thread(target=self._drain, daemon=True).start()
+        self.base_url = ""
+        while not self.base_url:
+            line = self.lines.get(timeout=3600)
+            if line == "":
+                raise SystemExit(f"digest serve stopped: exit {self.process.wait()}")
+            if found := re.match(r"Serving (\S+)", line):
+                self.base_url = found.group(1)
+
+    def _drain(self) -> None:
+        assert self.process.stdout is not None
+        for line in self.process.stdout:
+            self.lines.put(line)
+        self.lines.put("")
+
+    def page(self, path: str) -> str:
+        """The page's text, or "" when it is not served (yet, or any more)."""
+        try:
+            with urllib.request.urlopen(self.base_url + path, timeout=30) as response:
+                return str(response.read().decode("utf-8", "replace"))
+        except urllib.error.HTTPError:
+            return ""
+
+    def wait_for(self, path: str, word: str, present: bool, limit: float) -> None:
+        deadline = time.perf_counter() + limit
+        while (word in self.page(path)) != present:
+            if self.process.poll() is not None or time.perf_counter() > deadline:
+                raise SystemExit(
+                    f"digest serve: {path} never {'showed' if present else 'lost'} {word!r}"
+                )
+            time.sleep(0.005)  # a poll every 5 ms: the resolution of the measurement
+
+    def stop(self) -> None:
+        self.process.send_signal(signal.SIGTERM)
+        self.process.wait(timeout=60)
+
+
+def edition_marker(edition: Path) -> tuple[str, str]:
+    """The path of the edition's page and a word its first item alone has (the longest
+    word of the generated sentence, made of syllables no sample text has)."""
+    from digest.urls import edition_path
+
+    number = int(edition.name.split("_")[0])
+    body = edition.read_text(encoding="utf-8").split("---\n")[-1]
+    first = body.splitlines()[0]
+    word = max(re.findall(r"[a-z]{8,}", first), key=len)
+    return edition_path(number), word
+
+
+def serve_latency(site: BenchSite, runs: int) -> tuple[float, float]:
+    """Seconds from writing the new edition's file to its page served with its content, under
+    `digest serve` started on the built archive: the first time, and the median of `runs`
+    more (the edition removed, its page gone, and written again)."""
+    path, word = edition_marker(site.new_edition)
+    site.remove_edition()
+    served = Served(site, site.site_yaml)
+    times = []
+    try:
+        for _ in range(runs + 1):
+            staged = site.work / f".{site.new_edition.name}"
+            shutil.copy(site.new_edition, staged)
+            started = time.perf_counter()
+            os.replace(staged, site.dropped)  # the whole file at once, as an editor's save
+            served.wait_for(path, word, True, 600)
+            times.append(time.perf_counter() - started)
+            site.remove_edition()
+            served.wait_for(path, word, False, 600)
+    finally:
+        served.stop()
+    return times[0], statistics.median(times[1:])
+
+
+VARIANTS = {"search": "digest", "nosearch": "digest, no search"}
+
+
+def measure(
+    size: int, runs: int, peers: list[str], variants: list[str], serve: bool, work: Path
+) -> dict[str, tuple[float, float]]:
+    site = make_site(size, work)
     no_search = work / "site-nosearch.yaml"
     no_search.write_text(
-        site_yaml.read_text().replace("output: site", "output: site2")
+        site.site_yaml.read_text().replace("output: site", "output: site2")
         + "search: false\ncache: .digest-cache2\n"
     )
     ours = [sys.executable, str(ROOT / "build.py"), "-q"]
-    subprocess.run([*ours, "--config", str(site_yaml)], check=True, cwd=work)
-    items = json.loads((work / "site" / "items.json").read_text())["items"]
-    write_peers(items, work / "hugo", work / "pelican")
-
     commands = {
-        "digest": [*ours, "--config", str(site_yaml)],
+        "digest": [*ours, "--config", str(site.site_yaml)],
         "digest, no search": [*ours, "--config", str(no_search)],
         "hugo": [
             "hugo",
@@ -165,83 +260,212 @@ def measure(size: int, runs: int, peers: list[str], work: Path) -> dict[str, tup
         ],
         "pelican": ["pelican", "-q", "-s", "pelicanconf.py", "-o", "output", "content"],
     }
+    added_items: list[dict] = []
+    if peers:  # the peers' sources are made from digest's items.json, the new edition's too
+        subprocess.run(commands["digest"], check=True, cwd=work, env=ENV)
+        items = json.loads((work / "site" / "items.json").read_text())["items"]
+        write_peers(items, work / "hugo", work / "pelican")
+        site.add_edition()
+        subprocess.run(commands["digest"], check=True, cwd=work, env=ENV)
+        added_items = json.loads((work / "site" / "items.json").read_text())["items"][:20]
+        site.remove_edition()
+
     cwd = {"pelican": work / "pelican"}
-    names = [n for n in commands if n.startswith("digest") or n in peers]
+    ours_names = [VARIANTS[v] for v in variants]
+    names = [*ours_names, *[n for n in ("hugo", "pelican") if n in peers]]
     clean: dict[str, list[tuple[float, float]]] = {n: [] for n in names}
+    first: dict[str, list[tuple[float, float]]] = {n: [] for n in ours_names}
     for _ in range(runs):  # interleaved, so that a noisy minute hurts every tool alike
         for name in names:
             for output in (work / "hugo" / "public", work / "pelican" / "output"):
                 shutil.rmtree(output, ignore_errors=True)
             # digest's sites, the previous ones kept beside them, its build caches: clean is clean
-            outputs = [work / "site", work / "site2", *work.glob(".site*"), *work.glob(".digest-*")]
-            for kept in outputs:
-                if kept.exists():
-                    shutil.rmtree(kept) if kept.is_dir() else kept.unlink()
+            site.wipe()
             clean[name].append(timed(commands[name], cwd.get(name, work)))
+            if name in first:  # no kept previous site yet: the whole tree is written again
+                site.add_edition()
+                first[name].append(timed(commands[name], work))
+                site.remove_edition()
 
     results = {f"{n}: clean": median_pair(v) for n, v in clean.items()}
+    results |= {f"{n}: first build after a clean one": median_pair(v) for n, v in first.items()}
     # One more edition: in each run, every tool first builds the archive without it (not
     # timed), then the edition is dropped in and the build that follows is timed.
-    shutil.copy(new_edition, content / new_edition.name)
-    added_items = json.loads(_build_json(work, ours, site_yaml))["items"][:20]
     added: dict[str, list[tuple[float, float]]] = {n: [] for n in names}
     for _ in range(runs):
         for name in names:
-            (content / new_edition.name).unlink()
+            site.remove_edition()
             for item in added_items:
                 remove_peer_item(item, work / "hugo", work / "pelican")
             subprocess.run(
-                commands[name], check=True, cwd=cwd.get(name, work), stdout=subprocess.DEVNULL
+                commands[name],
+                check=True,
+                cwd=cwd.get(name, work),
+                env=ENV,
+                stdout=subprocess.DEVNULL,
             )
-            shutil.copy(new_edition, content / new_edition.name)
+            site.add_edition()
             for item in added_items:
                 add_peer_item(item, work / "hugo", work / "pelican")
             added[name].append(timed(commands[name], cwd.get(name, work)))
     results |= {f"{n}: one more edition": median_pair(v) for n, v in added.items()}
+    if serve:
+        once, then = serve_latency(site, runs)
+        results["digest serve: first new edition's page"] = (once, 0.0)
+        results["digest serve: new edition's page"] = (then, 0.0)
     # Last: the floor holds the whole site in this process, and a child forked from a big
     # process reports that size as its own peak (Linux keeps the parent's high-water mark
     # across exec), which would inflate every later measurement.
-    results[FLOOR] = (
-        floor_seconds(
-            SiteConfig(
-                content=content,
-                output=work / "x" / "site",
-                base_url="https://example.org/",
-                taxonomy=content / "topics.yaml",
-            ),
-            runs,
-        ),
-        0.0,
-    )
+    site.add_edition()
+    subprocess.run(commands["digest"], check=True, cwd=work, env=ENV, stdout=subprocess.DEVNULL)
+    results[FLOOR] = (floor_seconds(work / "site", runs), 0.0)
     return results
-
-
-def _build_json(work: Path, ours: list[str], site_yaml: Path) -> str:
-    subprocess.run([*ours, "--config", str(site_yaml)], check=True, cwd=work)
-    return (work / "site" / "items.json").read_text()
 
 
 def median_pair(values: list[tuple[float, float]]) -> tuple[float, float]:
     return statistics.median(v[0] for v in values), statistics.median(v[1] for v in values)
 
 
+Results = dict[int, dict[str, tuple[float, float]]]
+
+
+def targets(results: Results) -> list[tuple[str, float | None, float, str]]:
+    """Issue 13's targets: (target, measured or None, limit, unit) for each."""
+
+    def at(size: int, key: str, memory: bool = False) -> float | None:
+        found = results.get(size, {}).get(key)
+        return None if found is None else found[1 if memory else 0]
+
+    def ratio(a: float | None, b: float | None) -> float | None:
+        return None if a is None or b is None or b == 0 else a / b
+
+    rows: list[tuple[str, float | None, float, str]] = []
+    for size, limit in ((10000, 1.0), (50000, 2.0)):
+        rows.append(
+            (
+                f"one more edition < {limit:g} s at {size:,}",
+                at(size, "digest: one more edition"),
+                limit,
+                "s",
+            )
+        )
+        rows.append(
+            (
+                f"first build after a clean one, one more edition < {limit:g} s at {size:,}",
+                at(size, "digest: first build after a clean one"),
+                limit,
+                "s",
+            )
+        )
+    for kind in ("clean", "one more edition"):
+        rows.append(
+            (
+                f"peak memory ≤ 300 MB at 50,000, {kind}",
+                at(50000, f"digest: {kind}", True),
+                300,
+                "MB",
+            )
+        )
+    for size in (10000, 50000):
+        hugo = ratio(at(size, "digest: clean"), at(size, "hugo: clean"))
+        rows.append((f"clean ≤ 0.5 × Hugo at {size:,}", hugo, 0.5, "×"))
+    for size in (10000, 50000):
+        rows.append(
+            (
+                f"clean ≤ 3 × the floor at {size:,}",
+                ratio(at(size, "digest: clean"), at(size, FLOOR)),
+                3,
+                "×",
+            )
+        )
+    per_item = ratio(at(50000, "digest: clean"), at(10000, "digest: clean"))
+    rows.append(
+        (
+            "time per item at 50,000 ≤ 1.2 × that at 10,000 (one run)",
+            None if per_item is None else per_item / 5,
+            1.2,
+            "×",
+        )
+    )
+    rows.append(
+        (
+            "serve: new edition's page < 1 s at 10,000",
+            at(10000, "digest serve: new edition's page"),
+            1.0,
+            "s",
+        )
+    )
+    rows.append(
+        (
+            "serve: the first new edition's page < 1 s at 10,000",
+            at(10000, "digest serve: first new edition's page"),
+            1.0,
+            "s",
+        )
+    )
+    return rows
+
+
+def target_table(results: Results) -> list[str]:
+    lines = ["| target | measured | distance | met? |", "| --- | --- | --- | --- |"]
+    for target, measured, limit, unit in targets(results):
+        if measured is None:
+            lines.append(f"| {target} | not measured | — | — |")
+            continue
+        shown = (
+            f"{measured:.0f} MB"
+            if unit == "MB"
+            else f"{measured:.2f}{' s' if unit == 's' else ' ×'}"
+        )
+        # "at most" targets are met at the limit; "under" ones below it.
+        met = measured <= limit if "≤" in target else measured < limit
+        lines.append(
+            f"| {target} | {shown} | {measured / limit:.2f} × the limit | {'yes' if met else 'no'} |"
+        )
+    return lines
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", type=int, nargs="+", default=[1000, 10000])
     parser.add_argument("--runs", type=int, default=3)
-    parser.add_argument("--peers", nargs="*", default=["hugo", "pelican"])
-    args = parser.parse_args()
-    print(
-        f"machine: {platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}, {platform.platform()}"
+    parser.add_argument(
+        "--peers", nargs="*", default=["hugo", "pelican"], choices=["hugo", "pelican"]
     )
+    parser.add_argument(
+        "--variants",
+        nargs="+",
+        default=list(VARIANTS),
+        choices=list(VARIANTS),
+        help="digest's builds: with its search index, and without (default: both)",
+    )
+    parser.add_argument(
+        "--no-serve", action="store_true", help="skip the latency under digest serve"
+    )
+    parser.add_argument("--json", type=Path, metavar="FILE", help="also write the medians to FILE")
+    args = parser.parse_args()
+    if "search" not in args.variants:
+        parser.error("--variants: 'search' is the build the targets are about")
+    print(
+        f"machine: {platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}, {platform.platform()}",
+        flush=True,
+    )
+    everything: Results = {}
     for size in args.sizes:
         with tempfile.TemporaryDirectory() as folder:
-            results = measure(size, args.runs, args.peers, Path(folder))
+            results = measure(
+                size, args.runs, args.peers, args.variants, not args.no_serve, Path(folder)
+            )
+        everything[size] = results
         print(f"\n{size} items, median of {args.runs} interleaved runs\n")
         print("| build | seconds | peak MB |\n| --- | --- | --- |")
         for name, (seconds, memory) in results.items():
-            print(f"| {name} | {seconds:.2f} | {memory:.0f} |")
-        for ours in ("digest", "digest, no search"):
+            print(
+                f"| {name} | {seconds:.2f} | {memory:.0f} |"
+                if memory
+                else f"| {name} | {seconds:.2f} | — |"
+            )
+        for ours in (VARIANTS[v] for v in args.variants):
             for peer in ("hugo", "pelican"):
                 if f"{peer}: clean" in results:
                     clean = results[f"{ours}: clean"][0] / results[f"{peer}: clean"][0]
@@ -251,6 +475,16 @@ def main() -> None:
                     )
                     print(f"{ours}/{peer}: clean {clean:.2f}, one more edition {more:.2f}")
             print(f"{ours}/floor, clean: {results[f'{ours}: clean'][0] / results[FLOOR][0]:.2f}")
+        print(
+            f"time per item, clean: {results['digest: clean'][0] / size * 1000:.3f} ms", flush=True
+        )
+    print("\nTargets (issue 13)\n")
+    print("\n".join(target_table(everything)))
+    if args.json:
+        args.json.write_text(
+            json.dumps({str(k): v for k, v in everything.items()}, indent=1) + "\n",
+            encoding="utf-8",
+        )
 
 
 if __name__ == "__main__":
