@@ -36,22 +36,30 @@ from archive import BenchSite, make_site
 ROOT = Path(__file__).resolve().parent.parent
 KINDS = ("clean", "first", "edition")
 # (label, module file, function): the first frame on a path from the root that matches
-# counts for its stage with everything under it. Imports are counted wherever they run.
-STAGES = (
+# counts for its stage with everything under it, but for the carved-out stages (imports,
+# and lemminflect's tables read on first use), which count wherever they run and are
+# taken out of the stage around them.
+CARVED = (
     ("start-up: imports", "<frozen importlib._bootstrap>", "_find_and_load"),
+    ("lemminflect's tables, read on first use", "lemminflect/codecs/LemmaLUCodec.py", "load"),
+    ("lemminflect's tables, read on first use", "lemminflect/codecs/InflectionLUCodec.py", "load"),
+)
+STAGES = (
     ("load: read and parse the files", "digest/load.py", "load"),
-    ("enrich: identify, tag, group", "digest/enrich.py", "enrich"),
     ("enrich: the cache read (pickle)", "digest/cache.py", "get"),
+    ("enrich: identify, tag, group", "digest/enrich.py", "enrich"),
     ("assemble: pages and lists", "digest/assemble.py", "assemble"),
     ("static files and pages", "digest/static.py", "read_static"),
     ("fingerprints (Reuse)", "digest/reuse.py", "__init__"),
     ("render", "digest/render.py", "render"),
+    ("check for clashes with static files", "digest/static.py", "clashes"),
     ("newsletter size check", "digest/newsletter.py", "build_warnings"),
     ("write and swap", "digest/write.py", "write"),
     ("cache save (reuse.save)", "digest/reuse.py", "save"),
     ("cache save (enrich memo)", "digest/cache.py", "put"),
     ("ledgers", "digest/write.py", "write_file"),
 )
+LABELS = list(dict.fromkeys(label for label, *_ in (*CARVED, *STAGES)))
 
 
 def build_command(site: BenchSite) -> list[str]:
@@ -59,8 +67,10 @@ def build_command(site: BenchSite) -> list[str]:
 
 
 def environment() -> dict[str, str]:
-    # This checkout's digest, whatever is installed, and a build without a terminal.
-    return {**os.environ, "PYTHONPATH": str(ROOT)}
+    # This checkout's digest, whatever is installed, with its bytecode kept as an installed
+    # package's is (PYTHONDONTWRITEBYTECODE would add compiling every module to each build).
+    kept = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
+    return {**kept, "PYTHONPATH": str(ROOT)}
 
 
 def build(site: BenchSite) -> None:
@@ -117,9 +127,8 @@ def profile(site: BenchSite, interval: float) -> tuple[float, Path]:
 
 def stage_times(root: object) -> dict[str, float]:
     """Seconds per stage: the outermost matching frame on each path, with all under it but
-    the imports, which count as start-up wherever they run (a lazy import too)."""
+    the carved-out stages, which count wherever they run."""
     times: dict[str, float] = defaultdict(float)
-    importing = STAGES[0]
 
     def matches(frame: object, stage: tuple[str, str, str]) -> bool:
         path = getattr(frame, "file_path", None) or ""
@@ -127,13 +136,14 @@ def stage_times(root: object) -> dict[str, float]:
 
     def walk(frame: object, within: str | None) -> None:
         seconds: float = frame.time  # type: ignore[attr-defined]
-        if matches(frame, importing):
-            times[importing[0]] += seconds
-            if within:
-                times[within] -= seconds
-            return
+        for carved in CARVED:
+            if matches(frame, carved):
+                times[carved[0]] += seconds
+                if within:
+                    times[within] -= seconds
+                return
         if within is None:
-            for stage in STAGES[1:]:
+            for stage in STAGES:
                 if matches(frame, stage):
                     within = stage[0]
                     times[within] += seconds
@@ -187,7 +197,7 @@ def report(
         "stage (outermost call, inclusive)             seconds  share",
     ]
     stages = stage_times(root)
-    for label, *_ in STAGES:
+    for label in LABELS:
         if stages.get(label):
             lines.append(f"  {label:<42} {stages[label]:>7.2f} {stages[label] / total:>6.1%}")
     rest = total - sum(stages.values())
