@@ -15,6 +15,12 @@ site yet), and, under `digest serve`, the time from writing the new edition's fi
 its page being served with its content. The floor is the time to write digest's own
 output files (same paths, same bytes) from a process that already holds them in memory.
 Medians are printed as Markdown tables, then the targets with the distance to each.
+
+    python3 bench/run.py --sizes 10000 --against /tmp/before
+
+also times another checkout's digest (a `git worktree` of the commit before a change) in
+the same interleaved runs, on the same archive: on a shared machine, whose pace moves
+between runs, a before/after comparison is only fair within one run.
 """
 
 from __future__ import annotations
@@ -35,6 +41,7 @@ import threading
 import time
 import urllib.error
 import urllib.request
+from dataclasses import dataclass
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -108,20 +115,27 @@ def remove_peer_item(item: dict, hugo: Path, pelican: Path) -> None:
     (pelican / "content" / f"{item['id']}.md").unlink(missing_ok=True)
 
 
-# Every process started here runs this checkout's digest, whichever is installed, and
-# keeps its compiled bytecode as an installed package does: a PYTHONDONTWRITEBYTECODE in
-# the environment would have each build compile digest's sources again (about 0.2 s).
-ENV = {
-    **{k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"},
-    "PYTHONPATH": os.pathsep.join([str(ROOT), os.environ.get("PYTHONPATH", "")]),
-}
+def environment(root: Path) -> dict[str, str]:
+    """For a process that runs `root`'s digest, whichever is installed, keeping its compiled
+    bytecode as an installed package does: a PYTHONDONTWRITEBYTECODE in the environment
+    would have each build compile digest's sources again (about 0.2 s)."""
+    kept = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
+    return {**kept, "PYTHONPATH": os.pathsep.join([str(root), os.environ.get("PYTHONPATH", "")])}
 
 
-def timed(command: list[str], cwd: Path) -> tuple[float, float]:
-    """Wall seconds and peak memory (MB) of one run of `command`."""
+ENV = environment(ROOT)
+
+
+Timing = tuple[float, float, float]  # wall seconds, peak MB, CPU seconds (0: not known)
+
+
+def timed(command: list[str], cwd: Path, env: dict[str, str]) -> Timing:
+    """Wall seconds, peak memory (MB) and CPU seconds (user and system, the helper
+    processes' included) of one run of `command`. CPU time moves much less than wall time
+    on a shared machine; the targets are wall time."""
     started = time.perf_counter()
     process = subprocess.Popen(
-        command, cwd=cwd, env=ENV, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
+        command, cwd=cwd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
     )
     _, status, usage = os.wait4(process.pid, 0)
     seconds = time.perf_counter() - started
@@ -129,7 +143,7 @@ def timed(command: list[str], cwd: Path) -> tuple[float, float]:
     if process.returncode != 0:
         assert process.stderr is not None  # stderr=subprocess.PIPE
         raise SystemExit(f"{' '.join(command)} failed: {process.stderr.read().decode()[-2000:]}")
-    return seconds, usage.ru_maxrss / 1024
+    return seconds, usage.ru_maxrss / 1024, usage.ru_utime + usage.ru_stime
 
 
 def floor_seconds(built: Path, runs: int) -> float:
@@ -155,12 +169,12 @@ def floor_seconds(built: Path, runs: int) -> float:
 class Served:
     """`digest serve` on 127.0.0.1, a free port, for the site in `site.work`."""
 
-    def __init__(self, site: BenchSite, config: Path) -> None:
-        command = [sys.executable, "-m", "digest", "serve", "--port", "0", "--config", str(config)]
+    def __init__(self, site: BenchSite, build: Ours) -> None:
+        command = [sys.executable, "-m", "digest", "serve", "--port", "0"]
         self.process = subprocess.Popen(
-            command,
+            [*command, "--config", str(build.config)],
             cwd=site.work,
-            env=ENV,
+            env=build.env(),
             stdout=subprocess.PIPE,
             stderr=subprocess.STDOUT,
             text=True,
@@ -216,13 +230,13 @@ def edition_marker(edition: Path) -> tuple[str, str]:
     return edition_path(number), word
 
 
-def serve_latency(site: BenchSite, runs: int) -> tuple[float, float]:
+def serve_latency(site: BenchSite, build: Ours, runs: int) -> tuple[float, float]:
     """Seconds from writing the new edition's file to its page served with its content, under
     `digest serve` started on the built archive: the first time, and the median of `runs`
     more (the edition removed, its page gone, and written again)."""
     path, word = edition_marker(site.new_edition)
     site.remove_edition()
-    served = Served(site, site.site_yaml)
+    served = Served(site, build)
     times = []
     try:
         for _ in range(runs + 1):
@@ -240,21 +254,70 @@ def serve_latency(site: BenchSite, runs: int) -> tuple[float, float]:
 
 
 VARIANTS = {"search": "digest", "nosearch": "digest, no search"}
+AGAINST = "digest (against)"
+
+
+@dataclass(frozen=True)
+class Ours:
+    """One of digest's builds: which checkout's digest runs, and its site.yaml, with an
+    output folder and a build cache of its own."""
+
+    name: str
+    root: Path
+    config: Path
+    output: str
+    cache: str
+
+    def command(self) -> list[str]:
+        return [sys.executable, str(self.root / "build.py"), "-q", "--config", str(self.config)]
+
+    def env(self) -> dict[str, str]:
+        return environment(self.root)
+
+    def wipe(self, work: Path) -> None:
+        """Its site, the previous one kept beside it and its build cache: clean is clean."""
+        for path in [work / self.output, *work.glob(f".{self.output}.*"), work / self.cache]:
+            if path.is_dir():
+                shutil.rmtree(path)
+            else:
+                path.unlink(missing_ok=True)
+
+
+def our_builds(site: BenchSite, variants: list[str], against: Path | None) -> list[Ours]:
+    work = site.work
+    builds = []
+    settings = site.site_yaml.read_text()
+    for variant in variants:
+        tag = {"search": "", "nosearch": "2"}[variant]
+        config = work / f"site{tag}.yaml"
+        extra = "search: false\n" if variant == "nosearch" else ""
+        config.write_text(
+            settings.replace("output: site", f"output: site{tag}")
+            + f"{extra}cache: .digest-cache{tag}\n"
+        )
+        builds.append(Ours(VARIANTS[variant], ROOT, config, f"site{tag}", f".digest-cache{tag}"))
+    if against is not None:
+        config = work / "site-against.yaml"
+        config.write_text(
+            settings.replace("output: site", "output: site-against") + "cache: .digest-against\n"
+        )
+        builds.append(Ours(AGAINST, against, config, "site-against", ".digest-against"))
+    return builds
 
 
 def measure(
-    size: int, runs: int, peers: list[str], variants: list[str], serve: bool, work: Path
-) -> dict[str, tuple[float, float]]:
+    size: int,
+    runs: int,
+    peers: list[str],
+    variants: list[str],
+    serve: bool,
+    against: Path | None,
+    work: Path,
+) -> dict[str, Timing]:
     site = make_site(size, work)
-    no_search = work / "site-nosearch.yaml"
-    no_search.write_text(
-        site.site_yaml.read_text().replace("output: site", "output: site2")
-        + "search: false\ncache: .digest-cache2\n"
-    )
-    ours = [sys.executable, str(ROOT / "build.py"), "-q"]
-    commands = {
-        "digest": [*ours, "--config", str(site.site_yaml)],
-        "digest, no search": [*ours, "--config", str(no_search)],
+    ours = {build.name: build for build in our_builds(site, variants, against)}
+    commands = {name: build.command() for name, build in ours.items()}
+    commands |= {
         "hugo": [
             "hugo",
             "--quiet",
@@ -276,27 +339,29 @@ def measure(
         site.remove_edition()
 
     cwd = {"pelican": work / "pelican"}
-    ours_names = [VARIANTS[v] for v in variants]
-    names = [*ours_names, *[n for n in ("hugo", "pelican") if n in peers]]
-    clean: dict[str, list[tuple[float, float]]] = {n: [] for n in names}
-    first: dict[str, list[tuple[float, float]]] = {n: [] for n in ours_names}
+    env = {name: build.env() for name, build in ours.items()}
+    names = [*ours, *[n for n in ("hugo", "pelican") if n in peers]]
+    clean: dict[str, list[Timing]] = {n: [] for n in names}
+    first: dict[str, list[Timing]] = {n: [] for n in ours}
     for _ in range(runs):  # interleaved, so that a noisy minute hurts every tool alike
         for name in names:
             for output in (work / "hugo" / "public", work / "pelican" / "output"):
                 shutil.rmtree(output, ignore_errors=True)
-            # digest's sites, the previous ones kept beside them, its build caches: clean is clean
-            site.wipe()
-            clean[name].append(timed(commands[name], cwd.get(name, work)))
-            if name in first:  # no kept previous site yet: the whole tree is written again
+            if name in ours:
+                ours[name].wipe(work)
+            clean[name].append(timed(commands[name], cwd.get(name, work), env.get(name, ENV)))
+            if name in ours:  # no kept previous site yet: the whole tree is written again
                 site.add_edition()
-                first[name].append(timed(commands[name], work))
+                first[name].append(timed(commands[name], work, env[name]))
                 site.remove_edition()
 
-    results = {f"{n}: clean": median_pair(v) for n, v in clean.items()}
-    results |= {f"{n}: first build after a clean one": median_pair(v) for n, v in first.items()}
+    results = {f"{n}: clean": medians(v) for n, v in clean.items()}
+    results |= {f"{n}: first build after a clean one": medians(v) for n, v in first.items()}
     # One more edition: in each run, every tool first builds the archive without it (not
-    # timed), then the edition is dropped in and the build that follows is timed.
-    added: dict[str, list[tuple[float, float]]] = {n: [] for n in names}
+    # timed), then the edition is dropped in and the build that follows is timed. digest's
+    # builds each have a kept previous site from the first run on (the "first build after
+    # a clean one" above), so that every run is the steady state.
+    added: dict[str, list[Timing]] = {n: [] for n in names}
     for _ in range(runs):
         for name in names:
             site.remove_edition()
@@ -306,30 +371,36 @@ def measure(
                 commands[name],
                 check=True,
                 cwd=cwd.get(name, work),
-                env=ENV,
+                env=env.get(name, ENV),
                 stdout=subprocess.DEVNULL,
             )
             site.add_edition()
             for item in added_items:
                 add_peer_item(item, work / "hugo", work / "pelican")
-            added[name].append(timed(commands[name], cwd.get(name, work)))
-    results |= {f"{n}: one more edition": median_pair(v) for n, v in added.items()}
+            added[name].append(timed(commands[name], cwd.get(name, work), env.get(name, ENV)))
+    results |= {f"{n}: one more edition": medians(v) for n, v in added.items()}
     if serve:
-        once, then = serve_latency(site, runs)
-        results["digest serve: first new edition's page"] = (once, 0.0)
-        results["digest serve: new edition's page"] = (then, 0.0)
+        for name in [n for n in ours if n in ("digest", AGAINST)]:
+            once, then = serve_latency(site, ours[name], runs)
+            label = "digest serve" if name == "digest" else f"{AGAINST} serve"
+            results[f"{label}: first new edition's page"] = (once, 0.0, 0.0)
+            results[f"{label}: new edition's page"] = (then, 0.0, 0.0)
     # Last: the floor holds the whole site in this process, and a child forked from a big
     # process reports that size as its own peak (Linux keeps the parent's high-water mark
     # across exec), which would inflate every later measurement.
-    results[FLOOR] = (floor_seconds(work / "site", runs), 0.0)  # the site built last
+    results[FLOOR] = (floor_seconds(work / "site", runs), 0.0, 0.0)  # the site built last
     return results
 
 
-def median_pair(values: list[tuple[float, float]]) -> tuple[float, float]:
-    return statistics.median(v[0] for v in values), statistics.median(v[1] for v in values)
+def medians(values: list[Timing]) -> Timing:
+    return (
+        statistics.median(v[0] for v in values),
+        statistics.median(v[1] for v in values),
+        statistics.median(v[2] for v in values),
+    )
 
 
-Results = dict[int, dict[str, tuple[float, float]]]
+Results = dict[int, dict[str, Timing]]
 
 
 def targets(results: Results) -> list[tuple[str, float | None, float, str]]:
@@ -445,8 +516,31 @@ def main() -> None:
     parser.add_argument(
         "--no-serve", action="store_true", help="skip the latency under digest serve"
     )
+    parser.add_argument(
+        "--against",
+        type=Path,
+        metavar="DIR",
+        help="another checkout of digest (say, before a change) timed in the same runs",
+    )
     parser.add_argument("--json", type=Path, metavar="FILE", help="also write the medians to FILE")
+    parser.add_argument(
+        "--targets-from",
+        type=Path,
+        nargs="+",
+        metavar="FILE",
+        help="measure nothing: print the targets' table from files --json wrote "
+        "(say, a run at 10,000 items and one at 50,000)",
+    )
     args = parser.parse_args()
+    if args.targets_from:
+        merged: Results = {}
+        for path in args.targets_from:
+            for size, rows in json.loads(path.read_text(encoding="utf-8")).items():
+                merged.setdefault(int(size), {}).update(
+                    {name: (*row, 0.0)[:3] for name, row in rows.items()}  # older files: no CPU
+                )
+        print("\n".join(target_table(merged)))
+        return
     if "search" not in args.variants:
         parser.error("--variants: 'search' is the build the targets are about")
     print(
@@ -457,18 +551,21 @@ def main() -> None:
     for size in args.sizes:
         with tempfile.TemporaryDirectory() as folder:
             results = measure(
-                size, args.runs, args.peers, args.variants, not args.no_serve, Path(folder)
+                size,
+                args.runs,
+                args.peers,
+                args.variants,
+                not args.no_serve,
+                args.against.resolve() if args.against else None,
+                Path(folder),
             )
         everything[size] = results
         print(f"\n{size} items, median of {args.runs} interleaved runs\n")
-        print("| build | seconds | peak MB |\n| --- | --- | --- |")
-        for name, (seconds, memory) in results.items():
-            print(
-                f"| {name} | {seconds:.2f} | {memory:.0f} |"
-                if memory
-                else f"| {name} | {seconds:.2f} | — |"
-            )
-        for ours in (VARIANTS[v] for v in args.variants):
+        print("| build | seconds | peak MB | CPU seconds |\n| --- | --- | --- | --- |")
+        for name, (seconds, memory, cpu) in results.items():
+            shown = (f"{memory:.0f}", f"{cpu:.2f}") if memory else ("—", "—")
+            print(f"| {name} | {seconds:.2f} | {shown[0]} | {shown[1]} |")
+        for ours in [VARIANTS[v] for v in args.variants] + ([AGAINST] if args.against else []):
             for peer in ("hugo", "pelican"):
                 if f"{peer}: clean" in results:
                     clean = results[f"{ours}: clean"][0] / results[f"{peer}: clean"][0]
@@ -478,6 +575,13 @@ def main() -> None:
                     )
                     print(f"{ours}/{peer}: clean {clean:.2f}, one more edition {more:.2f}")
             print(f"{ours}/floor, clean: {results[f'{ours}: clean'][0] / results[FLOOR][0]:.2f}")
+        if args.against:
+            for build in ("clean", "first build after a clean one", "one more edition"):
+                mine, theirs = results[f"digest: {build}"], results[f"{AGAINST}: {build}"]
+                print(
+                    f"digest/against, {build}: time {mine[0] / theirs[0]:.2f}, "
+                    f"peak memory {mine[1] / theirs[1]:.2f}"
+                )
         print(
             f"time per item, clean: {results['digest: clean'][0] / size * 1000:.3f} ms", flush=True
         )
