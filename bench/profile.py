@@ -225,7 +225,7 @@ def main() -> None:
     parser.add_argument("--no-tree", action="store_true", help="stages and functions only")
     args = parser.parse_args()
     args.out_dir.mkdir(parents=True, exist_ok=True)
-    with tempfile.TemporaryDirectory() as folder:
+    with tempfile.TemporaryDirectory(prefix="digest-bench-") as folder:
         site = make_site(args.size, Path(folder))
         previous = None
         for kind in [k for k in KINDS if k in args.kind]:

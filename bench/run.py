@@ -549,7 +549,7 @@ def main() -> None:
     )
     everything: Results = {}
     for size in args.sizes:
-        with tempfile.TemporaryDirectory() as folder:
+        with tempfile.TemporaryDirectory(prefix="digest-bench-") as folder:
             results = measure(
                 size,
                 args.runs,

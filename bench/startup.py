@@ -143,7 +143,7 @@ def main() -> None:
     )
     args = parser.parse_args()
     roots = {"this checkout": ROOT} | ({"against": args.against.resolve()} if args.against else {})
-    with tempfile.TemporaryDirectory() as folder:
+    with tempfile.TemporaryDirectory(prefix="digest-bench-") as folder:
         found = sites(Path(folder))
         for site in found.values():
             subprocess.run(BUILD, cwd=site, env=ENV, check=True, stdout=subprocess.DEVNULL)
