@@ -201,7 +201,7 @@ class Served:
         try:
             with urllib.request.urlopen(self.base_url + path, timeout=30) as response:
                 return str(response.read().decode("utf-8", "replace"))
-        except urllib.error.HTTPError:
+        except (urllib.error.URLError, OSError):  # not served, or no answer in time
             return ""
 
     def wait_for(self, path: str, word: str, present: bool, limit: float) -> None:
@@ -215,7 +215,11 @@ class Served:
 
     def stop(self) -> None:
         self.process.send_signal(signal.SIGTERM)
-        self.process.wait(timeout=60)
+        try:
+            self.process.wait(timeout=60)
+        except subprocess.TimeoutExpired:  # stuck in a build on a loaded machine: no matter
+            self.process.kill()
+            self.process.wait()
 
 
 def edition_marker(edition: Path) -> tuple[str, str]:
@@ -357,6 +361,7 @@ def measure(
 
     results = {f"{n}: clean": medians(v) for n, v in clean.items()}
     results |= {f"{n}: first build after a clean one": medians(v) for n, v in first.items()}
+    report(results)
     # One more edition: in each run, every tool first builds the archive without it (not
     # timed), then the edition is dropped in and the build that follows is timed. digest's
     # builds each have a kept previous site from the first run on (the "first build after
@@ -379,17 +384,33 @@ def measure(
                 add_peer_item(item, work / "hugo", work / "pelican")
             added[name].append(timed(commands[name], cwd.get(name, work), env.get(name, ENV)))
     results |= {f"{n}: one more edition": medians(v) for n, v in added.items()}
+    report({f"{n}: one more edition": medians(v) for n, v in added.items()})
     if serve:
         for name in [n for n in ours if n in ("digest", AGAINST)]:
-            once, then = serve_latency(site, ours[name], runs)
+            try:
+                once, then = serve_latency(site, ours[name], runs)
+            except SystemExit as failed:  # said, and the other measurements kept
+                print(f"serve latency not measured: {failed}", file=sys.stderr, flush=True)
+                continue
             label = "digest serve" if name == "digest" else f"{AGAINST} serve"
             results[f"{label}: first new edition's page"] = (once, 0.0, 0.0)
             results[f"{label}: new edition's page"] = (then, 0.0, 0.0)
+            report({k: v for k, v in results.items() if k.startswith(label)})
     # Last: the floor holds the whole site in this process, and a child forked from a big
     # process reports that size as its own peak (Linux keeps the parent's high-water mark
     # across exec), which would inflate every later measurement.
     results[FLOOR] = (floor_seconds(work / "site", runs), 0.0, 0.0)  # the site built last
     return results
+
+
+def report(rows: dict[str, Timing]) -> None:
+    """Medians as soon as they are known, on stderr: a long run cut short still says them."""
+    for name, (seconds, memory, cpu) in rows.items():
+        print(
+            f"  {name}: {seconds:.2f} s, {memory:.0f} MB, {cpu:.2f} s CPU",
+            file=sys.stderr,
+            flush=True,
+        )
 
 
 def medians(values: list[Timing]) -> Timing:
