@@ -12,7 +12,9 @@ from __future__ import annotations
 
 import random
 import re
+import shutil
 import sys
+from dataclasses import dataclass
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -82,6 +84,51 @@ def make_archive(count: int, folder: Path, seed: int = 1) -> list[Path]:
         path.write_text("\n".join(lines) + "\n", encoding="utf-8")
         files.append(path)
     return files
+
+
+@dataclass(frozen=True)
+class BenchSite:
+    """A site to build in `work`: site.yaml, content/ with N items, and one more edition."""
+
+    work: Path
+    content: Path
+    site_yaml: Path
+    new_edition: Path  # outside content/; copied in as "one more edition"
+
+    @property
+    def dropped(self) -> Path:
+        return self.content / self.new_edition.name
+
+    def add_edition(self) -> None:
+        shutil.copy(self.new_edition, self.dropped)
+
+    def remove_edition(self) -> None:
+        self.dropped.unlink(missing_ok=True)
+
+    def wipe(self) -> None:
+        """What a clean build starts without: the sites, the kept previous ones, the caches."""
+        for pattern in ("site*", ".site*", ".digest-*"):
+            for path in self.work.glob(pattern):
+                if path.is_dir():
+                    shutil.rmtree(path)
+                elif path.suffix != ".yaml":  # site.yaml and its variants stay
+                    path.unlink()
+
+
+def make_site(count: int, work: Path) -> BenchSite:
+    """An archive of `count` items in work/content with the shipped topics, a site.yaml
+    building it into work/site, and one more edition of 20 kept aside."""
+    content = work / "content"
+    make_archive(count, content)
+    shutil.copy(ROOT / "content" / "topics.yaml", content / "topics.yaml")
+    extra = work / "extra"
+    make_archive(count + PER_EDITION, extra)  # its last file is one more edition of 20
+    new_edition = sorted(extra.glob("*.txt"))[-1]
+    site_yaml = work / "site.yaml"
+    site_yaml.write_text(
+        "base_url: https://example.org/\ntimezone: Europe/Paris\ncontent: content\noutput: site\n"
+    )
+    return BenchSite(work, content, site_yaml, new_edition)
 
 
 if __name__ == "__main__":

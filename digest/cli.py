@@ -17,7 +17,7 @@ from datetime import UTC, date, datetime
 from gettext import NullTranslations
 from pathlib import Path
 
-from . import __version__, evaluate, init, pipeline, serve
+from . import __version__, init, pipeline
 from .config import DEFAULT_CONFIG, SiteConfig, load_config
 from .headline_fr import rules_for
 from .init import PUBLISHERS
@@ -387,6 +387,8 @@ def _run_serve(args: argparse.Namespace, config: SiteConfig) -> int:
     def say(line: str) -> None:
         print(line, flush=True)
 
+    from . import serve  # here, not at the top: a build does not pay for the HTTP server
+
     try:
         serve.run(config, config_file, args.host, args.port, build, say)
     except UsageError as exc:  # the address cannot be served on
@@ -430,6 +432,8 @@ def _run_send(args: argparse.Namespace, config: SiteConfig) -> int:
 
 
 def _run_eval(args: argparse.Namespace, result: pipeline.Result) -> int:
+    from . import evaluate  # here, not at the top: only eval needs it
+
     if args.headlines:
         return _run_headline_eval(args, result)
     topics = list(result.site.topic_names)
@@ -462,6 +466,8 @@ def _labels_text(path: Path) -> str | None:
 
 
 def _run_headline_eval(args: argparse.Namespace, result: pipeline.Result) -> int:
+    from . import evaluate
+
     text = _labels_text(args.labels)
     if text is None:
         return EXIT_USAGE
