@@ -166,7 +166,11 @@ class Previous:
             values = "\0".join(fingerprints.value(item) for item in chunk.items)
             mark = marks[chunk.path] = hashlib.sha256(values.encode()).hexdigest()
             before = made.get(chunk.path)
-            if isinstance(before, tuple) and before[0] == mark and holds.get(chunk.path) == before[1]:
+            if (
+                isinstance(before, tuple)
+                and before[0] == mark
+                and holds.get(chunk.path) == before[1]
+            ):
                 kept[chunk.path] = before[1]
         return Plan(
             tuple(page for page in site.pages if page.path not in kept),
@@ -201,7 +205,10 @@ class Previous:
                 files[name] = (stat if stat is not None else ((), 0), read)
             sections["files"] = ("", files)
         if enriched is not None:
-            sections["named"] = (self._language, {key.hex(): v for key, v in enriched.named.items()})
+            sections["named"] = (
+                self._language,
+                {key.hex(): v for key, v in enriched.named.items()},
+            )
             sections["tagged"] = (
                 self._tagged_key,
                 {key.hex(): v for key, v in enriched.tagged.items()},
