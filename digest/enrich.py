@@ -11,8 +11,6 @@ all its caller needs to give them to the next run. The items are the same either
 from __future__ import annotations
 
 import hashlib
-import multiprocessing
-import os
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 
@@ -25,6 +23,7 @@ from .problems import Problem, error, warning
 from .taxonomy import EMPTY, Taxonomy
 from .text import SLUG_ID_LENGTH, item_id, make_slug, normalize
 from .topics import choose, score
+from .workers import cores, map_shared
 
 Named = tuple[str, str, str]  # id, title, slug
 Tagged = tuple[tuple[str, ...], tuple[Evidence, ...]]  # topics, evidence
@@ -149,34 +148,22 @@ def tag_all(items: list[Item], taxonomy: Taxonomy) -> list[Item]:
 
 def tag_texts(items: Sequence[Item], taxonomy: Taxonomy) -> list[Tagged]:
     """The topics and evidence of each item, in order; a large archive is shared out over
-    the machine's cores."""
+    the machine's cores (helpers forked with the taxonomy: nothing but results pickled)."""
     texts = [(item.summary, item.analysis) for item in items]
-    workers = min(os.cpu_count() or 1, 8)
-    if workers < 2 or len(texts) < PARALLEL_FROM:
-        scored = [score(summary, analysis, taxonomy) for summary, analysis in texts]
+
+    def scored(text: tuple[str, str | None]) -> list[Evidence]:
+        return score(text[0], text[1], taxonomy)
+
+    if len(texts) < PARALLEL_FROM:
+        evidences = [scored(text) for text in texts]
     else:
-        # spawn, not fork: `digest serve` builds while its server threads run.
-        context = multiprocessing.get_context("spawn")
-        with context.Pool(workers, initializer=_remember, initargs=(taxonomy,)) as pool:
-            scored = pool.map(_score, texts, chunksize=max(1, len(texts) // (workers * 4)))
-    return [(choose(evidence, taxonomy), tuple(evidence)) for evidence in scored]
+        evidences = map_shared(scored, texts, chunk=max(1, len(texts) // (cores() * 4)))
+    return [(choose(evidence, taxonomy), tuple(evidence)) for evidence in evidences]
 
 
 def _tagged(item: Item, topics: tuple[str, ...], evidence: tuple[Evidence, ...]) -> Item:
     # dataclasses.replace's result at two thirds of its cost: it runs once per item.
     return Item(**{**item.__dict__, "topics": topics, "evidence": evidence})
-
-
-_worker_taxonomy: Taxonomy = EMPTY
-
-
-def _remember(taxonomy: Taxonomy) -> None:
-    global _worker_taxonomy
-    _worker_taxonomy = taxonomy
-
-
-def _score(text: tuple[str, str | None]) -> list[Evidence]:
-    return score(text[0], text[1], _worker_taxonomy)
 
 
 def tag(item: Item, taxonomy: Taxonomy) -> Item:

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import json
+from typing import Any
 
 import pytest
 from conftest import ROOT
@@ -265,3 +266,38 @@ def test_any_topics_yaml_gives_a_taxonomy_and_problems_inside_it(topics: list) -
         for term in rule.terms:
             assert len(term.text) <= 100 and len(term.text.split()) <= 8 and term.weight > 0
     score("w " * 50 + "data GPU open law", None, taxonomy_found)
+
+
+def test_tagging_shared_with_helper_processes_gives_what_one_process_gives(monkeypatch) -> None:
+    """A large archive's tagging is shared out through digest/workers.py (forked helpers
+    that hold the taxonomy): the same topics and evidence, in the same order."""
+    from datetime import UTC, datetime
+
+    from digest import enrich
+    from digest.config import SiteConfig
+    from digest.load import load_taxonomy
+    from digest.model import Item, Source
+    from digest.parse import parse_text
+
+    taxonomy = load_taxonomy(SiteConfig(content=ROOT / "content"))
+    text = (ROOT / "content" / "000_e808da6115982e84.txt").read_text(encoding="utf-8")
+    when = datetime(2026, 1, 1, tzinfo=UTC)
+    items = [
+        Item(f"i{n}", "", f"i{n}", raw.summary, raw.analysis, when, 0, n, Source("f", n))
+        for n, raw in enumerate(parse_text(text, "f").items * 3)
+    ]
+    monkeypatch.setattr(enrich, "PARALLEL_FROM", 10**9)
+    alone = enrich.tag_texts(items, taxonomy)
+    monkeypatch.setattr(enrich, "PARALLEL_FROM", 1)
+    calls: list[object] = []
+    monkeypatch.setattr(enrich, "map_shared", _counting(enrich.map_shared, calls))
+    shared = enrich.tag_texts(items, taxonomy)
+    assert calls and shared == alone and any(topics for topics, _ in alone)
+
+
+def _counting(function: Any, calls: list[object]) -> Any:
+    def counted(*args: Any, **kwargs: Any) -> Any:
+        calls.append(args)
+        return function(*args, **kwargs)
+
+    return counted
