@@ -46,18 +46,19 @@ CARVED = (
 )
 STAGES = (
     ("load: read and parse the files", "digest/load.py", "load"),
-    ("enrich: the cache read (pickle)", "digest/cache.py", "get"),
+    ("the store read (what is known)", "digest/previous.py", "known"),
     ("enrich: identify, tag, group", "digest/enrich.py", "enrich"),
     ("assemble: pages and lists", "digest/assemble.py", "assemble"),
     ("static files and pages", "digest/static.py", "read_static"),
-    ("fingerprints (Reuse)", "digest/reuse.py", "__init__"),
-    ("render", "digest/render.py", "render"),
+    ("plan: fingerprints and what to keep", "digest/previous.py", "plan"),
+    # render is a stream: its pages are made as the writer stages them.
+    ("render and stage", "digest/write.py", "put_all"),
+    ("keep the live site's files", "digest/write.py", "keep"),
     ("check for clashes with static files", "digest/static.py", "clashes"),
     ("newsletter size check", "digest/newsletter.py", "build_warnings"),
-    ("write and swap", "digest/write.py", "write"),
-    ("cache save (reuse.save)", "digest/reuse.py", "save"),
-    ("cache save (enrich memo)", "digest/cache.py", "put"),
-    ("ledgers", "digest/write.py", "write_file"),
+    ("ledgers", "digest/pipeline.py", "_record_dates_and_addresses"),
+    ("publish: swap and manifests", "digest/write.py", "publish"),
+    ("the store save", "digest/previous.py", "record"),
 )
 LABELS = list(dict.fromkeys(label for label, *_ in (*CARVED, *STAGES)))
 

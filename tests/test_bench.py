@@ -60,7 +60,11 @@ def test_the_bench_scripts_run_at_a_small_size(tmp_path: Path) -> None:
 
     for kind in ("clean", "first"):
         text = (tmp_path / f"profile-smoke-{kind}-20.txt").read_text()
-        assert "render " in text and "write and swap" in text and "start-up: imports" in text
+        assert (
+            "render and stage" in text
+            and "plan: fingerprints" in text
+            and "start-up: imports" in text
+        )
         assert "call tree" in text
     assert out["tagging"].splitlines()[1].split()[0] == "40"
     assert "| this checkout: digest build, tiny site unchanged |" in out["startup"]

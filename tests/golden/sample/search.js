@@ -26,6 +26,11 @@
   var list = document.getElementById("search-results");
   var more = document.getElementById("search-more");
   var root = form.dataset.root;
+  // What the script says comes from the page, in the site's language (search.html).
+  var messages = form.dataset.messages ? JSON.parse(form.dataset.messages) : {};
+  var language = document.documentElement.lang || "en";
+  var plurals = window.Intl && Intl.PluralRules ? new Intl.PluralRules(language) : null;
+  var numbers = window.Intl && Intl.NumberFormat ? new Intl.NumberFormat(language) : null;
   var base = form.dataset.index.replace(/index\.json$/, "");
   var files = {};
   var index = null;
@@ -397,12 +402,28 @@
     return records;
   }
 
+  // A message of the page with its {names} filled in; a message with plural forms takes
+  // the one that `values.count` calls for in the page's language.
+  function say(name, values) {
+    var message = messages[name] || "";
+    if (typeof message === "object") {
+      var form = plurals ? plurals.select(values.count) : values.count === 1 ? "one" : "other";
+      message = message[form] || message.other || "";
+    }
+    return message.replace(/\{(\w+)\}/g, function (whole, key) {
+      if (!has(values, key)) return whole;
+      return key === "count" && numbers ? numbers.format(values.count) : String(values[key]);
+    });
+  }
+
+  function counted(count) { return count === 0 ? say("none", {}) : say("results", { count: count }); }
+
   function describe(count, query, slug, byDate) {
-    var what = count === 0 ? "No results" : count === 1 ? "1 result" : count + " results";
-    if (query) what += " for “" + query + "”";
-    if (slug) what += " in " + (index.topics[slug] || slug);
-    if (count > 1) what += byDate || !query ? ", newest first" : ", best first";
-    return what + ".";
+    var what = counted(count);
+    if (query) what = say("for", { results: what, query: query });
+    if (slug) what = say("in", { results: what, topic: index.topics[slug] || slug });
+    if (count > 1) what = say(byDate || !query ? "newest" : "best", { results: what });
+    return say("sentence", { results: what });
   }
 
   // The word of the results' text that a corrected stem stands for, the one nearest to
@@ -489,28 +510,26 @@
       more.hidden = true;
       current = { hits: hits || [], shown: 0, stems: stems };
       if (hits === null) {
-        status.textContent = words(query).length ? "Those words are too common to search for." : "";
+        status.textContent = words(query).length ? say("common", {}) : "";
         return;
       }
       var records = await showMore(ticket, false);
       if (ticket !== sequence) return;
       if (partial) {
-        status.textContent = "No results with every word of “" + query + "”; showing " +
-          (hits.length === 1 ? "1 result" : hits.length + " results") + " with some of them.";
+        status.textContent = say("partial", { query: query, results: counted(hits.length) });
       } else if (corrected && hits.length) {
         var instead = tokens.map(function (token, i) {
           return corrected[i] && matched[i] ? shownWord(records, token, new Set(Object.keys(Object.assign({}, ...matched[i])))) : token.word;
         }).join(" ");
-        status.textContent = "No results for “" + query + "”; showing results for “" + instead + "”" +
-          (hits.length > 1 ? " (" + hits.length + ")." : ".");
+        status.textContent = say("corrected", { query: query, instead: instead, count: hits.length });
       } else {
         status.textContent = describe(hits.length, query, slug, byDate);
       }
     } catch (error) {
       if (ticket !== sequence) return;
       status.textContent = location.protocol === "file:"
-        ? "Search needs the site served over HTTP (digest serve, or any web server): browsers do not let a page opened from the disk read the index."
-        : "Search could not load its index (" + error.message + ").";
+        ? say("file", {})
+        : say("failed", { error: error.message });
     }
   }
 
