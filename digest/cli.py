@@ -19,7 +19,7 @@ from pathlib import Path
 
 from . import __version__, init, pipeline
 from .config import DEFAULT_CONFIG, SiteConfig, load_config
-from .headline_fr import rules_for
+from .headline import rules_for
 from .init import PUBLISHERS
 from .model import Item, Site
 from .problems import (

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field, replace
 
 from .dedupe import DuplicateFinder, Grouping
 from .headline import LIMIT as TITLE_LIMIT
-from .headline_fr import rules_for
+from .headline import rules_for
 from .markup import to_plain
 from .model import EditionFile, Evidence, Item, Source
 from .problems import Problem, error, warning

@@ -31,9 +31,10 @@ deterministic; the lexicon is loaded on first use.
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from functools import lru_cache
 from types import ModuleType
+from typing import NamedTuple
 
 from .text import first_sentence
 
@@ -777,3 +778,22 @@ def _words_that_fit(tokens: Sequence[str]) -> list[str]:
         if _complete(out):
             best = list(out)
     return best or out
+
+
+class Rules(NamedTuple):
+    """A language's headline rules: how a headline is derived, and which verb a word is a
+    form of (for the faithfulness measure), '' for a word that is no verb form."""
+
+    derive: Callable[[str], str]
+    verb_lemma: Callable[[str], str]
+
+
+def rules_for(language: str) -> Rules:
+    """French rules for French (fr, fr-FR, fr-CA …), these English ones for anything else."""
+    if language.split("-")[0].casefold() == "fr":
+        # Imported here: headline_fr builds on this module, and an English site never
+        # needs it.
+        from .headline_fr import derive_headline_fr, verb_lemma_fr
+
+        return Rules(derive_headline_fr, verb_lemma_fr)
+    return Rules(derive_headline, verb_lemma)

@@ -38,10 +38,9 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from functools import lru_cache
 from types import MappingProxyType
-from typing import NamedTuple
 
 from .headline import (
     AIM,
@@ -51,8 +50,8 @@ from .headline import (
     OVER_AIM_PENALTY,
     SIGNS,
     SLACK,
-    derive_headline,
-    verb_lemma,
+    _drop_parentheses,
+    _keep_case,
 )
 from .headline import _is_word as is_word
 from .text import first_sentence
@@ -309,21 +308,6 @@ AGREED_NOUNS = frozenset(
 # -eler and -eter verbs that double the consonant (« appelle », « jette ») rather than
 # take a grave accent (« achète », « gèle »).
 DOUBLING = frozenset("appel rappel interpel renouvel épel jet rejet projet".split())
-
-
-class Rules(NamedTuple):
-    """A language's headline rules: how a headline is derived, and which verb a word is a
-    form of (for the faithfulness measure), '' for a word that is no verb form."""
-
-    derive: Callable[[str], str]
-    verb_lemma: Callable[[str], str]
-
-
-def rules_for(language: str) -> Rules:
-    """French rules for French (fr, fr-FR, fr-CA …), the English ones for anything else."""
-    if language.split("-")[0].casefold() == "fr":
-        return Rules(derive_headline_fr, verb_lemma_fr)
-    return Rules(derive_headline, verb_lemma)
 
 
 # Words -------------------------------------------------------------------------------
@@ -808,10 +792,6 @@ def _unagreed_forms(participle: str) -> set[str]:
     return {participle + "e", participle + "s", participle + "es"}
 
 
-def _keep_case(original: str, word: str) -> str:
-    return word[0].upper() + word[1:] if original[:1].isupper() else word
-
-
 # Fitting -------------------------------------------------------------------------------
 
 
@@ -923,22 +903,6 @@ def _tighten_subject(tokens: list[str], verb: int | None) -> tuple[list[str], in
     elif len(commas) == 1 and commas[0] == len(subject) - 1:
         subject = [*subject[:-1], subject[-1].rstrip(",")]
     return [*subject, *rest], len(subject)
-
-
-def _drop_parentheses(tokens: Sequence[str]) -> list[str]:
-    out: list[str] = []
-    depth = 0
-    for token in tokens:
-        if token.startswith("("):
-            depth += 1
-        if depth:
-            if token.rstrip(",;:").endswith(")"):
-                depth -= 1
-                if token.endswith(",") and out:
-                    out[-1] = out[-1] + ","
-            continue
-        out.append(token)
-    return out if depth == 0 else list(tokens)
 
 
 def _drop_attribution(tokens: list[str], start: int) -> list[str]:

@@ -30,7 +30,7 @@ from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .atomic import write_file
+from .atomic import umask, write_file
 
 MARKER = ".digest-site"
 MARKER_TEXT = b"This folder is written by digest: every build replaces all of it.\n"
@@ -403,7 +403,7 @@ def _take_spare(out_dir: Path) -> tuple[Path, _Manifest | None]:
     if known is None:
         shutil.rmtree(spare, ignore_errors=True)
         spare.mkdir()
-        os.chmod(spare, 0o777 & ~_umask())  # a site is meant to be read
+        os.chmod(spare, 0o777 & ~umask())  # a site is meant to be read
     return spare, known
 
 
@@ -459,15 +459,8 @@ def _put(target: Path, data: bytes) -> Record:
 
 
 def _put_atomically(target: Path, data: bytes) -> Record:
-    handle, temp = tempfile.mkstemp(prefix=IN_PLACE_TEMP, dir=target.parent)
-    try:
-        with os.fdopen(handle, "wb") as stream:
-            stream.write(data)
-        os.chmod(temp, 0o666 & ~_umask())
-        os.replace(temp, target)
-    except BaseException:
-        Path(temp).unlink(missing_ok=True)
-        raise
+    # IN_PLACE_TEMP: a build killed midway leaves temporaries the next one knows to remove.
+    write_file(target, data, IN_PLACE_TEMP)
     return _record_of(target, data)
 
 
@@ -597,9 +590,3 @@ def _exchange(a: Path, b: Path) -> bool:
     if code in (errno.ENOSYS, errno.EINVAL, errno.ENOTSUP):
         return False
     raise OSError(code, os.strerror(code), str(b))
-
-
-def _umask() -> int:
-    mask = os.umask(0)
-    os.umask(mask)
-    return mask

@@ -9,12 +9,11 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from digest.evaluate import faithful, right_form
-from digest.headline import LIMIT, derive_headline
+from digest.headline import LIMIT, derive_headline, rules_for
 from digest.headline_fr import (
     NEVER_LAST,
     derive_headline_fr,
     present_of,
-    rules_for,
     verb_lemma_fr,
 )
 from digest.words import words_of
