@@ -178,8 +178,15 @@ def stemmer_source(language: str) -> str:
 def _key(items: Iterable[Item], firsts: Iterable[tuple[int, int, Item]], language: str) -> str:
     digest = hashlib.sha256(f"{FORMAT}\0{language}".encode())
     for item in items:
-        record = (path_of(item), item.title, item.date, item.topics, item.summary, item.analysis)
-        digest.update(repr(record).encode("utf-8", "surrogatepass") + b"\0")
+        # Each text with its length before it (no text runs into the next), not repr():
+        # every item of the archive is keyed at each build.
+        analysis = "-" if item.analysis is None else f"+{len(item.analysis)}:{item.analysis}"
+        path, title, summary = path_of(item), item.title, item.summary
+        record = (
+            f"{len(path)}:{path}{len(title)}:{title}{item.date!r}{item.topics!r}"
+            f"{len(summary)}:{summary}{analysis}\0"
+        )
+        digest.update(record.encode("utf-8", "surrogatepass"))
     for n, number, original in firsts:
         first = (n, number, path_of(original), original.title, original.date, original.topics)
         digest.update(repr(first).encode("utf-8", "surrogatepass") + b"\0")
