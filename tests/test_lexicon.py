@@ -125,6 +125,11 @@ def test_any_word(lemminflect: ModuleType, word: str) -> None:
         assert lexicon.present(word, tag) == lemminflect.getInflection(word, tag)
 
 
+def test_words_that_the_table_cannot_hold(lemminflect: ModuleType) -> None:
+    for word in ("", "\ud800", "run\t", "run\tN,V", "'d\n", "#", "\x00"):
+        assert ours(word) == theirs(lemminflect, word) == ([], []), repr(word)
+
+
 def test_the_table_is_what_lemminflect_gives(lemminflect: ModuleType) -> None:
     assert lexicon.DATA.read_text(encoding="utf-8") == lexicon.generate()
 
