@@ -194,8 +194,8 @@ def generate() -> str:
     version = importlib.metadata.version("lemminflect")
     licence = importlib.metadata.distribution("lemminflect").read_text("LICENSE") or ""
     # Every word of its tables and overrides (a private part of lemminflect, asked only for
-    # the words: the answers come from its public functions). A word with a capital is
-    # never found, since lemminflect looks words up in lower case.
+    # the words: the answers come from its public functions). A word that lower case
+    # changes is never found, since lemminflect looks words up in lower case.
     words: Iterable[str] = {
         *Lemmatizer()._getLemmaDict(),
         *Lemmatizer()._getOverridesDict(),
@@ -222,8 +222,8 @@ def generate() -> str:
         "for each word in lower case, its parts of speech with its lemmas, and for a verb",
         "its forms (the format is described in digest/lexicon.py).",
         "lemminflect derived these tables from the NIH National Library of Medicine's",
-        "SPECIALIST Lexicon, a public lexicon of English, with each word's spellings in the",
-        "order of their frequency in the Gutenberg and Billion Word corpora.",
+        "SPECIALIST Lexicon, a public lexicon of English, using word counts from the",
+        "Gutenberg and Billion Word corpora to choose among spellings.",
         "lemminflect's licence, which covers these derived data:",
         "",
         *licence.strip().splitlines(),
@@ -245,7 +245,7 @@ def main() -> None:
     args = parser.parse_args()
     text = generate()
     if args.update:
-        DATA.write_text(text, encoding="utf-8")
+        DATA.write_text(text, encoding="utf-8", newline="\n")
         print(f"wrote {DATA} ({len(text.encode()):,} bytes)")
     elif DATA.read_text(encoding="utf-8") != text:
         raise SystemExit(f"{DATA} differs from what the installed lemminflect gives: --update")
