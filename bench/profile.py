@@ -37,12 +37,11 @@ ROOT = Path(__file__).resolve().parent.parent
 KINDS = ("clean", "first", "edition")
 # (label, module file, function): the first frame on a path from the root that matches
 # counts for its stage with everything under it, but for the carved-out stages (imports,
-# and lemminflect's tables read on first use), which count wherever they run and are
+# and the headline rules' lexicon read on first use), which count wherever they run and are
 # taken out of the stage around them.
 CARVED = (
     ("start-up: imports", "<frozen importlib._bootstrap>", "_find_and_load"),
-    ("lemminflect's tables, read on first use", "lemminflect/codecs/LemmaLUCodec.py", "load"),
-    ("lemminflect's tables, read on first use", "lemminflect/codecs/InflectionLUCodec.py", "load"),
+    ("the headline lexicon, read on first use", "digest/lexicon.py", "_lines"),
 )
 STAGES = (
     ("load: read and parse the files", "digest/load.py", "load"),

@@ -118,8 +118,6 @@ MODULES = (
     "email.policy, email.message",
     "css_inline",
     "http.server",
-    "lemminflect",
-    "numpy",
 )
 
 

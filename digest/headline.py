@@ -1,7 +1,8 @@
 """A summary's headline, as a news editor would write it from its first sentence.
 
 The first sentence is read as words with a crude part of speech each (lemminflect's
-lexicon says whether a word can be a verb, a noun or an adjective), in this order:
+lexicon, as digest/lexicon.py gives it, says whether a word can be a verb, a noun or an
+adjective), in this order:
 
 1. Framing goes: "A study found that X …" and "Y said (that) X …" keep X (a study's
    finding is the news); "Y said it X" and "Y said its Z X" keep Y as the subject;
@@ -25,7 +26,7 @@ lexicon says whether a word can be a verb, a noun or an adjective), in this orde
 
 Nothing is ever added but inflections: every word of the headline is a word of the
 summary, so a headline can be shorter than an editor's, never wrong. Pure and
-deterministic; the lexicon is loaded on first use.
+deterministic; the lexicon is read on first use.
 """
 
 from __future__ import annotations
@@ -33,9 +34,9 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Sequence
 from functools import lru_cache
-from types import ModuleType
 from typing import NamedTuple
 
+from . import lexicon
 from .text import first_sentence
 
 LIMIT = 80  # characters: the most a headline may have
@@ -116,17 +117,9 @@ SIGNS = frozenset("&+<>=/%$€£¥#@")
 BRACKETS = re.compile(r"[()\[\]{}“”\"]")
 
 
-@lru_cache(maxsize=1)
-def _lexicon() -> ModuleType:
-    """lemminflect, imported on first use: its data take a fifth of a second to load."""
-    import lemminflect
-
-    return lemminflect
-
-
 @lru_cache(maxsize=65536)
 def _lemmas(word: str) -> dict[str, tuple[str, ...]]:
-    return dict(_lexicon().getAllLemmas(word))
+    return lexicon.lemmas(word)
 
 
 @lru_cache(maxsize=65536)
@@ -136,7 +129,7 @@ def _verb_forms(word: str) -> tuple[str, frozenset[str]]:
     if not lemmas:
         return "", frozenset()
     lemma = lemmas[0]
-    inflections = dict(_lexicon().getAllInflections(lemma, upos="VERB"))
+    inflections = lexicon.verb_forms(lemma)
     # The lexicon lists a regular verb's participle only as its past: raised is both.
     inflections.setdefault("VBN", inflections.get("VBD", ()))
     return lemma, frozenset(tag for tag, forms in inflections.items() if word in forms)
@@ -152,7 +145,7 @@ def verb_lemma(word: str) -> str:
 def _present(lemma: str, plural: bool) -> str:
     if lemma == "be":
         return "are" if plural else "is"
-    forms = _lexicon().getInflection(lemma, "VBP" if plural else "VBZ")
+    forms = lexicon.present(lemma, "VBP" if plural else "VBZ")
     return forms[0] if forms else lemma
 
 
