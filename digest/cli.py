@@ -17,10 +17,9 @@ from datetime import UTC, date, datetime
 from gettext import NullTranslations
 from pathlib import Path
 
-from . import __version__, init, pipeline
+from . import __version__, pipeline
 from .config import DEFAULT_CONFIG, SiteConfig, load_config
 from .headline import rules_for
-from .init import PUBLISHERS
 from .model import Item, Site
 from .problems import (
     ConfigErrors,
@@ -38,6 +37,9 @@ from .write import WriteError
 
 EXIT_OK, EXIT_CONTENT, EXIT_USAGE, EXIT_INTERNAL, EXIT_INTERRUPTED = 0, 1, 2, 70, 130
 EXIT_BROKEN_PIPE = 141  # what a shell reports for a process stopped by SIGPIPE
+# `digest init --publish`: init.PUBLISHERS, written out here so that every other command
+# does without importing init (tests/test_startup.py holds the two equal).
+PUBLISHERS = ("github", "gitlab", "none")
 
 
 def make_parser() -> argparse.ArgumentParser:
@@ -401,6 +403,8 @@ def _run_serve(args: argparse.Namespace, config: SiteConfig) -> int:
 
 
 def _run_init(args: argparse.Namespace) -> int:
+    from . import init  # here, not at the top: only init needs it
+
     try:
         made = init.init(args.folder, args.publish, args.force, date.today(), args.language)
     except UsageError as exc:

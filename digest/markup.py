@@ -23,11 +23,12 @@ import html
 import re
 from collections.abc import Iterator
 from functools import lru_cache
+from typing import TYPE_CHECKING
 from urllib.parse import quote, unquote
 
-import nh3
-from markdown_it import MarkdownIt
-from markdown_it.token import Token
+if TYPE_CHECKING:
+    from markdown_it import MarkdownIt
+    from markdown_it.token import Token
 
 ALLOWED_TAGS = {"p", "a", "em", "strong", "code", "br", "img"}
 ALLOWED_ATTRIBUTES = {"a": {"href", "title"}, "img": {"src", "alt", "title", "loading"}}
@@ -43,10 +44,19 @@ IMAGE_MARK = '<img src="' + ROOT_MARK
 # Text without these characters comes out of Markdown merely escaped: skip the parser.
 MARKDOWN_SYNTAX = re.compile(r"[*_`\[\]<>\\!]|&#?\w+;")
 
-_md = MarkdownIt("zero", {"html": False}).enable(INLINE_RULES)
-# Every link target is let through here so that nh3 alone decides which schemes stay (a
-# link to javascript: keeps its text and loses its target), as it does for all our HTML.
-_md.validateLink = lambda url: True  # type: ignore[method-assign]
+
+@lru_cache(maxsize=1)
+def _parser() -> MarkdownIt:
+    # Made, and markdown-it imported, on first use: most item text holds no Markdown and
+    # goes around the parser, so a build of such text pays nothing for it at start-up.
+    from markdown_it import MarkdownIt
+
+    md = MarkdownIt("zero", {"html": False}).enable(INLINE_RULES)
+    # Every link target is let through here so that nh3 alone decides which schemes stay (a
+    # link to javascript: keeps its text and loses its target), as it does for all our HTML.
+    md.validateLink = lambda url: True  # type: ignore[method-assign]
+    md.add_render_rule("image", render_image)
+    return md
 
 
 def static_path(src: str) -> str | None:
@@ -81,7 +91,7 @@ def item_images(text: str) -> list[tuple[str, str, int]]:
         return []
     return [
         (str(image.attrs.get("src", "")), image.content.strip(), offset)
-        for image, offset in images_in(_md.parseInline(text))
+        for image, offset in images_in(_parser().parseInline(text))
     ]
 
 
@@ -97,9 +107,6 @@ def render_image(
         return alt
     src = ROOT_MARK + html.escape(quote(path))
     return f'<img src="{src}" alt="{alt}" loading="lazy">'
-
-
-_md.add_render_rule("image", render_image)
 
 
 def to_html(text: str, images: frozenset[str] = frozenset(), root: str = "") -> str:
@@ -119,8 +126,10 @@ def _to_html(text: str, images: frozenset[str]) -> str:
 
 
 def _parsed(text: str, images: frozenset[str] = frozenset()) -> str:
+    import nh3  # here, with the parser: text without Markdown is escaped without either
+
     cleaned = nh3.clean(
-        _md.renderInline(text, {"images": images}),
+        _parser().renderInline(text, {"images": images}),
         tags=ALLOWED_TAGS,
         attributes=ALLOWED_ATTRIBUTES,
         url_schemes=URL_SCHEMES,
@@ -141,5 +150,7 @@ def to_plain(text: str) -> str:
     """Item text without its Markdown, for titles, feed descriptions and meta tags."""
     if not MARKDOWN_SYNTAX.search(text):
         return text
+    import nh3  # here: see _parsed
+
     stripped = nh3.clean(to_html(text), tags=set())
     return " ".join(html.unescape(stripped).split())

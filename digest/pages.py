@@ -12,9 +12,8 @@ from __future__ import annotations
 import html
 from collections.abc import Collection
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import nh3
-from markdown_it import MarkdownIt
 from slugify import slugify
 
 from .markup import (
@@ -31,6 +30,9 @@ from .reading import NotRead, read_file
 from .static import image_warnings
 from .urls import RESERVED
 from .yamlfile import load_mapping
+
+if TYPE_CHECKING:
+    from markdown_it import MarkdownIt
 
 FENCE = "---"
 KEYS = ("title", "nav", "description")
@@ -54,6 +56,9 @@ ROOT = "../"  # from a page's folder (about/) to the site's root
 
 
 def _parser() -> MarkdownIt:
+    # Imported here: a site without a pages folder does not pay for the parser at start-up.
+    from markdown_it import MarkdownIt
+
     md = MarkdownIt("commonmark", {"html": False})
     md.validateLink = lambda url: True  # type: ignore[method-assign]  # nh3 decides
     md.add_render_rule("image", render_image)
@@ -171,6 +176,8 @@ def _page(
         line = first + (block.map[0] if block.map else 0) + offset
         problems += image_warnings(shown, line, src, alt, static)
     rendered = md.renderer.render(tokens, md.options, env)
+    import nh3  # here, with the parser (see _parser)
+
     cleaned = nh3.clean(
         rendered,
         tags=TAGS,

@@ -10,7 +10,6 @@ from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
 
-from . import newsletter
 from .assemble import assemble
 from .atomic import write_file
 from .cache import BuildCache
@@ -237,7 +236,11 @@ def _stages(
             return _result(model, ordered(problems))
         staged.put_all(static.items())
         # The email that `digest send` would send next, measured now: Gmail clips a large one.
-        problems += newsletter.build_warnings(site, env, config)
+        if config.newsletter is not None:
+            # Imported here: only a site with a newsletter pays for email and CSS inlining.
+            from .newsletter import build_warnings
+
+            problems += build_warnings(site, env, config)
         clock.lap("render and stage")
         notes = [*loaded.notes, *_record_dates_and_addresses(config, loaded, new_urls)]
         written = staged.publish()

@@ -8,11 +8,12 @@ import shutil
 import threading
 import time
 import xml.etree.ElementTree as ET
+from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 
 import pytest
 from conftest import ROOT, TWO_ITEMS, config_for
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from digest import pipeline, render
@@ -513,3 +514,34 @@ def _clean(tmp_path: Path, config) -> Path:
     clean = replace(config, output=tmp_path / "clean", cache=None)
     assert pipeline.build(clean).written
     return tmp_path / "clean"
+
+
+_india = timezone(timedelta(hours=5, minutes=30))
+_moments = st.datetimes(timezones=st.sampled_from([UTC, _india]))
+
+
+_noon = datetime(2026, 12, 1, 12, tzinfo=UTC)
+
+
+@settings(max_examples=150, deadline=None)
+@given(entries=st.lists(st.tuples(st.text(), st.none() | _moments), max_size=6))
+# One date object on several pages (written out once), and the same moment in two zones.
+@example(entries=[("a", _noon), ("b&'\"<>", _noon), ("c", _noon.astimezone(_india))])
+def test_the_sitemaps_made_without_jinja_are_the_built_in_templates_bytes(
+    entries: list[tuple[str, datetime | None]],
+) -> None:
+    env = render.make_env()
+    assert render._urlset(entries) == env.get_template("sitemap.xml").render(entries=entries)
+
+
+def test_an_editors_own_sitemap_template_is_rendered(tmp_path: Path, content) -> None:
+    content({"000_week.txt": TWO_ITEMS})
+    templates = tmp_path / "templates"
+    templates.mkdir()
+    (templates / "sitemap.xml").write_text(
+        "{% for loc, lastmod in entries %}listed: {{ loc }}\n{% endfor %}",
+        encoding="utf-8",
+    )
+    assert pipeline.build(config_for(tmp_path, templates=templates)).written
+    latest = (tmp_path / "site" / "sitemap-latest.xml").read_text(encoding="utf-8")
+    assert latest.startswith("listed: https://example.org/digest/") and "<urlset" not in latest

@@ -6,10 +6,13 @@ import os
 from pathlib import Path
 
 from conftest import TWO_ITEMS, config_for, tree
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from digest import pipeline
 from digest.assemble import locale
 from digest.config import parse_config
+from digest.static import clashes
 
 
 def _site(tmp_path: Path, content, files: dict[str, bytes], **settings: object) -> Path:
@@ -51,6 +54,40 @@ def test_a_static_file_over_a_generated_one_is_an_error(tmp_path: Path, content)
     assert any("index.html: error: the build makes index.html itself" in m for m in messages)
     assert any("items: error: the build makes pages under items/" in m for m in messages)
     assert any("feed.xml/a: error: the build makes feed.xml as a file" in m for m in messages)
+
+
+def _clash_of(path: str, generated: set[str]) -> str | None:
+    """What clashes() says of one static path, worked out the long way."""
+    if path in generated:
+        return f"the build makes {path} itself: rename or remove this file"
+    if any(made.startswith(path + "/") for made in generated):
+        return f"the build makes pages under {path}/: rename this file"
+    parts = path.split("/")
+    for end in range(1, len(parts)):
+        if "/".join(parts[:end]) in generated:
+            return f"the build makes {'/'.join(parts[:end])} as a file: rename its folder"
+    return None
+
+
+_paths = st.lists(
+    st.sampled_from(["a", "b", "items", "x.png", "index.html"]), min_size=1, max_size=4
+)
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    static=st.sets(_paths.map("/".join), max_size=8),
+    generated=st.sets(_paths.map("/".join), max_size=20),
+)
+def test_clashes_are_every_static_path_over_or_under_an_output(
+    static: set[str], generated: set[str]
+) -> None:
+    expected = [
+        f"{path}: error: {clash}"
+        for path in sorted(static)
+        if (clash := _clash_of(path, generated)) is not None
+    ]
+    assert [str(p) for p in clashes(static, generated, None)] == expected
 
 
 def test_links_out_and_fifos_are_not_copied(tmp_path: Path, content) -> None:
