@@ -128,11 +128,18 @@ class Fingerprints:
 
     def page(self, page: Page) -> str:
         context = page.context
-        value = self.value
+        value, memo = self.value, self._memo
         parts = [page.path, page.template, page.title, repr(page.updated), repr(page.in_sitemap)]
         for name in sorted(context):
             parts.append(name)
-            parts.append(value(context[name]))
+            # value()'s first steps, inline: a site has ten pages for each item, each with
+            # a dozen values, most of them plain or digested already.
+            given = context[name]
+            if type(given) in PLAIN:
+                parts.append(repr(given))
+            else:
+                known = memo.get(id(given))
+                parts.append(known[1] if known is not None else value(given))
         digest = hashlib.sha256(self._shared)
         digest.update("\0".join(parts).encode("utf-8", "surrogatepass"))
         return digest.hexdigest()
