@@ -79,9 +79,8 @@ def enrich(
 ) -> Enriched:
     """Every item enriched, with the problems found and the results used."""
     named: dict[bytes, Named] = {}
-    items, problems, keys = _identify(editions, known.named, named, language)
+    items, problems, keys, tag_keys = _identify(editions, known.named, named, language)
     if taxonomy.topics:
-        tag_keys = [text_key(item.summary, item.analysis) for item in items]
         tagged = dict(_tags(items, tag_keys, taxonomy, known.tagged))
         items = [_tagged(item, *tagged[key]) for item, key in zip(items, tag_keys, strict=True)]
     else:
@@ -192,7 +191,7 @@ def identify(
     The title is the editor's headline when the item file gives one, else the one derived
     from the summary; the slug is made from the title (the URL ledger may keep an earlier
     one: digest/urlledger.py)."""
-    items, problems, _ = _identify(editions, {}, {}, language)
+    items, problems, _, _ = _identify(editions, {}, {}, language)
     return items, problems
 
 
@@ -201,17 +200,22 @@ def _identify(
     known: Mapping[bytes, Named],
     named: dict[bytes, Named],
     language: str,
-) -> tuple[list[Item], list[Problem], list[bytes]]:
+) -> tuple[list[Item], list[Problem], list[bytes], list[bytes]]:
     """identify(), taking ids, titles and slugs from `known` where it has them and putting
-    every one used in `named`; also the text_key of each Item's summary."""
+    every one used in `named`; also the text_key of each Item's summary, and of its
+    summary and analysis."""
     keys: list[bytes] = []
+    tag_keys: list[bytes] = []
     items: list[Item] = []
     problems: list[Problem] = []
     first_seen: dict[str, tuple[Item, str]] = {}  # id -> item, where it was shown
     slugs: set[str] = set()
     for edition in editions:
         for position, raw in enumerate(edition.items):
-            key = text_key(raw.summary)
+            # text_key(summary), then text_key(summary, analysis) from the same start: the
+            # summary is hashed once (every item is keyed at each build).
+            summary = hashlib.blake2b(raw.summary.encode("utf-8", "surrogatepass"), digest_size=16)
+            key = summary.digest()
             # The editor's headline is part of what names the item: a slug is made from it.
             name_key = key if raw.headline is None else text_key(raw.summary, raw.headline)
             names = known.get(name_key)
@@ -252,4 +256,7 @@ def _identify(
             slugs.add(slug)
             items.append(item)
             keys.append(key)
-    return items, problems, keys
+            analysis = "\1" if raw.analysis is None else raw.analysis
+            summary.update(("\0" + analysis).encode("utf-8", "surrogatepass"))
+            tag_keys.append(summary.digest())
+    return items, problems, keys, tag_keys
