@@ -414,8 +414,7 @@ def _record(
     next_time: str,
 ) -> list[str]:
     """Write a manifest; if that fails, a note saying what was not recorded and what it costs."""
-    data: dict[str, object] = {p: list(record) for p, record in records.items()}
-    data[FOLDERS] = folders
+    data = {**records, FOLDERS: folders}  # a record is a tuple: written as a list
     return _write_record(
         path, json.dumps(data, separators=(",", ":")).encode(), None, what, next_time
     )
