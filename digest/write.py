@@ -27,7 +27,7 @@ import shutil
 import stat as stat_module
 import tempfile
 from collections.abc import Callable, Iterable, Iterator, Mapping
-from contextlib import ExitStack, contextmanager
+from contextlib import ExitStack, contextmanager, suppress
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -251,18 +251,18 @@ class Staged:
         be a link, or a file the live site shares."""
         folder = path.rpartition("/")[0]
         self._ready(folder)
+        self.touched.add(folder)  # a file is about to be made in it
         target = self.prefix + path
         try:
             os.unlink(target)
         except FileNotFoundError:
-            return
+            pass
         except OSError:
             if not os.path.isdir(target) or os.path.islink(target):
                 raise
             shutil.rmtree(target)
             inside = path + "/"
             self.ready = {f for f in self.ready if f != path and not f.startswith(inside)}
-        self.touched.add(folder)
 
     def _ready(self, folder: str) -> None:
         """Make `folder` (relative to the root) a real folder, with its parents."""
@@ -290,7 +290,15 @@ class Staged:
         notes: list[str] = []
         with _explained(self.shown, self.out_dir):
             self._remove_unwanted()
-            folders = self._folder_times(self.records, ())
+            held = _folders_of(self.records)
+            # Folders that hold no file of the site go: made for a file not kept after all,
+            # or emptied by hand (the others went with _remove_unwanted).
+            empty = (self.touched | self.seen.keys()) - held - {""}
+            for folder in sorted(empty, key=_depth, reverse=True):
+                with suppress(OSError):
+                    os.rmdir(self.prefix + folder)
+                    self.touched.add(folder.rpartition("/")[0])
+            folders = self._times(held)
             if self.in_place:
                 notes.append(
                     f"'{self.shown}' is a mount point, which cannot be swapped whole: its "
@@ -337,32 +345,28 @@ class Staged:
             shutil.rmtree(self.root, ignore_errors=True)
             return
         known = {**self.good, **self.records}
-        # A folder that may still hold something unknown is not recorded: the next build
-        # lists it again.
-        unknown = {path.rpartition("/")[0] for path in self._others}
-        try:
-            folders = self._folder_times(known, unknown)
-        except OSError:
-            folders = {}
+        # A folder that may hold something unknown (a stray found in it, a file half
+        # written, a folder made for nothing) is not recorded: the next build lists it.
+        unknown = self.touched.union(path.rpartition("/")[0] for path in self._others)
+        seen = self.seen
+        folders = {
+            folder: seen[folder]
+            for folder in _folders_of(known)
+            if folder in seen and folder not in unknown
+        }
         if _record(_manifest(self.out_dir, "spare"), known, folders, "", ""):
             shutil.rmtree(self.root, ignore_errors=True)
 
-    def _folder_times(self, files: Iterable[str], unknown: Iterable[str]) -> dict[str, int]:
-        """The folders that hold `files`, with their times as they are now, but `unknown`
-        and the root: a folder found with its recorded time holds what it held then."""
-        folders: dict[str, int] = {}
-        skip = set(unknown)
-        skip.add("")
+    def _times(self, folders: Iterable[str]) -> dict[str, int]:
+        """Each of `folders` with its time: as seen before if this build did not change
+        its entries, else as it is now. A folder found with its recorded time holds what it
+        held then (every change to its entries sets its time)."""
         seen, touched, prefix = self.seen, self.touched, self.prefix
-        for path in files:
-            folder = path.rpartition("/")[0]
-            while folder not in folders and folder not in skip:
-                mtime = seen.get(folder) if folder not in touched else None
-                if mtime is None:
-                    mtime = os.lstat(prefix + folder).st_mtime_ns
-                folders[folder] = mtime
-                folder = folder.rpartition("/")[0]
-        return folders
+        times: dict[str, int] = {}
+        for folder in folders:
+            mtime = seen.get(folder) if folder not in touched else None
+            times[folder] = mtime if mtime is not None else os.lstat(prefix + folder).st_mtime_ns
+        return times
 
     def _remove_unwanted(self) -> None:
         """Whatever the staged folder holds besides the new site goes, deepest first."""
@@ -443,6 +447,21 @@ def _read_bytes(path: Path) -> tuple[bytes, int] | None:
             return stream.read(), os.fstat(stream.fileno()).st_mtime_ns
     except OSError:
         return None
+
+
+def _folders_of(paths: Iterable[str]) -> set[str]:
+    """Every folder above `paths`, the root ("") left out."""
+    folders: set[str] = set()
+    for path in paths:
+        folder = path.rpartition("/")[0]
+        while folder and folder not in folders:
+            folders.add(folder)
+            folder = folder.rpartition("/")[0]
+    return folders
+
+
+def _depth(path: str) -> int:
+    return path.count("/")
 
 
 def _manifest(out_dir: Path, which: str) -> Path:
@@ -590,7 +609,7 @@ def _survey(root: Path, manifest: _Manifest | None) -> _Survey:
 
     for folder in listed:
         list_folder(folder)
-    others.sort(key=lambda path: path.count("/"), reverse=True)  # deepest first
+    others.sort(key=_depth, reverse=True)  # deepest first
     return _Survey(good, others, folders)
 
 

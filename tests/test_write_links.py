@@ -144,3 +144,49 @@ def test_a_live_file_changed_by_hand_after_it_was_recorded_is_not_linked(tmp_pat
         MARKER: MARKER_TEXT,
     }
     assert (tmp_path / ".site.spare" / "a.html").read_bytes() == b"edited by hand"
+
+
+def test_what_a_failed_build_left_half_made_is_not_in_the_next_site(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A file half written (the disk full), and a folder made for it, in a folder whose
+    time is then as if long past: the spare's record does not vouch for that folder, and the
+    next builds find and remove what it holds."""
+    site = tmp_path / "site"
+    write({"index.html": b"one", "a/index.html": b"a"}, site)
+    write({"index.html": b"two", "a/index.html": b"a"}, site)  # the spare is known now
+    real = writer._put
+
+    def half(target: Path, data: bytes) -> writer.Record:
+        if target.name == "new.html":
+            target.write_bytes(data[:1])
+            raise OSError(errno.ENOSPC, "No space left on device")
+        return real(target, data)
+
+    monkeypatch.setattr(writer, "_put", half)
+    with writing(site) as staged:
+        staged.put("index.html", b"three")
+        with pytest.raises(writer.WriteError):
+            staged.put("a/b/new.html", b"new")
+        past = 1_600_000_000_123_456_789  # not in whole seconds: the time alone is trusted
+        os.utime(tmp_path / ".site.spare" / "a", ns=(past, past))
+    # Not published: the staging folder is kept as the spare, with a record.
+    assert (tmp_path / ".site.spare.json").exists()
+    monkeypatch.setattr(writer, "_put", real)
+    for text in (b"four", b"five"):
+        write({"index.html": text, "a/index.html": b"a"}, site)
+        assert tree(site) == {"index.html": text, "a/index.html": b"a", MARKER: MARKER_TEXT}
+        assert sorted(p.name for p in (site / "a").iterdir()) == ["index.html"]
+
+
+def test_a_folder_made_for_a_file_not_kept_after_all_is_not_published(tmp_path: Path) -> None:
+    site = tmp_path / "site"
+    write({"index.html": b"one", "x/y/z.html": b"z"}, site)
+    (site / "x/y/z.html").unlink()  # by hand: the build finds it missing, and drops it
+    with writing(site) as staged:
+        staged.put("index.html", b"two")
+        assert staged.keep({"x/y/z.html": sha(b"z")}) == ["x/y/z.html"]
+        staged.publish()
+    assert not (site / "x").exists()
+    write({"index.html": b"three"}, site)
+    assert sorted(p.name for p in site.iterdir()) == [MARKER, "index.html"]
