@@ -11,7 +11,14 @@ folder that is a mount point cannot be swapped (the kernel refuses to rename it)
 files are replaced one by one instead, each atomically.
 
 What a folder holds is recorded with each file's size and modification time, so that a
-file changed or deleted by hand since is seen with one stat and never trusted.
+file changed or deleted by hand since is seen with one stat and never trusted, and with
+each folder's modification time, which any change to its entries sets: only the folders
+changed since are listed to find what else they hold. One such pass per build, over the
+folder staged in (the spare), under the lock.
+
+Files kept from the live site are hard-linked into the staging folder where the file
+system allows (copied where not), so the live site and the spare share files: nothing is
+ever written through a file in the staging folder; it is replaced.
 """
 
 from __future__ import annotations
