@@ -166,6 +166,8 @@ class Staged:
         self.ready = set(survey.folders)
         self.ready.add("")
         self.touched: set[str] = set()  # folders whose entries this build changed
+        # Folders this build made, empty but for what it put there since.
+        self.made: set[str] = {""} if known is None and not self.in_place else set()
         self.put(MARKER, MARKER_TEXT)
 
     def live(self) -> _Manifest | None:
@@ -259,6 +261,8 @@ class Staged:
         folder = path.rpartition("/")[0]
         self._ready(folder)
         self.touched.add(folder)  # a file is about to be made in it
+        if folder in self.made:
+            return  # made by this build, empty but for the new site's files
         target = self.prefix + path
         try:
             os.unlink(target)
@@ -280,10 +284,12 @@ class Staged:
         path = self.prefix + folder
         try:
             os.mkdir(path)
+            self.made.add(folder)
         except FileExistsError:
             if not stat_module.S_ISDIR(os.lstat(path).st_mode):
                 os.unlink(path)  # a file or a link where a folder must be
                 os.mkdir(path)
+                self.made.add(folder)
         self.touched.add(parent)
         self.touched.add(folder)
         self.ready.add(folder)
