@@ -10,10 +10,13 @@ import hashlib
 import os
 import random
 import shutil
+import signal
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
-from conftest import tree
+from conftest import ROOT, tree
 
 from digest import write as writer
 from digest.write import MARKER, MARKER_TEXT, write, writing
@@ -190,3 +193,49 @@ def test_a_folder_made_for_a_file_not_kept_after_all_is_not_published(tmp_path: 
     assert not (site / "x").exists()
     write({"index.html": b"three"}, site)
     assert sorted(p.name for p in site.iterdir()) == [MARKER, "index.html"]
+
+
+KILLED_WHILE_LINKING = """
+import hashlib, os, signal, sys
+from pathlib import Path
+from digest.write import writing
+
+site, after = Path(sys.argv[1]), int(sys.argv[2])
+links = 0
+
+def hook(event, args):
+    global links
+    if event == "os.link":
+        links += 1
+        if links == after:
+            os.kill(os.getpid(), signal.SIGKILL)
+
+sys.addaudithook(hook)
+with writing(site) as staged:
+    staged.put("index.html", b"two")
+    kept = {f"{n}/index.html": hashlib.sha256(str(n).encode()).hexdigest() for n in range(6)}
+    staged.keep(kept)
+    staged.publish()
+"""
+
+
+@pytest.mark.parametrize("after", [1, 4, 6])
+def test_a_build_killed_while_linking_leaves_the_live_site_and_the_next_build_right(
+    tmp_path: Path, after: int
+) -> None:
+    site = tmp_path / "site"
+    files = {f"{n}/index.html": str(n).encode() for n in range(6)}
+    write({"index.html": b"one", **files}, site)  # a clean build: no spare
+    before = tree(site)
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    done = subprocess.run(
+        [sys.executable, "-c", KILLED_WHILE_LINKING, str(site), str(after)],
+        env=env,
+        capture_output=True,
+        check=False,
+    )
+    assert done.returncode == -signal.SIGKILL, done.stderr
+    assert tree(site) == before
+    stage(site, {"index.html": b"three"}, files)
+    assert tree(site) == {"index.html": b"three", **files, MARKER: MARKER_TEXT}
+    assert tree(tmp_path / ".site.spare") == before
