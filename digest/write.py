@@ -11,7 +11,14 @@ folder that is a mount point cannot be swapped (the kernel refuses to rename it)
 files are replaced one by one instead, each atomically.
 
 What a folder holds is recorded with each file's size and modification time, so that a
-file changed or deleted by hand since is seen with one stat and never trusted.
+file changed or deleted by hand since is seen with one stat and never trusted, and with
+each folder's modification time, which any change to its entries sets: only the folders
+changed since are listed to find what else they hold. One such pass per build, over the
+folder staged in (the spare), under the lock.
+
+Files kept from the live site are hard-linked into the staging folder where the file
+system allows (copied where not), so the live site and the spare share files: nothing is
+ever written through a file in the staging folder; it is replaced.
 """
 
 from __future__ import annotations
@@ -24,9 +31,10 @@ import json
 import os
 import re
 import shutil
+import stat as stat_module
 import tempfile
 from collections.abc import Callable, Iterable, Iterator, Mapping
-from contextlib import ExitStack, contextmanager
+from contextlib import ExitStack, contextmanager, suppress
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -37,6 +45,7 @@ MARKER_TEXT = b"This folder is written by digest: every build replaces all of it
 AT_FDCWD = -100
 RENAME_EXCHANGE = 2
 IN_PLACE_TEMP = ".digest-tmp-"
+FOLDERS = "/"  # the key of the folders' times in a manifest: no file is named so
 
 # What a folder holds, per file: the sha256 of its bytes, its size and its mtime_ns.
 Record = tuple[str, int, int]
@@ -122,7 +131,10 @@ def _explained(shown: Path, out_dir: Path) -> Iterator[None]:
 class Staged:
     """A new site being written: into the spare (the site replaced last time, brought up
     to date) or, for a mount point, into the live folder itself, one file at a time.
-    Files the spare already holds with the same bytes are not written again."""
+    Files the spare already holds with the same bytes are not written again.
+
+    The spare may share files with the live site (a kept file is linked, not copied): so
+    nothing is ever written through a file that is there, it is replaced."""
 
     def __init__(self, out_dir: Path, shown: Path) -> None:
         self.out_dir, self.shown = out_dir, shown
@@ -130,25 +142,41 @@ class Staged:
         _clean_leftovers(out_dir)
         self.in_place = _is_mount(out_dir)
         self.live_record = _manifest(out_dir, "live")
-        recorded = _read_manifest(self.live_record) if out_dir.is_dir() else None
-        self.live = recorded.records if recorded is not None else None
-        self.live_since = recorded.since if recorded is not None else 0
+        self._live: _Manifest | None = None
+        self._live_read = False
         self.wanted: dict[str, str] = {}
         self.records: dict[str, Record] = {}
+        self.linking = True  # until the file system refuses a hard link
         if self.in_place:
             out_dir.mkdir(exist_ok=True)
+            known = _read_manifest(self.live_record)
             self.live_record.unlink(missing_ok=True)  # wrong from the first file replaced
             _manifest(out_dir, "spare").unlink(missing_ok=True)  # no spare can be swapped in
             shutil.rmtree(_spare(out_dir), ignore_errors=True)
-            self.root, known = out_dir, recorded
+            self.root = out_dir
             self._put: Callable[[Path, bytes], Record] = _put_atomically
         else:
             self.root, known = _take_spare(out_dir)
             self._put = _put
-        self.good, others = _survey(self.root, known)
-        self.others = set(others)
-        self._others_order = others  # deepest first, for the deletions at the end
+        self.prefix = str(self.root) + "/"
+        survey = _survey(self.root, known)
+        self.good, self._others = survey.good, survey.others
+        # Folders known to be real folders now, with the time each was seen to have.
+        self.seen = survey.folders
+        self.ready = set(survey.folders)
+        self.ready.add("")
+        self.touched: set[str] = set()  # folders whose entries this build changed
+        # Folders this build made, empty but for what it put there since.
+        self.made: set[str] = {""} if known is None and not self.in_place else set()
         self.put(MARKER, MARKER_TEXT)
+
+    def live(self) -> _Manifest | None:
+        """The live site's record, read once, when first needed."""
+        if not self._live_read:
+            self._live_read = True
+            if not self.in_place and self.out_dir.is_dir():
+                self._live = _read_manifest(self.live_record)
+        return self._live
 
     def put(self, path: str, data: bytes) -> None:
         """Stage one file of the new site."""
@@ -161,9 +189,8 @@ class Staged:
             self.records[path] = have
             return
         with _explained(self.shown, self.out_dir):
-            target = self.root / path
-            _make_room(self.root, target, path in self.others)
-            self.records[path] = self._put(target, data)
+            self._clear(path)
+            self.records[path] = self._put(self.root / path, data)
 
     def put_all(self, outputs: Iterable[tuple[str, bytes]]) -> None:
         """Stage every (path, bytes) as it comes; none is held after it is written."""
@@ -172,44 +199,100 @@ class Staged:
 
     def keep(self, kept: Mapping[str, str]) -> list[str]:
         """Stage the live site's files named in `kept` (path -> sha256 they must have),
-        copied from it; return those it does not hold as recorded (changed or deleted by
-        hand, or by another build in between), for the caller to make and `put`."""
+        linked (or copied) from it; return those it does not hold as recorded (changed or
+        deleted by hand, or by another build in between), for the caller to make and `put`."""
         missing = []
+        good, wanted, records = self.good, self.wanted, self.records
         for path, digest in sorted(kept.items()):
-            if path in self.wanted:
+            if path in wanted:
                 raise ValueError(f"two outputs for one path: {path}")
-            have = self.good.get(path)
+            have = good.get(path)
             if have is not None and have[0] == digest:
-                self.wanted[path] = digest
-                self.records[path] = have
+                wanted[path] = digest
+                records[path] = have
                 continue
             with _explained(self.shown, self.out_dir):
-                record = None if self.in_place else self._copy(path, digest)
+                record = None if self.in_place else self._take(path, digest)
             if record is None:
                 missing.append(path)
             else:
-                self.wanted[path] = digest
-                self.records[path] = record
+                wanted[path] = digest
+                records[path] = record
         return missing
 
-    def _copy(self, path: str, digest: str) -> Record | None:
-        record = (self.live or {}).get(path)
-        source = self.out_dir / path
-        if (
-            record is None
-            or record[0] != digest
-            or not _matches(str(source), record, self.live_since)
-        ):
+    def _take(self, path: str, digest: str) -> Record | None:
+        """The live site's file at `path`, staged if it is as recorded with `digest`."""
+        live = self.live()
+        record = live.records.get(path) if live is not None else None
+        if live is None or record is None or record[0] != digest:
             return None
-        target = self.root / path
-        _make_room(self.root, target, path in self.others)
+        source = str(self.out_dir) + "/" + path
+        target = self.prefix + path
+        self._clear(path)
+        if self.linking:
+            try:
+                os.link(source, target, follow_symlinks=False)
+            except FileNotFoundError:  # gone since it was recorded
+                return None
+            except OSError as exc:
+                if exc.errno != errno.EMLINK:  # this file has too many names; others may not
+                    self.linking = False  # not on this file system, or not allowed
+            else:
+                # The very file linked is checked: one changed by hand in the live site
+                # since it was recorded is not kept.
+                if _matches(target, record, live.since):
+                    return record
+                os.unlink(target)
+                return None
+        if not _matches(source, record, live.since):
+            return None
         try:
             shutil.copyfile(source, target)
         except FileNotFoundError:  # gone since it was checked
-            target.unlink(missing_ok=True)
+            Path(target).unlink(missing_ok=True)
             return None
         stat = os.stat(target)
         return (record[0], stat.st_size, stat.st_mtime_ns)
+
+    def _clear(self, path: str) -> None:
+        """Make way for a new file at `path`: its folders made (what stands in their way
+        removed), and whatever is at `path` itself removed, never written through: it may
+        be a link, or a file the live site shares."""
+        folder = path.rpartition("/")[0]
+        self._ready(folder)
+        self.touched.add(folder)  # a file is about to be made in it
+        if folder in self.made:
+            return  # made by this build, empty but for the new site's files
+        target = self.prefix + path
+        try:
+            os.unlink(target)
+        except FileNotFoundError:
+            pass
+        except OSError:
+            if not os.path.isdir(target) or os.path.islink(target):
+                raise
+            shutil.rmtree(target)
+            inside = path + "/"
+            self.ready = {f for f in self.ready if f != path and not f.startswith(inside)}
+
+    def _ready(self, folder: str) -> None:
+        """Make `folder` (relative to the root) a real folder, with its parents."""
+        if folder in self.ready:
+            return
+        parent = folder.rpartition("/")[0]
+        self._ready(parent)
+        path = self.prefix + folder
+        try:
+            os.mkdir(path)
+            self.made.add(folder)
+        except FileExistsError:
+            if not stat_module.S_ISDIR(os.lstat(path).st_mode):
+                os.unlink(path)  # a file or a link where a folder must be
+                os.mkdir(path)
+                self.made.add(folder)
+        self.touched.add(parent)
+        self.touched.add(folder)
+        self.ready.add(folder)
 
     def paths(self) -> set[str]:
         """Every file staged so far."""
@@ -220,6 +303,15 @@ class Staged:
         notes: list[str] = []
         with _explained(self.shown, self.out_dir):
             self._remove_unwanted()
+            held = _folders_of(self.records)
+            # Folders that hold no file of the site go: made for a file not kept after all,
+            # or emptied by hand (the others went with _remove_unwanted).
+            empty = (self.touched | self.seen.keys()) - held - {""}
+            for folder in sorted(empty, key=_depth, reverse=True):
+                with suppress(OSError):
+                    os.rmdir(self.prefix + folder)
+                    self.touched.add(folder.rpartition("/")[0])
+            folders = self._times(held)
             if self.in_place:
                 notes.append(
                     f"'{self.shown}' is a mount point, which cannot be swapped whole: its "
@@ -227,28 +319,32 @@ class Staged:
                     "can leave a mix of old and new files)"
                 )
             else:
+                previous = _read_bytes(self.live_record)
                 # From the swap until the new record is written, the record would be wrong.
                 self.live_record.unlink(missing_ok=True)
                 self.swapping = True
                 _swap(self.root, self.out_dir)
                 self.published = True
-                notes += self._keep_spare()
+                notes += self._keep_spare(previous)
             self.published = True
             # The site is published: from here on a failure only loses what the next
             # build could have saved, and is said as such.
-            notes += _record(self.live_record, self.records, "it holds", "renders every page again")
+            notes += _record(
+                self.live_record, self.records, folders, "it holds", "renders every page again"
+            )
         return Written({path: record[0] for path, record in self.records.items()}, notes)
 
-    def _keep_spare(self) -> list[str]:
-        # The staging name now holds the previous site: keep it, with what it holds, to
-        # bring it up to date next time instead of writing every file again.
+    def _keep_spare(self, previous: tuple[bytes, int] | None) -> list[str]:
+        # The staging name now holds the previous site: keep it, with the record of what it
+        # holds (the live site's, as written then: the next build checks it file by file),
+        # to bring it up to date next time instead of writing every file again.
         staging = self.root
-        if self.live is None or not staging.is_dir():
+        if previous is None or not staging.is_dir():
             shutil.rmtree(staging, ignore_errors=True)
             return []
-        notes = _record(
-            _manifest(self.out_dir, "spare"), self.live, f"'{staging}' holds", "writes every file"
-        )
+        data, since = previous
+        spare = _manifest(self.out_dir, "spare")
+        notes = _write_record(spare, data, since, f"'{staging}' holds", "writes every file")
         if notes:
             shutil.rmtree(staging, ignore_errors=True)  # unrecorded, it is never reused
         return notes
@@ -262,13 +358,33 @@ class Staged:
             shutil.rmtree(self.root, ignore_errors=True)
             return
         known = {**self.good, **self.records}
-        if _record(_manifest(self.out_dir, "spare"), known, "", ""):
+        # A folder that may hold something unknown (a stray found in it, a file half
+        # written, a folder made for nothing) is not recorded: the next build lists it.
+        unknown = self.touched.union(path.rpartition("/")[0] for path in self._others)
+        seen = self.seen
+        folders = {
+            folder: seen[folder]
+            for folder in _folders_of(known)
+            if folder in seen and folder not in unknown
+        }
+        if _record(_manifest(self.out_dir, "spare"), known, folders, "", ""):
             shutil.rmtree(self.root, ignore_errors=True)
+
+    def _times(self, folders: Iterable[str]) -> dict[str, int]:
+        """Each of `folders` with its time: as seen before if this build did not change
+        its entries, else as it is now. A folder found with its recorded time holds what it
+        held then (every change to its entries sets its time)."""
+        seen, touched, prefix = self.seen, self.touched, self.prefix
+        times: dict[str, int] = {}
+        for folder in folders:
+            mtime = seen.get(folder) if folder not in touched else None
+            times[folder] = mtime if mtime is not None else os.lstat(prefix + folder).st_mtime_ns
+        return times
 
     def _remove_unwanted(self) -> None:
         """Whatever the staged folder holds besides the new site goes, deepest first."""
         root = self.root
-        for path in [*self._others_order, *self.good]:
+        for path in [*self._others, *self.good]:
             if path in self.wanted:
                 continue
             target = root / path
@@ -278,33 +394,56 @@ class Staged:
                 else:
                     target.unlink()
             except (FileNotFoundError, NotADirectoryError):
-                pass  # went with a folder, or made room for a wanted file
+                continue  # went with a folder, or made room for a wanted file
             except OSError as exc:
                 if exc.errno != errno.ENOTEMPTY:
                     raise
                 continue
+            relative = path.rpartition("/")[0]
+            self.touched.add(relative)
             folder = target.parent
             while folder != root:  # take away the folders this leaves empty
                 try:
                     folder.rmdir()
                 except OSError:
                     break
+                relative = relative.rpartition("/")[0]
+                self.touched.add(relative)
                 folder = folder.parent
 
 
 def live_manifest(out_dir: Path) -> dict[str, str]:
-    """What the site in `out_dir` holds, as the build that wrote it recorded it, less any
-    file changed or deleted since (path -> sha256; {} if unknown)."""
+    """What the site in `out_dir` holds, as the build that wrote it recorded it (path ->
+    sha256; {} if unknown). Not checked against the files: the writer checks each file it
+    keeps (`Staged.keep`), and returns those changed or deleted since as missing."""
     out_dir = _real(out_dir)
     recorded = _read_manifest(_manifest(out_dir, "live")) if out_dir.is_dir() else None
-    return {path: record[0] for path, record in _verified(out_dir, recorded).items()}
+    if recorded is None:
+        return {}
+    return {path: record[0] for path, record in recorded.records.items()}
 
 
-def _record(path: Path, records: Mapping[str, Record], what: str, next_time: str) -> list[str]:
+def _record(
+    path: Path,
+    records: Mapping[str, Record],
+    folders: Mapping[str, int],
+    what: str,
+    next_time: str,
+) -> list[str]:
     """Write a manifest; if that fails, a note saying what was not recorded and what it costs."""
+    data = {**records, FOLDERS: folders}  # a record is a tuple: written as a list
+    return _write_record(
+        path, json.dumps(data, separators=(",", ":")).encode(), None, what, next_time
+    )
+
+
+def _write_record(
+    path: Path, data: bytes, since: int | None, what: str, next_time: str
+) -> list[str]:
     try:
-        data = {p: list(record) for p, record in records.items()}
-        write_file(path, json.dumps(data, sort_keys=True, separators=(",", ":")).encode())
+        write_file(path, data)
+        if since is not None:  # written again: the time it was first written is its own
+            os.utime(path, ns=(since, since))
     except OSError as exc:
         path.unlink(missing_ok=True)
         return [
@@ -314,9 +453,28 @@ def _record(path: Path, records: Mapping[str, Record], what: str, next_time: str
     return []
 
 
-def _digest(records: Mapping[str, Record], path: str) -> str | None:
-    record = records.get(path)
-    return record[0] if record is not None else None
+def _read_bytes(path: Path) -> tuple[bytes, int] | None:
+    """A file's bytes and modification time, or None if it cannot be read."""
+    try:
+        with open(path, "rb") as stream:
+            return stream.read(), os.fstat(stream.fileno()).st_mtime_ns
+    except OSError:
+        return None
+
+
+def _folders_of(paths: Iterable[str]) -> set[str]:
+    """Every folder above `paths`, the root ("") left out."""
+    folders: set[str] = set()
+    for path in paths:
+        folder = path.rpartition("/")[0]
+        while folder and folder not in folders:
+            folders.add(folder)
+            folder = folder.rpartition("/")[0]
+    return folders
+
+
+def _depth(path: str) -> int:
+    return path.count("/")
 
 
 def _manifest(out_dir: Path, which: str) -> Path:
@@ -330,43 +488,38 @@ def _spare(out_dir: Path) -> Path:
 @dataclass(frozen=True)
 class _Manifest:
     records: dict[str, Record]
+    # Each folder's mtime_ns (its entries last changed), as seen once all was written: one
+    # found with that time still holds just what it held then, and need not be listed.
+    folders: dict[str, int]
     # When it was written: a file whose time is not older may have been changed within the
     # same tick of the file system's clock (a few milliseconds), unseen by its time alone.
     since: int
 
 
 def _read_manifest(path: Path) -> _Manifest | None:
+    read = _read_bytes(path)
+    if read is None:
+        return None
     try:
-        with open(path, "rb") as stream:
-            since = os.fstat(stream.fileno()).st_mtime_ns
-            data = json.loads(stream.read().decode("utf-8"))
-    except (OSError, ValueError):
+        data = json.loads(read[0].decode("utf-8"))
+    except ValueError:
         return None
     if not isinstance(data, dict):
         return None
-    records: dict[str, Record] = {}
-    for name, record in data.items():
-        # Anything else, such as an older version's digests alone, is not known exactly.
-        if not (
-            isinstance(record, list)
-            and len(record) == 3
-            and isinstance(record[0], str)
-            and all(type(number) is int for number in record[1:])
-        ):
-            return None
-        records[name] = (record[0], record[1], record[2])
-    return _Manifest(records, since)
-
-
-def _verified(root: Path, manifest: _Manifest | None) -> dict[str, Record]:
-    """The records that `root` still matches: files changed or deleted since are left out."""
-    if manifest is None:
-        return {}
-    return {
-        path: record
-        for path, record in manifest.records.items()
-        if _matches(os.path.join(root, path), record, manifest.since)
-    }
+    folders = data.pop(FOLDERS, {})  # none in an older version's: then every one is listed
+    if not isinstance(folders, dict) or set(map(type, folders.values())) - {int}:
+        return None
+    values = list(data.values())
+    # Anything else, such as an older version's digests alone, is not known exactly. (The
+    # checks run over whole columns: a record at a time takes longer than the parsing.)
+    if set(map(type, values)) - {list} or set(map(len, values)) - {3}:
+        return None
+    digests, sizes, mtimes = zip(*values, strict=True) if values else ((), (), ())
+    if set(map(type, digests)) - {str} or (set(map(type, sizes)) | set(map(type, mtimes))) - {int}:
+        return None
+    return _Manifest(
+        dict(zip(data, zip(digests, sizes, mtimes, strict=True), strict=True)), folders, read[1]
+    )
 
 
 def _matches(path: str, record: Record, since: int, stat: os.stat_result | None = None) -> bool:
@@ -376,10 +529,7 @@ def _matches(path: str, record: Record, since: int, stat: os.stat_result | None 
         return False
     if not _is_plain_file(stat) or (stat.st_size, stat.st_mtime_ns) != record[1:]:
         return False
-    if stat.st_mtime_ns >= since or stat.st_mtime_ns % 1_000_000_000 == 0:
-        # Written in the record's last clock tick, or timed in whole seconds (a coarse file
-        # system, or a tool that set the time: cp -p, rsync, tar): an edit within that tick
-        # or second would not show in the time. Read the bytes.
+    if _coarse(stat.st_mtime_ns, since):
         try:
             with open(path, "rb") as stream:
                 return hashlib.file_digest(stream, "sha256").hexdigest() == record[0]
@@ -387,6 +537,13 @@ def _matches(path: str, record: Record, since: int, stat: os.stat_result | None 
             return False
     # An edit that keeps the size and sets the time back to the very nanosecond is not seen.
     return True
+
+
+def _coarse(mtime: int, since: int) -> bool:
+    """Whether a time may hide a change: one in the record's last clock tick, or in whole
+    seconds (a coarse file system, or a tool that set the time: cp -p, rsync, tar), as a
+    change within that tick or second would not show in it."""
+    return mtime >= since or mtime % 1_000_000_000 == 0
 
 
 def _is_plain_file(stat: os.stat_result) -> bool:
@@ -407,54 +564,70 @@ def _take_spare(out_dir: Path) -> tuple[Path, _Manifest | None]:
     return spare, known
 
 
-def _survey(root: Path, manifest: _Manifest | None) -> tuple[dict[str, Record], list[str]]:
-    """What `root` holds as recorded in `known`, and every other entry in it (files it
-    holds otherwise, files and links no record names, empty folders), deepest first."""
+@dataclass(frozen=True)
+class _Survey:
+    good: dict[str, Record]  # the files as recorded
+    others: list[str]  # every other entry: files held otherwise, strays, folders; deepest first
+    folders: dict[str, int]  # each recorded folder that is a folder, with its time now
+
+
+def _survey(root: Path, manifest: _Manifest | None) -> _Survey:
+    """What `root` holds as recorded in `manifest`, and everything else in it: one stat
+    per recorded file and folder; only the folders changed since (and the root) listed."""
     known = manifest.records if manifest is not None else {}
+    recorded = manifest.folders if manifest is not None else {}
     since = manifest.since if manifest is not None else 0
+    prefix = str(root) + "/"
     good: dict[str, Record] = {}
     others: list[str] = []
+    lstat = os.lstat
+    for path, record in known.items():
+        try:
+            stat = lstat(prefix + path)
+        except OSError:
+            continue
+        if (
+            stat.st_size == record[1]
+            and stat.st_mtime_ns == record[2]
+            and (stat.st_mode & 0o170000) == 0o100000
+            and (not _coarse(record[2], since) or _matches(prefix + path, record, since, stat))
+        ):
+            good[path] = record
+        elif (stat.st_mode & 0o170000) != 0o040000:  # a folder is found by its parent's listing
+            others.append(path)
+    folders: dict[str, int] = {}
+    listed = [""]
+    for folder, mtime in recorded.items():
+        try:
+            stat = lstat(prefix + folder)
+        except OSError:
+            continue
+        if (stat.st_mode & 0o170000) != 0o040000:
+            continue  # a file or a link now: found by its parent's listing
+        folders[folder] = stat.st_mtime_ns
+        if stat.st_mtime_ns != mtime or _coarse(mtime, since):
+            listed.append(folder)
+    stray = set(others)
 
-    def walk(folder: str, prefix: str) -> bool:
-        empty = True
-        with os.scandir(folder) as entries:
+    def list_folder(folder: str) -> None:
+        with os.scandir(prefix + folder if folder else root) as entries:
             for entry in entries:
-                empty = False
-                relative = prefix + entry.name
+                relative = folder + "/" + entry.name if folder else entry.name
                 if entry.is_dir(follow_symlinks=False):
-                    if walk(entry.path, relative + "/"):
-                        others.append(relative)
-                    continue
-                record = known.get(relative)
-                stat = entry.stat(follow_symlinks=False)
-                if record is not None and _matches(entry.path, record, since, stat):
-                    good[relative] = record
-                else:
+                    if relative not in folders:  # not recorded: all of it is listed
+                        list_folder(relative)
+                        others.append(relative)  # removed if it ends up empty
+                elif relative not in good and relative not in stray:
                     others.append(relative)
-        return empty
 
-    walk(str(root), "")
-    return good, others
-
-
-def _make_room(root: Path, target: Path, untrusted: bool) -> None:
-    """Take away what stands where the file `target` and its folders must go. A file not
-    known to be digest's own is removed, not written through: it may be a link, or share
-    its bytes with another file."""
-    folder = root
-    for part in target.relative_to(root).parts[:-1]:
-        folder = folder / part
-        if folder.is_symlink() or (folder.exists() and not folder.is_dir()):
-            folder.unlink()
-    if target.is_dir() and not target.is_symlink():
-        shutil.rmtree(target)
-    elif untrusted:
-        target.unlink(missing_ok=True)
-    target.parent.mkdir(parents=True, exist_ok=True)
+    for folder in listed:
+        list_folder(folder)
+    others.sort(key=_depth, reverse=True)  # deepest first
+    return _Survey(good, others, folders)
 
 
 def _put(target: Path, data: bytes) -> Record:
-    target.write_bytes(data)
+    target.write_bytes(data)  # a new file: Staged._clear took away whatever was there
     return _record_of(target, data)
 
 

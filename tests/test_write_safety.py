@@ -381,8 +381,7 @@ def test_a_file_timed_in_whole_seconds_is_checked_by_its_bytes(tmp_path: Path) -
     assert writer.live_manifest(site)["a.html"] == hashlib.sha256(b"aaa").hexdigest()
     (site / "a.html").write_bytes(b"bbb")  # same size, time set back to the recorded one
     os.utime(site / "a.html", ns=(whole, whole))
-    assert "a.html" not in writer.live_manifest(site)
-    with writer.writing(site) as staged:
+    with writer.writing(site) as staged:  # the writer reads the bytes before keeping it
         staged.put("index.html", b"two")
         assert staged.keep({"a.html": hashlib.sha256(b"aaa").hexdigest()}) == ["a.html"]
         staged.put("a.html", b"aaa")
