@@ -58,6 +58,7 @@ OTHER_COUNTRY = 0.4  # ... and by this when both name countries and none is the 
 OTHER_PLACE = 0.4  # ... and (French) when both name places and none is the same
 AMOUNT_WEIGHT = 3.0  # an amount (`#` figure) weighs this many times a word of its rarity
 SAME_FIGURE = 0.03  # relative difference under which two amounts are one ("about $6 billion")
+NARROW = 0xFFFF  # the largest number the finder's arrays keep in two bytes (then four)
 
 STOPWORDS = stopwords("en")
 
@@ -501,7 +502,9 @@ class DuplicateFinder:
 
     Stems are kept as numbers in flat arrays rather than as sets of strings: the finder
     is kept between builds, and at 50,000 items the sets took ten times the memory and
-    most of the time it took to load."""
+    most of the time it took to load. The stem numbers, and the item numbers of the
+    postings, take two bytes each until one of them passes NARROW (then four): at
+    50,000 items that halves the finder's arrays, in memory and in the store."""
 
     def __init__(self, language: str = "en") -> None:
         self.language = language
@@ -511,7 +514,7 @@ class DuplicateFinder:
         self.amounts: dict[int, float] = {}  # stem number -> value, for the `#` figures
         self.events: dict[int, str] = {}  # stem number -> event kind, for `!` and `^` tokens
         self.countries: set[int] = set()  # the stem numbers of countries
-        self._stems = array("I")  # every item's stem numbers, one item after another
+        self._stems = array("H")  # every item's stem numbers, one item after another
         self._ends = array("I")  # where each item's stem numbers end in _stems
         self.ids: list[str] = []
         self.first_of = array("I")  # index of the story's first item, per item
@@ -534,7 +537,7 @@ class DuplicateFinder:
             if number is None:
                 number = self.vocabulary[word] = len(self.words)
                 self.words.append(word)
-                self.postings.append(array("I"))
+                self.postings.append(array(self._item_code))
                 if word.startswith("#"):
                     self.amounts[number] = float(word[1:])
                 elif word[0] in "!^@":
@@ -544,6 +547,7 @@ class DuplicateFinder:
             numbers.add(number)
         best, score = (None, 0.0) if item.distinct else self._best_match(numbers)
         index = len(self.ids)
+        self._widen(len(self.words) - 1, index)
         self.first_of.append(self.first_of[best] if best is not None else index)
         self.match_of.append(best if best is not None else index)
         self.similarity_of.append(score if best is not None else 0.0)
@@ -553,6 +557,18 @@ class DuplicateFinder:
         for number in numbers:
             self.postings[number].append(index)
         return self.grouping(index)
+
+    @property
+    def _item_code(self) -> str:
+        """The typecode of the postings' arrays (item numbers)."""
+        return "I" if len(self.ids) > NARROW else "H"
+
+    def _widen(self, stem: int, item: int) -> None:
+        """Make room for stem number `stem` and item number `item`, once they need four bytes."""
+        if stem > NARROW and self._stems.typecode == "H":
+            self._stems = array("I", self._stems)
+        if item > NARROW and self.postings and self.postings[0].typecode == "H":
+            self.postings = [array("I", posting) for posting in self.postings]
 
     def grouping(self, index: int) -> Grouping | None:
         """Why the `index`th item fed was grouped, or None when it was not."""

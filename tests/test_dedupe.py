@@ -133,3 +133,22 @@ def test_later_editions_never_change_earlier_decisions() -> None:
 def test_no_summary_is_its_own_duplicate_and_short_texts_are_safe() -> None:
     items = items_of("AI.", "AI news.", "The the the.", "Mistral raised money.")
     assert find_duplicates(items) == {}
+
+
+def test_the_arrays_widen_past_two_bytes_without_changing_a_decision(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    items = items_of(*(s for pair in SAME_STORY + DIFFERENT_STORIES for s in pair))
+    narrow = DuplicateFinder()
+    told = [narrow.add(item) for item in items]
+    assert narrow._stems.typecode == "H" and narrow.postings[0].typecode == "H"
+    # Two bytes end at 65,535: so few stems and items pass a lower limit as well.
+    monkeypatch.setattr("digest.dedupe.NARROW", 5)
+    wide = DuplicateFinder()
+    assert [wide.add(item) for item in items] == told
+    assert wide._stems.typecode == "I"
+    assert {posting.typecode for posting in wide.postings} == {"I"}
+    for index in range(len(items)):
+        assert wide.stems(index) == narrow.stems(index)
+    assert [list(p) for p in wide.postings] == [list(p) for p in narrow.postings]
+    assert any(told)
