@@ -17,6 +17,7 @@ from .markup import item_images, static_path
 from .model import EditionFile
 from .problems import Problem, display, error, warning
 from .reading import NotRead, read_file
+from .urls import folders_above
 
 
 def read_static(folder: Path | None) -> tuple[dict[str, bytes], list[Problem]]:
@@ -69,7 +70,7 @@ def clashes(
     if not paths:
         return []
     tops = tuple({path.partition("/")[0] + "/" for path in paths})
-    made_folders = _folders([made for made in generated if made.startswith(tops)])
+    made_folders = folders_above([made for made in generated if made.startswith(tops)])
     problems = []
     for path in paths:
         shown = display(folder / path) if folder is not None else path
@@ -88,18 +89,6 @@ def clashes(
                     error(shown, None, f"the build makes {clash} as a file: rename its folder")
                 )
     return problems
-
-
-def _folders(paths: Iterable[str]) -> set[str]:
-    """Every folder that holds one of `paths`, at any depth (without its final '/')."""
-    folders: set[str] = set()
-    for path in paths:
-        # Climbed until a folder already seen: the files of one folder cost one step each.
-        up = path.rpartition("/")[0]
-        while up and up not in folders:
-            folders.add(up)
-            up = up.rpartition("/")[0]
-    return folders
 
 
 def _parents(path: str) -> Iterable[str]:

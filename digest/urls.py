@@ -7,6 +7,7 @@ from any host, under any sub-path, and straight from the disk.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from functools import singledispatch
 
 from .model import Edition, Item, Segment, Topic
@@ -132,3 +133,16 @@ def root_from(folder: str) -> str:
 
 def absolute(base_url: str, path: str) -> str:
     return base_url + path
+
+
+def folders_above(paths: Iterable[str]) -> set[str]:
+    """Every folder that holds one of `paths` (relative to the site root), at any depth,
+    without its final '/' and without the root."""
+    folders: set[str] = set()
+    for path in paths:
+        # Climbed until a folder already seen: the files of one folder cost one step each.
+        folder = path.rpartition("/")[0]
+        while folder and folder not in folders:
+            folders.add(folder)
+            folder = folder.rpartition("/")[0]
+    return folders

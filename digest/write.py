@@ -39,6 +39,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from .atomic import umask, write_file
+from .urls import folders_above
 
 MARKER = ".digest-site"
 MARKER_TEXT = b"This folder is written by digest: every build replaces all of it.\n"
@@ -303,7 +304,7 @@ class Staged:
         notes: list[str] = []
         with _explained(self.shown, self.out_dir):
             self._remove_unwanted()
-            held = _folders_of(self.records)
+            held = folders_above(self.records)
             # Folders that hold no file of the site go: made for a file not kept after all,
             # or emptied by hand (the others went with _remove_unwanted).
             empty = (self.touched | self.seen.keys()) - held - {""}
@@ -364,7 +365,7 @@ class Staged:
         seen = self.seen
         folders = {
             folder: seen[folder]
-            for folder in _folders_of(known)
+            for folder in folders_above(known)
             if folder in seen and folder not in unknown
         }
         if _record(_manifest(self.out_dir, "spare"), known, folders, "", ""):
@@ -460,17 +461,6 @@ def _read_bytes(path: Path) -> tuple[bytes, int] | None:
             return stream.read(), os.fstat(stream.fileno()).st_mtime_ns
     except OSError:
         return None
-
-
-def _folders_of(paths: Iterable[str]) -> set[str]:
-    """Every folder above `paths`, the root ("") left out."""
-    folders: set[str] = set()
-    for path in paths:
-        folder = path.rpartition("/")[0]
-        while folder and folder not in folders:
-            folders.add(folder)
-            folder = folder.rpartition("/")[0]
-    return folders
 
 
 def _depth(path: str) -> int:
