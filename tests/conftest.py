@@ -195,3 +195,29 @@ def serving() -> Iterator:
 def serve():
     with serving() as start:
         yield start
+
+
+def forks(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """The pids of the helpers forked from here on (the real fork, counted)."""
+    forked: list[int] = []
+    real = os.fork
+
+    def fork() -> int:
+        pid = real()
+        if pid:
+            forked.append(pid)
+        return pid
+
+    monkeypatch.setattr(os, "fork", fork)
+    return forked
+
+
+def reaped(pids: list[int]) -> bool:
+    """Whether every one of `pids` has ended and been waited for."""
+    for pid in pids:
+        try:
+            os.waitpid(pid, os.WNOHANG)
+        except ChildProcessError:
+            continue
+        return False
+    return True

@@ -12,7 +12,7 @@ from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 
 import pytest
-from conftest import ROOT, TWO_ITEMS, config_for
+from conftest import ROOT, TWO_ITEMS, config_for, forks, reaped
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
@@ -37,42 +37,13 @@ def site(tmp_path_factory: pytest.TempPathFactory):
     return model
 
 
-def _forks(monkeypatch) -> list[int]:
-    """The pids of the helpers forked from here on (the real fork, counted)."""
-    import os
-
-    forked: list[int] = []
-    real = os.fork
-
-    def fork() -> int:
-        pid = real()
-        if pid:
-            forked.append(pid)
-        return pid
-
-    monkeypatch.setattr(os, "fork", fork)
-    return forked
-
-
-def _reaped(pids: list[int]) -> bool:
-    import os
-
-    for pid in pids:
-        try:
-            os.waitpid(pid, os.WNOHANG)
-        except ChildProcessError:
-            continue
-        return False
-    return True
-
-
 def test_a_helper_process_renders_the_same_outputs(site, monkeypatch) -> None:
     env = render.make_env()
     alone = dict(render.render(site, env))
-    forked = _forks(monkeypatch)
+    forked = forks(monkeypatch)
     monkeypatch.setattr(render, "PARALLEL_FROM", 1)
     shared = list(render.render(site, env))
-    assert forked and _reaped(forked)  # a helper did take a share, and is gone
+    assert forked and reaped(forked)  # a helper did take a share, and is gone
     assert len(shared) == len(alone) and dict(shared) == alone
     items = [page for page in site.pages if page.path.startswith("items/")]
     some = dict(render.render(site, env, pages=items, segments=()))
@@ -119,7 +90,7 @@ def test_no_helper_is_forked_while_another_thread_runs(site, monkeypatch) -> Non
 
 
 def test_an_error_in_either_process_reaches_the_build(site, monkeypatch, tmp_path: Path) -> None:
-    forked = _forks(monkeypatch)
+    forked = forks(monkeypatch)
     monkeypatch.setattr(render, "PARALLEL_FROM", 1)
     broken = tmp_path / "templates"
     broken.mkdir()
@@ -136,7 +107,7 @@ def test_an_error_in_either_process_reaches_the_build(site, monkeypatch, tmp_pat
     monkeypatch.setattr(render.search, "segment_files", fail)
     with pytest.raises(ValueError, match="the indexer failed"):
         list(render.render(site, render.make_env()))
-    assert forked and _reaped(forked)  # no helper left behind
+    assert forked and reaped(forked)  # no helper left behind
 
 
 def test_a_template_problem_in_the_helper_comes_back_as_a_problem(
@@ -155,14 +126,14 @@ def test_a_template_problem_in_the_helper_comes_back_as_a_problem(
     own.mkdir()
     source = f'{{% if page.path == "{page.path}" %}}\n\n{{{{ 1 + "a" }}}}{{% endif %}}'
     (own / page.template).write_text(source, encoding="utf-8")
-    forked = _forks(monkeypatch)
+    forked = forks(monkeypatch)
     with pytest.raises(render.TemplateErrors) as caught:
         list(render.render(site, render.make_env([own])))
     assert forked
     assert [str(p) for p in caught.value.problems] == [
         f"{own / page.template}:3: error: TypeError: unsupported operand type(s) for +: 'int' and 'str'"
     ]
-    assert _reaped(forked)
+    assert reaped(forked)
 
 
 # Each broken template: its name in the override folder, its bytes, the line reported and

@@ -9,36 +9,13 @@ import threading
 from collections.abc import Iterator
 
 import pytest
+from conftest import forks, reaped
 
 from digest import workers
 
 
-def _children(monkeypatch) -> list[int]:
-    forked: list[int] = []
-    real = os.fork
-
-    def fork() -> int:
-        pid = real()
-        if pid:
-            forked.append(pid)
-        return pid
-
-    monkeypatch.setattr(os, "fork", fork)
-    return forked
-
-
-def _gone(pids: list[int]) -> bool:
-    for pid in pids:
-        try:
-            os.waitpid(pid, os.WNOHANG)
-        except ChildProcessError:
-            continue
-        return False
-    return True
-
-
 def test_every_task_is_done_once_shared_out(monkeypatch) -> None:
-    forked = _children(monkeypatch)
+    forked = forks(monkeypatch)
     state = {n: n * n for n in range(500)}  # read by the helpers from their own memory
 
     def work(task: int) -> Iterator[tuple[int, int, int]]:
@@ -49,7 +26,7 @@ def test_every_task_is_done_once_shared_out(monkeypatch) -> None:
     by = {pid for _, _, pid in results[1:]}
     assert len(forked) == 2 and by <= {os.getpid(), *forked}
     assert by - {os.getpid()}  # the helpers did take tasks
-    assert _gone(forked)
+    assert reaped(forked)
 
 
 def test_results_larger_than_a_pipe_arrive_whole() -> None:
@@ -87,7 +64,7 @@ def _helpers_take_all(monkeypatch) -> None:
 
 
 def test_an_error_in_a_helper_is_raised_here_and_no_helper_is_left(monkeypatch) -> None:
-    forked = _children(monkeypatch)
+    forked = forks(monkeypatch)
     _helpers_take_all(monkeypatch)
 
     def work(task: int) -> Iterator[int]:
@@ -97,7 +74,7 @@ def test_an_error_in_a_helper_is_raised_here_and_no_helper_is_left(monkeypatch) 
 
     with pytest.raises(KeyError, match="task 7 failed"):
         list(workers.share(range(20), work, helpers=1))
-    assert forked and _gone(forked)
+    assert forked and reaped(forked)
 
 
 def test_an_error_that_cannot_cross_is_named(monkeypatch) -> None:
@@ -126,15 +103,15 @@ def test_a_helper_killed_midway_is_a_failure_not_a_short_result(monkeypatch) -> 
 
 
 def test_stopping_early_stops_the_helpers(monkeypatch) -> None:
-    forked = _children(monkeypatch)
+    forked = forks(monkeypatch)
     stream = workers.share(range(1000), lambda n: [n], helpers=1)
     next(stream)
     stream.close()
-    assert forked and _gone(forked)
+    assert forked and reaped(forked)
 
 
 def test_a_standby_process_runs_calls_with_what_was_there_at_the_fork(monkeypatch) -> None:
-    forked = _children(monkeypatch)
+    forked = forks(monkeypatch)
     seen = {"at fork": True}
 
     def call(argument: str) -> tuple[str, bool, int]:
@@ -149,7 +126,7 @@ def test_a_standby_process_runs_calls_with_what_was_there_at_the_fork(monkeypatc
         with pytest.raises(ValueError, match="as asked"):
             standby.call("fail")
         assert standby.call("again")[0] == "AGAIN"  # it goes on after a failed call
-    assert _gone(forked)
+    assert reaped(forked)
 
 
 def here(argument: int) -> tuple[int, int]:
