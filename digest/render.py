@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import html
 from collections.abc import Collection, Iterator, Sequence
+from contextlib import contextmanager
 from datetime import datetime
 from email.utils import format_datetime
 from operator import attrgetter
@@ -190,8 +191,15 @@ def _stream(
     segments: Sequence[Segment],
     chunks: Collection[str] | None,
 ) -> Iterator[tuple[str, bytes]]:
-    try:
+    with _as_template_errors(env):
         yield from _render(site, env, pages, segments, chunks)
+
+
+@contextmanager
+def _as_template_errors(env: Environment) -> Iterator[None]:
+    """An exception that comes from the editor's templates, raised as TemplateErrors."""
+    try:
+        yield
     except TemplateErrors:
         raise
     except Exception as exc:
@@ -325,15 +333,8 @@ def _render(
 
     def work(task: tuple[Sequence[Page], Sequence[Segment]]) -> list[tuple[str, bytes]]:
         # Whole, and its problems found where it ran: a helper's traceback cannot cross.
-        try:
+        with _as_template_errors(env):
             return [*_render_pages(site, env, task[0]), *_segment_files(task[1])]
-        except TemplateErrors:
-            raise
-        except Exception as exc:
-            problem = template_problem(env, exc)
-            if problem is None:
-                raise
-            raise TemplateErrors([problem]) from None
 
     # This process makes the whole-archive files while helpers start on the pages.
     yield from workers.share(tasks, work, own=_archive_files(site, env, chunks))
