@@ -232,10 +232,13 @@ def _finish(tokens: Sequence[str]) -> str:
     return text
 
 
-def _balance(text: str) -> str:
+PAIRS = (("(", ")"), ("[", "]"), ("{", "}"), ("“", "”"))
+
+
+def _balance(text: str, pairs: tuple[tuple[str, str], ...] = PAIRS) -> str:
     """Drop a bracket or quotation mark that the cut left without its partner (as a space,
     so that the words on either side stay apart)."""
-    for left, right in (("(", ")"), ("[", "]"), ("{", "}"), ("“", "”")):
+    for left, right in pairs:
         if text.count(left) != text.count(right):
             text = text.replace(left, " ").replace(right, " ")
     if text.count('"') % 2:

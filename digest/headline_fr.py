@@ -48,14 +48,19 @@ from .headline import (
     LIMIT,
     OF_PENALTY,
     OVER_AIM_PENALTY,
+    PAIRS,
     SIGNS,
     SLACK,
+    _balance,
     _drop_parentheses,
     _keep_case,
 )
 from .headline import _is_word as is_word
 from .text import first_sentence
 from .words import words_of
+
+# A cut can leave « without its », as it can a bracket without its partner.
+FRENCH_PAIRS = (*PAIRS, ("«", "»"))
 
 SHORT = 45  # a main clause at least this long is a headline: the relative clause after it goes
 LEAD_IN_WORDS = 14  # « Selon une étude commandée par la Sacem, … »
@@ -541,22 +546,12 @@ def _finish(tokens: Sequence[str]) -> str:
     tokens = list(tokens)
     while tokens and not is_word(tokens[-1]):
         tokens.pop()
-    text = _balance(" ".join(tokens))
+    text = _balance(" ".join(tokens), FRENCH_PAIRS)
     while text.endswith((".", ",", ";", ":", "-", "–", "—")):
         text = text[:-1].rstrip(SPACES)
     if text and text[0].islower() and len(text[0].upper()) == 1:  # not « ᾶ » -> two letters
         text = text[0].upper() + text[1:]
     return text
-
-
-def _balance(text: str) -> str:
-    """Drop a bracket or quotation mark that the cut left without its partner."""
-    for left, right in (("(", ")"), ("[", "]"), ("{", "}"), ("“", "”"), ("«", "»")):
-        if text.count(left) != text.count(right):
-            text = text.replace(left, " ").replace(right, " ")
-    if text.count('"') % 2:
-        text = text.replace('"', " ")
-    return " ".join(text.split())
 
 
 def _fallback(summary: str) -> str:
