@@ -285,28 +285,25 @@ def _firsts(segment: Segment) -> tuple[tuple[int, int, Item], ...]:
 def _postings(fields: Sequence[tuple[Counter[str], ...]]) -> dict[str, str]:
     """Every term's postings, coded: BM25F's saturated, weighted term frequency per item."""
     count = max(len(fields), 1)
-    averages = [max(sum(sum(f[i].values()) for f in fields) / count, 1.0) for i in range(3)]
-    found: dict[str, list[tuple[int, int]]] = defaultdict(list)
+    lengths = [[sum(c.values()) for c in counts] for counts in fields]
+    averages = [max(sum(length[i] for length in lengths) / count, 1.0) for i in range(3)]
+    found: dict[str, list[str]] = defaultdict(list)
+    previous: dict[str, int] = defaultdict(int)  # each term's last item number
     for n, counts in enumerate(fields):
-        norms = [
-            1 - B + B * sum(c.values()) / average
-            for c, average in zip(counts, averages, strict=True)
-        ]
-        for term in set().union(*counts):
-            tf = sum(
-                weight * c[term] / norm
-                for c, weight, norm in zip(counts, WEIGHTS, norms, strict=True)
-            )
-            found[term].append((n, max(1, min(LEVELS, round(LEVELS * tf / (K1 + tf))))))
-    coded = {}
-    for term, pairs in found.items():
-        previous = 0
-        parts = []
-        for n, weight in pairs:
-            parts.append(_varint(n - previous) + DIGITS[weight])
-            previous = n
-        coded[term] = "".join(parts)
-    return coded
+        # tf is the weighted sum over the fields, in the fields' order: a field without the
+        # term adds 0.0, which changes no sum, so it is left out (a build's index is the
+        # same byte for byte as with every field added).
+        tf: dict[str, float] = {}
+        for c, weight, length, average in zip(counts, WEIGHTS, lengths[n], averages, strict=True):
+            norm = 1 - B + B * length / average
+            for term, times in c.items():
+                tf[term] = tf.get(term, 0) + times * weight / norm
+        for term, value in tf.items():
+            level = max(1, min(LEVELS, round(LEVELS * value / (K1 + value))))
+            gap = n - previous[term]
+            previous[term] = n
+            found[term].append((DIGITS[gap] if gap < 32 else _varint(gap)) + DIGITS[level])
+    return {term: "".join(parts) for term, parts in found.items()}
 
 
 def _varint(value: int) -> str:

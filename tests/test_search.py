@@ -5,10 +5,13 @@ themselves run in search.js and are tested in a browser (test_site.py)."""
 from __future__ import annotations
 
 import json
+from collections import Counter, defaultdict
 from datetime import datetime
 from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from digest import pipeline, search
 from digest.model import Item, Source
@@ -295,3 +298,49 @@ def test_the_comparison_with_pagefind_runs(tmp_path) -> None:
     )
     assert done.returncode == 0, done.stderr
     assert "| digest |" in done.stdout and "| pagefind |" in done.stdout
+
+
+def _postings_as_specified(fields: list[tuple[Counter[str], ...]]) -> dict[str, str]:
+    """BM25F's postings written as the index's format describes them, with every field
+    summed for every term: what the faster _postings must give, code for code."""
+    count = max(len(fields), 1)
+    averages = [max(sum(sum(f[i].values()) for f in fields) / count, 1.0) for i in range(3)]
+    found: dict[str, list[tuple[int, int]]] = defaultdict(list)
+    for n, counts in enumerate(fields):
+        norms = [
+            1 - search.B + search.B * sum(c.values()) / a
+            for c, a in zip(counts, averages, strict=True)
+        ]
+        for term in sorted(set().union(*counts)):
+            weights = [
+                w * c[term] / norm for c, w, norm in zip(counts, search.WEIGHTS, norms, strict=True)
+            ]
+            tf = weights[0] + weights[1] + weights[2]
+            level = round(search.LEVELS * tf / (search.K1 + tf))
+            found[term].append((n, max(1, min(search.LEVELS, level))))
+    coded = {}
+    for term, pairs in found.items():
+        before = 0
+        coded[term] = ""
+        for n, level in pairs:
+            coded[term] += search._varint(n - before) + search.DIGITS[level]
+            before = n
+    return coded
+
+
+FIELD = st.dictionaries(st.sampled_from("abcdefgh"), st.integers(1, 40), max_size=6).map(Counter)
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.tuples(FIELD, FIELD, FIELD), max_size=80))
+def test_postings_are_bm25f_as_specified(fields: list[tuple[Counter[str], ...]]) -> None:
+    assert search._postings(fields) == _postings_as_specified(fields)
+
+
+def test_postings_far_apart_are_coded_as_specified() -> None:
+    # Gaps of 31, 32 and more: one digit, then two.
+    fields = [
+        (Counter({"rare": 1} if n in (0, 31, 63, 64, 1100) else {"b": 2}), Counter(), Counter())
+        for n in range(1200)
+    ]
+    assert search._postings(fields) == _postings_as_specified(fields)
