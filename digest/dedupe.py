@@ -602,11 +602,25 @@ class DuplicateFinder:
         if not enough:
             return best, best_score
         later = self._side(mine)
+        # A stem's weight, and so the later's norm, is the same in every comparison of one
+        # add: worked out once (fsum is exact: the same sum whatever the grouping).
+        weights: dict[int, float] = {}
+        later_sum = self._weighed(later.words, count, weights)
         for other in sorted(other for _, other in heapq.nsmallest(CANDIDATES, enough)):
-            score = self._similarity(later, self._side(set(self._numbers(other))), count)
+            earlier = self._side(set(self._numbers(other)))
+            score = self._similarity(later, earlier, count, weights, later_sum)
             if score > best_score or (best is None and score >= best_score):
                 best, best_score = other, score
         return best, best_score
+
+    def _weighed(self, numbers: set[int], count: int, weights: dict[int, float]) -> float:
+        """The sum of the stems' weights, each added to `weights` if not there yet."""
+        amounts, postings = self.amounts, self.postings
+        for n in numbers.difference(weights):
+            weights[n] = (math.log((count + 1) / (len(postings[n]) + 1)) + 1) ** 2 * (
+                AMOUNT_WEIGHT if n in amounts else 1.0
+            )
+        return math.fsum([weights[n] for n in numbers])
 
     def _side(self, numbers: set[int]) -> _Side:
         events, amounts = self.events, self.amounts
@@ -622,21 +636,27 @@ class DuplicateFinder:
             {kind[1:] for kind in told if kind[0] == "@"},
         )
 
-    def _similarity(self, later: _Side, earlier: _Side, count: int) -> float:
+    def _similarity(
+        self,
+        later: _Side,
+        earlier: _Side,
+        count: int,
+        weights: dict[int, float] | None = None,
+        later_sum: float | None = None,
+    ) -> float:
         """Cosine of the two stem sets, each stem weighted by its IDF over the earlier items
         (amounts more); lowered when both give amounts and none of them agree, when both
         name countries and none is the same, and when the later tells an event the earlier
-        does not."""
+        does not. `weights` and `later_sum` are those of earlier comparisons of `later`
+        with the same `count`, if any."""
         a, b = later.words, earlier.words
-        amounts, postings = self.amounts, self.postings
-        weights = {
-            n: (math.log((count + 1) / (len(postings[n]) + 1)) + 1) ** 2
-            * (AMOUNT_WEIGHT if n in amounts else 1.0)
-            for n in a | b
-        }
+        weights = {} if weights is None else weights
+        if later_sum is None:
+            later_sum = self._weighed(a, count, weights)
+        earlier_sum = self._weighed(b, count, weights)
         # fsum: exact, so the score does not depend on the order the sets are walked in.
-        common = math.fsum(weights[n] for n in a & b)
-        norm = math.sqrt(math.fsum(weights[n] for n in a) * math.fsum(weights[n] for n in b))
+        common = math.fsum([weights[n] for n in a & b])
+        norm = math.sqrt(later_sum * earlier_sum)
         score = common / norm if norm else 0.0
         if later.amounts and earlier.amounts:
             pairs = ((x, y) for x in later.amounts for y in earlier.amounts)
