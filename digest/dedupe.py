@@ -607,8 +607,8 @@ class DuplicateFinder:
         weights: dict[int, float] = {}
         later_sum = self._weighed(later.words, count, weights)
         for other in sorted(other for _, other in heapq.nsmallest(CANDIDATES, enough)):
-            earlier = self._side(set(self._numbers(other)))
-            score = self._similarity(later, earlier, count, weights, later_sum)
+            side = self._side(set(self._numbers(other)))
+            score = self._similarity(later, side, count, weights, later_sum)
             if score > best_score or (best is None and score >= best_score):
                 best, best_score = other, score
         return best, best_score

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 from collections import Counter, defaultdict
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
@@ -300,7 +301,7 @@ def test_the_comparison_with_pagefind_runs(tmp_path) -> None:
     assert "| digest |" in done.stdout and "| pagefind |" in done.stdout
 
 
-def _postings_as_specified(fields: list[tuple[Counter[str], ...]]) -> dict[str, str]:
+def _postings_as_specified(fields: Sequence[tuple[Counter[str], ...]]) -> dict[str, str]:
     """BM25F's postings written as the index's format describes them, with every field
     summed for every term: what the faster _postings must give, code for code."""
     count = max(len(fields), 1)
@@ -339,7 +340,7 @@ def test_postings_are_bm25f_as_specified(fields: list[tuple[Counter[str], ...]])
 
 def test_postings_far_apart_are_coded_as_specified() -> None:
     # Gaps of 31, 32 and more: one digit, then two.
-    fields = [
+    fields: list[tuple[Counter[str], ...]] = [
         (Counter({"rare": 1} if n in (0, 31, 63, 64, 1100) else {"b": 2}), Counter(), Counter())
         for n in range(1200)
     ]
