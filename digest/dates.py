@@ -12,9 +12,17 @@ from .translation import babel_locale, catalog
 
 
 def long_date(when: datetime | date, language: str = "en") -> str:
+    # Babel formats a datetime's date: keyed by that date, each is formatted once a
+    # process (an edition's items, its pages and search records share one). Not by the
+    # datetime: two equal instants in other zones fall on other days.
+    return _long_date(date(when.year, when.month, when.day), language)
+
+
+@lru_cache(maxsize=4096)
+def _long_date(day: date, language: str) -> str:
     from babel.dates import format_date
 
-    return format_date(when, _pattern(language, when.day == 1), locale=babel_locale(language))
+    return format_date(day, _pattern(language, day.day == 1), locale=babel_locale(language))
 
 
 @lru_cache(maxsize=64)

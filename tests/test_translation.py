@@ -447,3 +447,14 @@ def test_the_commands_summary_speaks_the_sites_language(tmp_path: Path, cli) -> 
         r"\(\d+ fichiers, \d+,\d\d\u00a0s\)",
         run.out.splitlines()[-1],
     ), run.out
+
+
+def test_a_date_is_the_day_in_the_zone_it_carries_even_for_equal_instants() -> None:
+    # Equal datetimes (one instant) in two zones fall on two days: a date formatted once
+    # must not be taken for the other.
+    paris = datetime(2026, 12, 2, 0, 30, tzinfo=ZoneInfo("Europe/Paris"))
+    utc = paris.astimezone(ZoneInfo("UTC"))
+    assert paris == utc
+    assert long_date(paris) == "2 December 2026"
+    assert long_date(utc) == "1 December 2026"
+    assert long_date(utc.date(), "fr") == "1er décembre 2026"
