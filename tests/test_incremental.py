@@ -552,6 +552,16 @@ def test_a_new_edition_makes_again_only_the_archive_files_it_changes(
             assert {p for p in site if p.endswith(FEED_FILES)} <= latest, change
         if change in ("base_url", "feeds.opml"):
             assert "feeds.opml" in latest, change
+    # An editor's feeds.opml that reads the entries is made again when an entry changes.
+    (project.templates / "feeds.opml").write_text(
+        "{% for feed in feeds %}{{ feed.title }}: {{ feed.entries|length }}\n{% endfor %}",
+        encoding="utf-8",
+    )
+    project.built()
+    project.add()
+    site = project.built()
+    assert made[-1] is not None and "feeds.opml" in made[-1]
+    assert site == project.clean(tmp_path / "clean")
 
 
 FEED_FILES = ("feed.xml", "atom.xml", "feed.json")
