@@ -359,11 +359,11 @@ def _archive_files(
     rss, atom = env.get_template("rss.xml"), env.get_template("atom.xml")
     opml = wanted(OPML)
     feeds = []
-    for of in feed_sources(site):
-        files = {kind: of.folder + name for kind, name in FILES.items()}
+    for feed_source in feed_sources(site):
+        files = {kind: feed_source.folder + name for kind, name in FILES.items()}
         if not opml and not any(map(wanted, files.values())):
             continue  # kept whole: not even its entries are made
-        feed = make_feed(site, of)
+        feed = make_feed(site, feed_source)
         feeds.append(feed)
         if wanted(files["rss"]):
             yield files["rss"], rss.render(feed=feed).encode("utf-8")
