@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import ipaddress
 import re
 import string
 import unicodedata
@@ -119,6 +118,8 @@ def _host_and_port(authority: str) -> tuple[str, str | None]:
 
 def _check_host(host: str) -> None:
     if host.startswith("["):
+        import ipaddress  # here: few sites live at an IPv6 address
+
         try:
             ipaddress.IPv6Address(host[1:-1])
         except ValueError:

@@ -78,9 +78,9 @@ def item_line(item: Item, base_url: str) -> bytes:
     return json.dumps(item_record(item, base_url), ensure_ascii=False).encode("utf-8")
 
 
-def items_json(site: Site) -> bytes:
-    """items.json: the newest items, and the addresses of the chunks holding the others."""
-    latest, chunks = split(site)
+def items_json(site: Site, latest: list[Item], chunks: list[Chunk]) -> bytes:
+    """items.json: the newest items, and the addresses of the chunks holding the others
+    (`latest` and `chunks` as split(site) gives them)."""
     older = json.dumps([absolute(site.base_url, chunk.path) for chunk in chunks])
     lines = [item_line(item, site.base_url) for item in latest]
     return _document(lines, b',\n"older": ' + older.encode("utf-8"))

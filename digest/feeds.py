@@ -27,6 +27,9 @@ from .urls import ARCHIVE, absolute, path_of
 ID_NAMESPACE = uuid.UUID("6f1d2c7e-4b0a-5e39-9a3c-2d8f0b7c1e55")
 FILES = {"rss": "feed.xml", "atom": "atom.xml", "json": "feed.json"}
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+# The edition feed's: one entry per edition, holding all its items, for readers who want
+# one entry a week and for RSS-to-email services.
+EDITIONS_FOLDER = "editions/"
 
 
 @dataclass(frozen=True)
@@ -96,52 +99,83 @@ def entry(item: Item, site: Site) -> FeedEntry:
     )
 
 
-def _feed(site: Site, items: tuple[Item, ...], title: str, description: str, folder: str) -> Feed:
-    urls = {kind: absolute(site.base_url, folder + name) for kind, name in FILES.items()}
-    entries = tuple(entry(item, site) for item in items)
+@dataclass(frozen=True)
+class FeedSource:
+    """What one feed is made of besides the site-wide values it reads (those that page
+    fingerprints cover, digest/fingerprint.py's SITE_VALUES): equal sources, equal feed
+    files, which lets a build keep a feed whose source it recorded."""
+
+    folder: str  # where its files go: "", "editions/" or "topics/<slug>/"
+    title: str
+    description: str
+    home: str  # the page the feed is about, as a path in the site
+    items: tuple[Item, ...] = ()  # an entry each
+    editions: tuple[Edition, ...] = ()  # an entry each, holding its items (the edition feed)
+
+
+def feed_sources(site: Site) -> list[FeedSource]:
+    """The site-wide feed's, the edition feed's and each topic's, in this order."""
+    messages = catalog(site.language)
+    title = messages.gettext("%(site)s: editions") % {"site": site.title}
+    return [
+        FeedSource("", site.title, site.description, "", items=site.feed_items),
+        FeedSource(
+            EDITIONS_FOLDER,
+            title,
+            messages.gettext("Each edition of %(site)s whole, in one entry.")
+            % {"site": site.title},
+            ARCHIVE,  # the page that lists every edition
+            editions=_newest_editions(site),
+        ),
+        *(_topic_source(site, topic) for topic in site.topics),
+    ]
+
+
+def _topic_source(site: Site, topic: Topic) -> FeedSource:
+    folder = path_of(topic)
+    return FeedSource(
+        folder,
+        catalog(site.language).gettext("%(site)s: %(topic)s")
+        % {"site": site.title, "topic": topic.name},
+        topic.description,
+        folder,
+        items=topic.items[: site.feed_size],
+    )
+
+
+def make_feed(site: Site, source: FeedSource) -> Feed:
+    """The feed of `source`, reading of `site` only values that fingerprints cover."""
+    urls = {kind: absolute(site.base_url, source.folder + name) for kind, name in FILES.items()}
+    entries = (
+        *(entry(item, site) for item in source.items),
+        *(edition_entry(edition, site) for edition in source.editions),
+    )
     return Feed(
-        title=title,
-        description=description or title,
-        home=absolute(site.base_url, folder),
-        folder=folder,
+        title=source.title,
+        description=source.description or source.title,
+        home=absolute(site.base_url, source.home),
+        folder=source.folder,
         urls=urls,
         atom_id=atom_id(f"feed:{urls['atom']}"),
         language=site.language,
         author=site.author,
-        icon=absolute(site.base_url, site.icon)
-        if site.icon and "://" not in site.icon
-        else site.icon,
+        icon=_feed_icon(site),
+        # An edition's entry is published at the edition's date.
         updated=max((e.published for e in entries), default=EPOCH),
         entries=entries,
     )
 
 
 def site_feed(site: Site) -> Feed:
-    return _feed(site, site.feed_items, site.title, site.description, "")
+    return make_feed(site, feed_sources(site)[0])
 
 
 def topic_feed(site: Site, topic: Topic) -> Feed:
-    return _feed(
-        site,
-        topic.items[: site.feed_size],
-        catalog(site.language).gettext("%(site)s: %(topic)s")
-        % {"site": site.title, "topic": topic.name},
-        topic.description,
-        path_of(topic),
-    )
+    return make_feed(site, _topic_source(site, topic))
 
 
 def all_feeds(site: Site) -> list[Feed]:
-    return [
-        site_feed(site),
-        edition_feed(site),
-        *(topic_feed(site, topic) for topic in site.topics),
-    ]
-
-
-# The edition feed: one entry per edition, holding all its items, for readers who want one
-# entry a week and for RSS-to-email services.
-EDITIONS_FOLDER = "editions/"
+    return [make_feed(site, source) for source in feed_sources(site)]
 
 
 def edition_entry(edition: Edition, site: Site) -> FeedEntry:
@@ -190,7 +224,7 @@ def _feed_icon(site: Site) -> str | None:
     return absolute(site.base_url, site.icon) if site.icon and "://" not in site.icon else site.icon
 
 
-def edition_feed(site: Site) -> Feed:
+def _newest_editions(site: Site) -> tuple[Edition, ...]:
     """The newest editions, as many as hold `feed_size` items in all, and at least one."""
     editions: list[Edition] = []
     total = 0
@@ -199,22 +233,12 @@ def edition_feed(site: Site) -> Feed:
         if editions and total > site.feed_size:
             break
         editions.append(edition)
-    urls = {kind: absolute(site.base_url, EDITIONS_FOLDER + name) for kind, name in FILES.items()}
-    messages = catalog(site.language)
-    return Feed(
-        title=messages.gettext("%(site)s: editions") % {"site": site.title},
-        description=messages.gettext("Each edition of %(site)s whole, in one entry.")
-        % {"site": site.title},
-        home=absolute(site.base_url, ARCHIVE),  # the page that lists every edition
-        folder=EDITIONS_FOLDER,
-        urls=urls,
-        atom_id=atom_id(f"feed:{urls['atom']}"),
-        language=site.language,
-        author=site.author,
-        icon=_feed_icon(site),
-        updated=max((edition.date for edition in editions), default=EPOCH),
-        entries=tuple(edition_entry(edition, site) for edition in editions),
-    )
+    return tuple(editions)
+
+
+def edition_feed(site: Site) -> Feed:
+    """The newest editions, as many as hold `feed_size` items in all, and at least one."""
+    return make_feed(site, feed_sources(site)[1])
 
 
 def json_feed(feed: Feed) -> bytes:

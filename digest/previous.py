@@ -8,11 +8,13 @@ pipeline asks it, between its stages, for plain data:
   of a link to it) is the one recorded, or, when its stat changed, when its bytes have
   the recorded digest;
 - `known(taxonomy, language)`: the enrich results worked out before (for enrich);
-- `plan(site, env)`: which pages and search segments need rendering, the items.json
-  chunks to make, and which files of the live site the writer keeps (path -> digest). A
+- `plan(site, env)`: which pages and search segments need rendering, which of the
+  whole archive's files that can be kept (items.json's chunks, the feeds, the sitemap's
+  files) to make, and which files of the live site the writer keeps (path -> digest). A
   page is kept when its fingerprint (digest/fingerprint.py) is the one recorded when it
-  was last rendered and the live site still holds the bytes recorded then; a search
-  segment, named by what it holds, when the live site holds the files it gave;
+  was last rendered and the live site still holds the bytes recorded then (a file of the
+  archive likewise, by its mark: render.archive_marks); a search segment, named by
+  what it holds, when the live site holds the files it gave;
 - `record(...)`, once the new site is live: what this build read, worked out and wrote,
   in one transaction.
 Nothing it gives changes what a build makes, only how much work it does.
@@ -35,6 +37,7 @@ from .export import split
 from .fingerprint import Fingerprints, reads_only_site_values, templates_digest
 from .load import Loaded, Read, file_digest
 from .model import Page, Segment, Site
+from .render import archive_marks
 from .store import Store, key_of
 from .taxonomy import Taxonomy
 from .urls import path_of
@@ -54,8 +57,10 @@ class Plan:
     pages: tuple[Page, ...]  # the pages to render, in the site's order
     segments: tuple[Segment, ...]  # the search segments to index
     kept: dict[str, str]  # files the writer takes from the live site: path -> digest
-    chunks: tuple[str, ...] = ()  # the items.json chunk files to make
-    marks: dict[str, str] = field(default_factory=dict)  # every chunk's fingerprint, by path
+    # Of the files of the whole archive that a build can keep (items.json's chunks, the
+    # feeds, the sitemap's files: render.archive_marks), those to make; None: all.
+    chunks: tuple[str, ...] | None = ()
+    marks: dict[str, str] = field(default_factory=dict)  # their fingerprints, by path
     prints: dict[str, str] = field(default_factory=dict)  # every page's fingerprint
     folders: tuple[str, ...] = ()  # every search segment's folder
     skipped: frozenset[str] = frozenset()  # the pages and segment folders not rendered
@@ -125,9 +130,8 @@ class Previous:
     def plan(self, site: Site, env: Environment, version: str) -> Plan:
         """What to render of `site` and what the writer keeps of the live site."""
         segments = site.search_segments if site.search else ()
-        every_chunk = tuple(chunk.path for chunk in split(site)[1])
         if not self.keeps:
-            return Plan(site.pages, segments, {}, every_chunk)
+            return Plan(site.pages, segments, {}, None)
         templates = templates_digest(env)
         # A template that reads more of `site` than fingerprints cover could make any page
         # depend on any item: then nothing is taken again. (Parsing every template to know
@@ -137,7 +141,7 @@ class Previous:
         if self._templates[1] is None:
             self._templates = (templates, reads_only_site_values(env))
         if not self._templates[1]:
-            return Plan(site.pages, segments, {}, every_chunk)
+            return Plan(site.pages, segments, {}, None)
         fingerprints = Fingerprints(site, version, templates)
         prints = {page.path: fingerprints.page(page) for page in site.pages}
         recorded = self._store.section(self._pages, "")
@@ -172,11 +176,17 @@ class Previous:
                 and holds.get(chunk.path) == before[1]
             ):
                 kept[chunk.path] = before[1]
+        # The feeds, feeds.opml and the sitemap's files, kept as the chunks are.
+        for path, mark in archive_marks(site, env, fingerprints, templates).items():
+            marks[path] = mark
+            before = made.get(path)
+            if isinstance(before, tuple) and before[0] == mark and holds.get(path) == before[1]:
+                kept[path] = before[1]
         return Plan(
             tuple(page for page in site.pages if page.path not in kept),
             tuple(s for s in segments if path_of(s) not in kept_folders),
             kept,
-            tuple(path for path in every_chunk if path not in kept),
+            tuple(path for path in marks if path not in kept),
             marks,
             prints,
             folders,

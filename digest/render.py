@@ -12,6 +12,7 @@ rendered, so that every syntax error is reported at once.
 
 from __future__ import annotations
 
+import hashlib
 import html
 from collections.abc import Collection, Iterator, Sequence
 from contextlib import contextmanager
@@ -36,7 +37,8 @@ from . import markup, search, workers
 from .cache import BuildCache, CompiledTemplates
 from .dates import long_date
 from .export import chunk_file, items_json, split
-from .feeds import FILES, all_feeds, json_feed
+from .feeds import FILES, feed_sources, json_feed, make_feed
+from .fingerprint import SITE_VALUES, Fingerprints
 from .model import Edition, Item, Page, Segment, Site
 from .problems import ConfigErrors, Problem, display, error
 from .translation import catalog, number
@@ -169,19 +171,20 @@ def render(
     env: Environment,
     pages: Sequence[Page] | None = None,
     segments: Sequence[Segment] | None = None,
-    chunks: Collection[str] | None = None,
+    made: Collection[str] | None = None,
 ) -> Iterator[tuple[str, bytes]]:
     """The site's output files as (path, bytes), one at a time, as they are made: `pages`
     and the search index's `segments` (None: all of them), and every file made of the
     whole archive (feeds, the sitemap, items.json, the search index's list, the static
-    files of the templates). Raises TemplateErrors for templates that cannot be compiled
-    (before anything is made) or rendered."""
+    files of the templates) but those that a build can keep (see archive_marks) and
+    `made` does not name (None names all). Raises TemplateErrors for templates that
+    cannot be compiled (before anything is made) or rendered."""
     problems = compile_templates(env)
     if problems:
         raise TemplateErrors(problems)
     pages = site.pages if pages is None else pages
     segments = (site.search_segments if segments is None else segments) if site.search else ()
-    return _stream(site, env, pages, segments, chunks)
+    return _stream(site, env, pages, segments, made)
 
 
 def _stream(
@@ -189,10 +192,10 @@ def _stream(
     env: Environment,
     pages: Sequence[Page],
     segments: Sequence[Segment],
-    chunks: Collection[str] | None,
+    made: Collection[str] | None,
 ) -> Iterator[tuple[str, bytes]]:
     with _as_template_errors(env):
-        yield from _render(site, env, pages, segments, chunks)
+        yield from _render(site, env, pages, segments, made)
 
 
 @contextmanager
@@ -322,7 +325,7 @@ def _render(
     env: Environment,
     pages: Sequence[Page],
     segments: Sequence[Segment],
-    chunks: Collection[str] | None,
+    made: Collection[str] | None,
 ) -> Iterator[tuple[str, bytes]]:
     tasks: list[tuple[Sequence[Page], Sequence[Segment]]] = [
         (pages[start : start + CHUNK], ()) for start in range(0, len(pages), CHUNK)
@@ -337,7 +340,7 @@ def _render(
             return [*_render_pages(site, env, task[0]), *_segment_files(task[1])]
 
     # This process makes the whole-archive files while helpers start on the pages.
-    yield from workers.share(tasks, work, own=_archive_files(site, env, chunks))
+    yield from workers.share(tasks, work, own=_archive_files(site, env, made))
 
 
 CHUNK = 50  # pages a task: small enough to share out evenly, large enough to cost nothing
@@ -345,23 +348,38 @@ PARALLEL_FROM = 2000  # pages; below this, a second process costs more than it s
 
 
 def _archive_files(
-    site: Site, env: Environment, chunks: Collection[str] | None
+    site: Site, env: Environment, made: Collection[str] | None
 ) -> Iterator[tuple[str, bytes]]:
-    """The files made of the whole site rather than of one page (of items.json's chunks,
-    those named in `chunks`; None: all)."""
+    """The files made of the whole site rather than of one page; of those a build can
+    keep, only those named in `made` (None: all)."""
+
+    def wanted(path: str) -> bool:
+        return made is None or path in made
+
     rss, atom = env.get_template("rss.xml"), env.get_template("atom.xml")
-    feeds = all_feeds(site)
-    for feed in feeds:
-        yield feed.folder + FILES["rss"], rss.render(feed=feed).encode("utf-8")
-        yield feed.folder + FILES["atom"], atom.render(feed=feed).encode("utf-8")
-        yield feed.folder + FILES["json"], json_feed(feed)
-    yield OPML, env.get_template("feeds.opml").render(site=site, feeds=feeds).encode("utf-8")
-    yield from _sitemaps(site, env)
+    opml = wanted(OPML)
+    feeds = []
+    for feed_source in feed_sources(site):
+        files = {kind: feed_source.folder + name for kind, name in FILES.items()}
+        if not opml and not any(map(wanted, files.values())):
+            continue  # kept whole: not even its entries are made
+        feed = make_feed(site, feed_source)
+        feeds.append(feed)
+        if wanted(files["rss"]):
+            yield files["rss"], rss.render(feed=feed).encode("utf-8")
+        if wanted(files["atom"]):
+            yield files["atom"], atom.render(feed=feed).encode("utf-8")
+        if wanted(files["json"]):
+            yield files["json"], json_feed(feed)
+    if opml:
+        yield OPML, env.get_template("feeds.opml").render(site=site, feeds=feeds).encode("utf-8")
+    yield from _sitemaps(site, env, made)
     robots = env.get_template("robots.txt").render(sitemap=absolute(site.base_url, SITEMAP))
     yield ROBOTS, robots.encode("utf-8")
-    yield ITEMS_JSON, items_json(site)
-    for chunk in split(site)[1]:
-        if chunks is None or chunk.path in chunks:
+    latest, chunks = split(site)
+    yield ITEMS_JSON, items_json(site, latest, chunks)
+    for chunk in chunks:
+        if wanted(chunk.path):
             yield chunk.path, chunk_file(chunk, site.base_url)
     if site.search:
         yield search.INDEX, search.index_file(site.search_segments, site.topic_names)
@@ -373,38 +391,105 @@ def _archive_files(
         yield name, _static(env, source)
 
 
+def archive_marks(
+    site: Site, env: Environment, fingerprints: Fingerprints, templates: str
+) -> dict[str, str]:
+    """A mark of each file of the whole archive that a build can keep rather than make
+    (each feed's files, feeds.opml, the sitemap's files but its index), by path: equal
+    marks, equal bytes, for the same code (the build store holds one version's).
+    `templates` is the template folders' digest; `fingerprints` digests the values.
+    (items.json's chunks have marks of their own: digest/previous.py.)"""
+    shared = hashlib.sha256(templates.encode() + b"\0")
+    # What templates may read of `site` (a template that reads more keeps nothing).
+    shared.update(fingerprints.value([getattr(site, name) for name in SITE_VALUES]).encode())
+
+    def mark(*parts: str) -> str:
+        digest = shared.copy()
+        digest.update("\0".join(parts).encode("utf-8", "surrogatepass"))
+        return digest.hexdigest()
+
+    marks: dict[str, str] = {}
+    sources = feed_sources(site)
+    for source in sources:
+        feed = mark("feed", fingerprints.value(source))
+        for name in FILES.values():
+            marks[source.folder + name] = feed
+    if _is_builtin(env, "feeds.opml"):  # it reads no feed's entries: a new one changes none
+        heads = [(s.folder, s.title, s.description, s.home) for s in sources]
+        marks[OPML] = mark("opml", fingerprints.value(heads))
+    else:
+        marks[OPML] = mark("opml", *(marks[s.folder + FILES["rss"]] for s in sources))
+    stamps: dict[int, str] = {}  # an edition's pages share its date's object
+    for name, pages in _sitemap_files(site):
+        parts = ["sitemap", name]
+        for page in pages:
+            when = page.updated
+            stamp = "" if when is None else stamps.get(id(when), "")
+            if when is not None and not stamp:  # its zone too, for a template that shows it
+                stamp = stamps[id(when)] = f"{when!r} {when.isoformat()}"
+            parts += (page.path, stamp)
+        marks[name] = mark(*parts)
+    return marks
+
+
 Entry = tuple[str, datetime | None]  # an address and when it last changed
 
 
-def _sitemaps(site: Site, env: Environment) -> Iterator[tuple[str, bytes]]:
-    """sitemap.xml, an index of sitemap files: one per closed block of SITEMAP_BLOCK
-    editions (its edition and item pages), which a later edition leaves as it is, and one
-    for every other page."""
+def _sitemap_files(site: Site) -> list[tuple[str, list[Page]]]:
+    """The sitemap's files but its index, each with the pages it lists (in the site's
+    order): one per closed block of SITEMAP_BLOCK editions (its edition and item pages),
+    which a later edition leaves as it is, and one for every other page."""
     newest = max((edition.number for edition in site.editions), default=0)
     closed = newest // SITEMAP_BLOCK * SITEMAP_BLOCK
-    blocks: dict[int, list[Entry]] = {}
-    latest: list[Entry] = []
-    folder_page = page_file("")
-    for page in sorted((p for p in site.pages if p.in_sitemap), key=attrgetter("path")):
-        entry = (absolute(site.base_url, page.path.removesuffix(folder_page)), page.updated)
+    blocks: dict[int, list[Page]] = {}
+    latest: list[Page] = []
+    for page in site.pages:
+        if not page.in_sitemap:
+            continue
         number = _edition_of(page)
         if number is not None and number < closed:
-            blocks.setdefault(number // SITEMAP_BLOCK, []).append(entry)
+            blocks.setdefault(number // SITEMAP_BLOCK, []).append(page)
         else:
-            latest.append(entry)
+            latest.append(page)
     files = [
-        (sitemap_path(block * SITEMAP_BLOCK, (block + 1) * SITEMAP_BLOCK - 1), entries)
-        for block, entries in sorted(blocks.items())
+        (sitemap_path(block * SITEMAP_BLOCK, (block + 1) * SITEMAP_BLOCK - 1), pages)
+        for block, pages in sorted(blocks.items())
     ]
     files.append((LATEST_SITEMAP, latest))
+    return files
+
+
+def _sitemaps(
+    site: Site, env: Environment, made: Collection[str] | None
+) -> Iterator[tuple[str, bytes]]:
+    """The sitemap's files (those named in `made`; None: all), and sitemap.xml, their
+    index, which dates each by its newest page."""
     urlset = _urlset if _is_builtin(env, "sitemap.xml") else env.get_template("sitemap.xml").render
+    folder_page = page_file("")
     listed: list[Entry] = []
-    for name, entries in files:
-        yield name, urlset(entries=entries).encode("utf-8")
-        dates = [updated for _, updated in entries if updated is not None]
-        listed.append((absolute(site.base_url, name), max(dates, default=None)))
+    for name, pages in _sitemap_files(site):
+        if made is None or name in made:
+            pages.sort(key=attrgetter("path"))
+            entries = [
+                (absolute(site.base_url, page.path.removesuffix(folder_page)), page.updated)
+                for page in pages
+            ]
+            yield name, urlset(entries=entries).encode("utf-8")
+        listed.append((absolute(site.base_url, name), _newest(pages)))
     index = env.get_template("sitemap-index.xml").render(sitemaps=listed)
     yield SITEMAP, index.encode("utf-8")
+
+
+def _newest(pages: list[Page]) -> datetime | None:
+    """The newest date of `pages`, as the index gives a sitemap's: of equal moments (which
+    other zones write otherwise), the one of the first page by path, which a file's
+    entries list first."""
+    dates = {id(when): when for page in pages if (when := page.updated) is not None}
+    newest = max(dates.values(), default=None)  # each date once: an edition's pages share it
+    if newest is None or sum(when == newest for when in dates.values()) == 1:
+        return newest
+    first = min((page for page in pages if page.updated == newest), key=attrgetter("path"))
+    return first.updated
 
 
 def _is_builtin(env: Environment, name: str) -> bool:
@@ -446,11 +531,14 @@ def _urlset(entries: Sequence[Entry]) -> str:
 
 def _edition_of(page: Page) -> int | None:
     """The edition whose block an edition's or an item's page belongs to."""
-    edition, item = page.context.get("edition"), page.context.get("item")
-    if page.template == "edition.html" and isinstance(edition, Edition):
-        return edition.number
-    if page.template == "item.html" and isinstance(item, Item):
-        return item.edition
+    # The template first: most pages of a large site are items', and this runs for each.
+    template = page.template
+    if template == "item.html":
+        item = page.context.get("item")
+        return item.edition if isinstance(item, Item) else None
+    if template == "edition.html":
+        edition = page.context.get("edition")
+        return edition.number if isinstance(edition, Edition) else None
     return None
 
 

@@ -52,6 +52,15 @@ def edition_text(rng: random.Random) -> str:
     return "\n".join(lines) + "\n"
 
 
+# Templates an editor may change, and where a change goes in each.
+TEMPLATE_ENDS = [
+    ("_item.html", "</article>"),
+    ("sitemap.xml", "</urlset>"),
+    ("rss.xml", "</channel>"),
+    ("feeds.opml", "</body>"),
+]
+
+
 class Project:
     """A content folder, a site.yaml's worth of settings and a templates folder, changed
     at random; `built()` builds incrementally, `clean()` from scratch in another place."""
@@ -100,11 +109,12 @@ class Project:
             self.numbers += 1
             path.rename(self.content / f"{self.numbers:03d}_renamed.txt")
         elif what == "template":
-            source = (render.builtin_templates() / "_item.html").read_text(encoding="utf-8")
+            # A page's, or one of the whole archive's files' (each of which may be kept).
+            name, end = self.rng.choice(TEMPLATE_ENDS)
+            source = (render.builtin_templates() / name).read_text(encoding="utf-8")
             mark = self.rng.randint(1, 3)
-            (self.templates / "_item.html").write_text(
-                source.replace("</article>", f"<!-- variant {mark} --></article>", 1),
-                encoding="utf-8",
+            (self.templates / name).write_text(
+                source.replace(end, f"<!-- variant {mark} -->{end}", 1), encoding="utf-8"
             )
         elif what == "setting":
             key, value = self.rng.choice(
@@ -174,6 +184,14 @@ def small_segments(monkeypatch) -> None:
     monkeypatch.setattr(search, "BLOCK", 2)
     monkeypatch.setattr(search, "LARGEST", 4)
     monkeypatch.setattr(search, "SHARD", 64)  # many term files
+
+
+@pytest.fixture
+def small_blocks(monkeypatch) -> None:
+    """items.json's chunks and the sitemap's files of 2 editions each, so that a handful
+    of editions closes blocks that a build can keep."""
+    monkeypatch.setattr(export, "ITEMS_BLOCK", 2)
+    monkeypatch.setattr(render, "SITEMAP_BLOCK", 2)
 
 
 # What can happen to the build cache between two builds. Each is generic over the files the
@@ -317,7 +335,9 @@ def upset(project: Project, what: str) -> Iterator[str]:
 
 
 @pytest.mark.parametrize("seed", range(12))
-def test_incremental_builds_equal_clean_builds(tmp_path: Path, seed: int, small_segments) -> None:
+def test_incremental_builds_equal_clean_builds(
+    tmp_path: Path, seed: int, small_segments, small_blocks
+) -> None:
     rng = random.Random(seed)
     project = Project(tmp_path / "project", rng)
     assert project.built() == project.clean(tmp_path / "clean")
@@ -474,3 +494,74 @@ def test_a_cache_left_by_an_older_version_gives_a_clean_build(tmp_path: Path) ->
     assert not any(month.upper().encode() in site["index.html"] for month in MONTHS)
     project.add()  # and the cache this version wrote in its place serves the next build
     assert project.built() == project.clean(tmp_path / "clean")
+
+
+def test_a_new_edition_makes_again_only_the_archive_files_it_changes(
+    tmp_path: Path, monkeypatch, small_blocks
+) -> None:
+    """The closed sitemap files, the feeds of topics without a new item and feeds.opml are
+    kept; a new base URL or a changed template makes each again; each build equals a clean
+    one."""
+    made: list[set[str] | None] = []
+    real = pipeline.render
+
+    def recorded(*args, **kwargs):  # render's `made`: the keepable files it makes
+        made.append(None if args[4] is None else set(args[4]))
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(pipeline, "render", recorded)
+    project = Project(tmp_path / "project", random.Random(10))
+    for _ in range(4):
+        project.add()
+    before = project.built()
+    # Edition 8, after which editions 6 and 7 are a closed block: one new story, tagged.
+    (project.content / "008_edition.txt").write_text(
+        "The CNIL fined a Paris startup over its chips, a first in Europe.\n"
+        "Analysis — Regulation reaches the hardware makers.\n",
+        encoding="utf-8",
+    )
+    site = project.built()
+    latest = made[-1]
+    assert latest is not None and site == project.clean(tmp_path / "clean")
+    changed = {path for path in site if site[path] != before.get(path)}
+    # Made: what changed; kept: every other file that could be.
+    kept = {p for p in site if p.startswith("sitemap-editions-") or p.endswith(FEED_FILES)}
+    kept |= {"feeds.opml"}
+    assert changed & kept <= latest
+    assert "sitemap-editions-0-1.xml" in site and "sitemap-editions-0-1.xml" not in latest
+    closed = {p for p in site if p.startswith("sitemap-editions-") and p not in before}
+    assert closed == {"sitemap-editions-6-7.xml"} and closed <= latest  # by this edition
+    assert "feed.xml" in latest and "feeds.opml" not in latest
+    topics = {p.rpartition("/")[0] for p in site if p.startswith("topics/") and "feed" in p}
+    assert any(topic + "/feed.xml" not in latest for topic in topics)  # a topic left alone
+    for change in ("base_url", "sitemap.xml", "rss.xml", "feeds.opml"):
+        if change == "base_url":
+            project.settings["base_url"] = "https://example.net/elsewhere/"
+        else:
+            end = dict(TEMPLATE_ENDS)[change]
+            source = (render.builtin_templates() / change).read_text(encoding="utf-8")
+            (project.templates / change).write_text(
+                source.replace(end, f"<!-- changed -->{end}", 1), encoding="utf-8"
+            )
+        site = project.built()
+        latest = made[-1]
+        assert latest is not None and site == project.clean(tmp_path / "clean"), change
+        if change in ("base_url", "sitemap.xml"):
+            assert {p for p in site if p.startswith("sitemap-editions-")} <= latest, change
+        if change in ("base_url", "rss.xml"):
+            assert {p for p in site if p.endswith(FEED_FILES)} <= latest, change
+        if change in ("base_url", "feeds.opml"):
+            assert "feeds.opml" in latest, change
+    # An editor's feeds.opml that reads the entries is made again when an entry changes.
+    (project.templates / "feeds.opml").write_text(
+        "{% for feed in feeds %}{{ feed.title }}: {{ feed.entries|length }}\n{% endfor %}",
+        encoding="utf-8",
+    )
+    project.built()
+    project.add()
+    site = project.built()
+    assert made[-1] is not None and "feeds.opml" in made[-1]
+    assert site == project.clean(tmp_path / "clean")
+
+
+FEED_FILES = ("feed.xml", "atom.xml", "feed.json")

@@ -516,3 +516,58 @@ def test_an_editors_own_sitemap_template_is_rendered(tmp_path: Path, content) ->
     assert pipeline.build(config_for(tmp_path, templates=templates)).written
     latest = (tmp_path / "site" / "sitemap-latest.xml").read_text(encoding="utf-8")
     assert latest.startswith("listed: https://example.org/digest/") and "<urlset" not in latest
+
+
+def test_the_built_in_opml_reads_no_feeds_entries(site) -> None:
+    """archive_marks keeps feeds.opml while no feed's title, description or address
+    changes, whatever their entries: the built-in template must not read them."""
+    from dataclasses import replace
+
+    from digest.feeds import EPOCH, all_feeds
+
+    env = render.make_env()
+    feeds = all_feeds(site)
+    assert all(feed.entries for feed in feeds)  # the check below means something
+    bare = [replace(feed, entries=(), updated=EPOCH) for feed in feeds]
+    opml = env.get_template("feeds.opml")
+    assert opml.render(site=site, feeds=feeds) == opml.render(site=site, feeds=bare)
+
+
+def test_a_feed_reads_of_the_site_only_what_marks_cover(site) -> None:
+    """A feed is made of its source and of site values that fingerprints cover: a site
+    that gives nothing else makes the same feed (so archive_marks may keep it)."""
+    from digest.feeds import feed_sources, make_feed
+    from digest.fingerprint import SITE_VALUES
+
+    class Covered:
+        def __getattr__(self, name: str) -> object:
+            assert name in SITE_VALUES, f"a feed reads site.{name}, which no mark covers"
+            return getattr(site, name)
+
+    for source in feed_sources(site):
+        assert make_feed(Covered(), source) == make_feed(site, source)  # type: ignore[arg-type]
+
+
+_zone = timezone(timedelta(hours=2))
+
+
+@settings(max_examples=100, deadline=None)
+@given(
+    dates=st.lists(
+        st.sampled_from([None, _noon, _noon.astimezone(_zone), _noon - timedelta(days=1)]),
+        max_size=5,
+    ),
+    order=st.randoms(),
+)
+def test_a_sitemaps_date_in_the_index_is_the_same_whether_its_file_is_made_or_kept(
+    dates: list[datetime | None], order
+) -> None:
+    """Of equal moments written otherwise, the index dates a file by its first entry's,
+    whether that file is made (its pages sorted) or kept (not)."""
+    from digest.model import Page
+
+    pages = [Page(f"p{i}/index.html", "page.html", "", updated=d) for i, d in enumerate(dates)]
+    order.shuffle(pages)
+    entries = sorted(pages, key=lambda page: page.path)
+    dated = [page.updated for page in entries if page.updated is not None]
+    assert render._newest(pages) is max(dated, default=None)

@@ -1,9 +1,11 @@
 """Start-up: a build imports only what it uses (the Markdown parser, the newsletter's email
-and CSS inlining, `digest init` are imported where they are needed), and still uses them
-when it does. Each case runs in a fresh interpreter, where nothing is imported yet."""
+and CSS inlining, `digest init` are imported where they are needed; PyStemmer's stemmer
+without snowballstemmer's pure-Python ones), and still uses them when it does. Each case
+runs in a fresh interpreter, where nothing is imported yet."""
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import os
 import subprocess
@@ -12,7 +14,7 @@ from pathlib import Path
 
 from conftest import ROOT, TWO_ITEMS
 
-from digest import cli, init
+from digest import cli, init, words
 
 # Modules that a build of plain item text, without pages or a newsletter, does not need.
 LAZY = ("markdown_it", "nh3", "css_inline", "digest.newsletter", "digest.init", "digest.serve")
@@ -76,3 +78,23 @@ def test_the_init_command_offers_what_init_knows() -> None:
     # cli.py spells the choices out so as not to import init for every command.
     assert cli.PUBLISHERS == init.PUBLISHERS
     assert set(init.PUBLISHERS) == {*init.WORKFLOWS, "none"}
+
+
+def test_a_build_stems_with_pystemmer_alone_when_it_is_installed(tmp_path: Path) -> None:
+    code, modules = _build(tmp_path, TWO_ITEMS)
+    assert code == 0
+    if importlib.util.find_spec("Stemmer") is None:  # snowballstemmer's own, then
+        assert "snowballstemmer" in modules
+        return
+    assert "Stemmer" in modules  # the taxonomy's terms were stemmed
+    assert "snowballstemmer" not in modules
+
+
+def test_the_stemmer_gives_snowballstemmers_stems() -> None:
+    import snowballstemmer
+
+    some = "regulators regulation running écoles sécurité hyperscalers Mistral".split()
+    for language, algorithm in words.STEMMERS.items():
+        expected = snowballstemmer.stemmer(algorithm)
+        for word in some:
+            assert words.stem(word, language) == expected.stemWord(word.casefold()), word
