@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
+import marshal
 import sys
 from collections.abc import Iterable
 from datetime import datetime
@@ -43,8 +44,26 @@ SITE_VALUES = (
     "locale",
     "static",
 )
+# The context of an item's page (assemble._item_page), which page() knows by heart.
+ITEM_PAGE_KEYS = frozenset(
+    {
+        "root",
+        "folder",
+        "item",
+        "edition_title",
+        "before",
+        "after",
+        "before_edition",
+        "after_edition",
+        "original",
+        "original_edition",
+        "also_reported",
+    }
+)
+TEXTS = frozenset({str, type(None)})
 COPIED = (".css", ".js", ".svg")  # static files among the templates: copied, never rendered
-PLAIN = frozenset({str, int, float, bool, type(None), datetime})
+# Values written as they are: marshal writes each exactly, and tells their types apart.
+SCALARS = frozenset({str, int, float, bool, type(None)})
 # The libraries whose output ends up in the site: a new version may change a page.
 LIBRARIES = (
     "babel",  # its CLDR data spells the dates and numbers
@@ -114,64 +133,156 @@ def reads_only_site_values(env: Environment) -> bool:
 
 
 class Fingerprints:
-    """Fingerprints of the pages of one build; `environment` is everything the pages share."""
+    """Fingerprints of the pages of one build; `environment` is everything the pages share.
+
+    A page is written with marshal, and its fingerprint is a digest of those bytes. A
+    value is written as itself when it is a SCALAR (marshal writes those exactly, their
+    type too), else as its token: a digest of its kind and of what it holds, worked out
+    once a build for each value (items, editions and topics appear on many pages).
+    Tokens are bytes, which no SCALAR is, so neither can pass for the other."""
 
     def __init__(self, site: Site, *environment: str) -> None:
-        # By id(): each value is kept here too, so that its id cannot be reused meanwhile.
-        self._memo: dict[int, tuple[object, str]] = {}
+        self._written: dict[int, bytes] = {}  # the tokens worked out so far, by id()
+        self._kept: list[object] = []  # every value with a token: its id is not reused
+        self._fields: dict[type, tuple[str, ...]] = {}  # a dataclass's field names
         shared = hashlib.sha256()
         for part in environment:
             shared.update(part.encode() + b"\0")
-        for name in SITE_VALUES:
-            shared.update(self.value(getattr(site, name)).encode() + b"\0")
-        self._shared = shared.digest()
+        shared.update(_dump(self._all([getattr(site, name) for name in SITE_VALUES])))
+        self._shared = shared
 
     def page(self, page: Page) -> str:
         context = page.context
-        value, memo = self.value, self._memo
-        parts = [page.path, page.template, page.title, repr(page.updated), repr(page.in_sitemap)]
-        for name in sorted(context):
+        if context.keys() == ITEM_PAGE_KEYS:
+            written = self._item_page(page, context)
+            if written is not None:
+                return written
+        parts = [page.path, page.template, page.title, self._of(page.updated), page.in_sitemap]
+        names = sorted(context)
+        values = self._all([context[name] for name in names])
+        for name, value in zip(names, values, strict=True):
             parts.append(name)
-            # value()'s first steps, inline: a site has ten pages for each item, each with
-            # a dozen values, most of them plain or digested already.
-            given = context[name]
-            if type(given) in PLAIN:
-                parts.append(repr(given))
-            else:
-                known = memo.get(id(given))
-                parts.append(known[1] if known is not None else value(given))
-        digest = hashlib.sha256(self._shared)
-        digest.update("\0".join(parts).encode("utf-8", "surrogatepass"))
+            parts.append(value)
+        digest = self._shared.copy()
+        digest.update(_dump(parts))
+        return digest.hexdigest()
+
+    def _item_page(self, page: Page, context: dict[str, object]) -> str | None:
+        """page()'s work for an item's page (nine pages in ten), its context's values taken
+        by name; None if a text of it is not a str or None."""
+        texts = (
+            context["root"],
+            context["folder"],
+            context["edition_title"],
+            context["before_edition"],
+            context["after_edition"],
+            context["original_edition"],
+        )
+        if not set(map(type, texts)) <= TEXTS:
+            return None
+        values = (
+            page.updated,
+            context["item"],
+            context["before"],
+            context["after"],
+            context["original"],
+            context["also_reported"],
+        )
+        # A tuple, where page() writes a list: the two never read the same.
+        parts = (page.path, page.template, page.title, page.in_sitemap, *texts, *self._all(values))
+        digest = self._shared.copy()
+        digest.update(_dump(parts))
         return digest.hexdigest()
 
     def value(self, value: object) -> str:
         """A text that differs whenever `value` would render differently."""
+        written = self._of(value)
+        # No repr of a SCALAR starts with "#".
+        return "#" + written.hex() if type(written) is bytes else repr(written)
+
+    def _of(self, value: object) -> object:
+        """What `value` is written as: itself if it is a SCALAR, else its token."""
+        if type(value) in SCALARS:
+            return value
+        known = self._written.get(id(value))
+        return known if known is not None else self._token(value)
+
+    def _all(self, values: Iterable[object]) -> list[object]:
+        """_of() of each of `values`."""
+        # _of(), inline: a site has ten pages for each item, each with a dozen values,
+        # most of them plain or digested already.
+        written, token = self._written, self._token
+        out = []
+        for value in values:
+            if type(value) not in SCALARS:
+                known = written.get(id(value))
+                value = known if known is not None else token(value)
+            out.append(value)
+        return out
+
+    def _token(self, value: object) -> bytes:
         kind = type(value)
-        if kind in PLAIN:
-            return repr(value)
-        # Items, editions and topics appear on many pages: each is digested once a build.
-        known = self._memo.get(id(value))
-        if known is not None:
-            return known[1]
-        if kind is tuple or kind is list:
-            return "[" + ",".join([self.value(v) for v in value]) + "]"  # type: ignore[attr-defined]
-        if kind is frozenset:
-            return self.value(sorted(value))  # type: ignore[call-overload]
-        if kind is dict:
-            pairs = sorted(value.items())  # type: ignore[attr-defined]
-            return "{" + ",".join([f"{k!r}:{self.value(v)}" for k, v in pairs]) + "}"
+        text: bytes
         if kind is Item:
-            text = _item_text(value)  # type: ignore[arg-type]
-        elif dataclasses.is_dataclass(value):
-            text = kind.__name__ + self.value(_fields(value))
+            text = self._item(value)  # type: ignore[arg-type]
+        elif kind is datetime:
+            text = b"datetime\0" + repr(value).encode()
+        elif kind is tuple or kind is list:
+            text = kind.__name__.encode() + b"\0" + _dump(self._all(value))  # type: ignore[arg-type]
+        elif kind is frozenset:
+            # In an order that does not depend on the hashes of its members.
+            members = sorted(_dump(self._of(v)) for v in value)  # type: ignore[attr-defined]
+            text = b"frozenset\0" + _dump(members)
+        elif kind is dict:
+            of = self._of
+            pairs = sorted((_dump(of(k)), of(v)) for k, v in value.items())  # type: ignore[attr-defined]
+            text = b"dict\0" + _dump(pairs)
+        elif dataclasses.is_dataclass(value) and not isinstance(value, type):
+            text = self._dataclass(value)
         else:
             raise TypeError(f"cannot fingerprint a {kind.__name__}")
-        digest = hashlib.sha1(text.encode("utf-8", "surrogatepass")).hexdigest()
-        self._memo[id(value)] = (value, digest)
-        return digest
+        token = hashlib.sha256(text).digest()
+        self._written[id(value)] = token
+        self._kept.append(value)
+        return token
+
+    def _dataclass(self, value: object) -> bytes:
+        kind = type(value)
+        names = self._fields.get(kind)
+        if names is None:
+            names = self._fields[kind] = tuple(f.name for f in dataclasses.fields(value))  # type: ignore[arg-type]
+        name = f"{kind.__module__}.{kind.__qualname__}\0".encode()
+        return name + _dump(self._all([getattr(value, field) for field in names]))
+
+    def _item(self, item: Item) -> bytes:
+        """What `item` holds, field by field, without a dataclass walk (every item is
+        digested once a build)."""
+        source = item.source
+        fields = (
+            item.id,
+            item.title,
+            item.slug,
+            item.summary,
+            item.analysis,
+            self._of(item.date),
+            item.edition,
+            item.position,
+            source.file,
+            source.line,
+            item.topics,
+            [(e.topic, e.score, e.summary, e.analysis, e.against) for e in item.evidence],
+            item.duplicate_of,
+            item.editor_headline,
+            item.distinct,
+        )
+        try:
+            return b"Item\0" + marshal.dumps(fields, 2)  # type: ignore[arg-type]
+        except ValueError:  # a value marshal does not write (a str subclass, say): field by field
+            return self._dataclass(item)
 
 
-# Every field of Item, Source and Evidence, in _item_text; a test holds these to the model.
+# Every field of Item, Source and Evidence, as Fingerprints._item writes them; a test holds
+# these to the model.
 ITEM_FIELDS = (
     "id",
     "title",
@@ -192,36 +303,12 @@ SOURCE_FIELDS = ("file", "line")
 EVIDENCE_FIELDS = ("topic", "score", "summary", "analysis", "against")
 
 
-def _item_text(item: Item) -> str:
-    """A text that differs whenever `item` differs: its repr at half the cost (every item is
-    digested once a build; the texts by a digest, the evidence without dataclass reprs)."""
-    summary = item.summary.encode("utf-8", "surrogatepass")
-    # The summary's length first: no summary and analysis run into another pair's.
-    texts = hashlib.blake2b(b"%d\0" % len(summary), digest_size=16)
-    texts.update(summary)
-    if item.analysis is not None:
-        texts.update(b"\0" + item.analysis.encode("utf-8", "surrogatepass"))
-    evidence = [(e.topic, e.score, e.summary, e.analysis, e.against) for e in item.evidence]
-    return repr(
-        (
-            texts.hexdigest(),
-            item.id,
-            item.title,
-            item.slug,
-            item.date,
-            item.edition,
-            item.position,
-            item.source.file,
-            item.source.line,
-            item.topics,
-            evidence,
-            item.duplicate_of,
-            item.editor_headline,
-            item.distinct,
-        )
-    )
-
-
-def _fields(value: object) -> dict[str, object]:
-    names: Iterable[str] = (f.name for f in dataclasses.fields(value))  # type: ignore[arg-type]
-    return {name: getattr(value, name) for name in names}
+def _dump(value: object) -> bytes:
+    """`value`'s bytes, for SCALARS, tokens (bytes) and lists, tuples and dicts of them.
+    marshal's version 2: later versions write a value seen twice as a reference to the
+    first only when something else refers to it too, so their bytes depend on more than
+    the value."""
+    try:
+        return marshal.dumps(value, 2)  # type: ignore[arg-type]
+    except ValueError as exc:  # only plain values are written, of their exact types
+        raise TypeError(f"cannot fingerprint {exc}") from exc
