@@ -164,7 +164,7 @@ class Staged:
             _manifest(out_dir, "spare").unlink(missing_ok=True)  # no spare can be swapped in
             shutil.rmtree(_spare(out_dir), ignore_errors=True)
             self.root = out_dir
-            self._put: Callable[[Path, bytes], Record] = _put_atomically
+            self._put: Callable[[Path, bytes, str], Record] = _put_atomically
         else:
             self.root, known = _take_spare(out_dir)
             self._put = _put
@@ -201,7 +201,7 @@ class Staged:
             return
         with _explained(self.shown, self.out_dir):
             self._clear(path)
-            self.records[path] = self._put(self.root / path, data)
+            self.records[path] = self._put(self.root / path, data, digest)
 
     def put_all(self, outputs: Iterable[tuple[str, bytes]]) -> None:
         """Stage every (path, bytes) as it comes; none is held after it is written."""
@@ -213,11 +213,13 @@ class Staged:
         linked (or copied) from it; return those it does not hold as recorded (changed or
         deleted by hand, or by another build in between), for the caller to make and `put`."""
         missing = []
-        wanted, records = self.wanted, self.records
+        wanted, records, good = self.wanted, self.records, self.good
+        digests = self.known.digests if self.known is not None else ""
         for path, digest in sorted(kept.items()):
             if path in wanted:
                 raise ValueError(f"two outputs for one path: {path}")
-            if self._held(path, digest):
+            at = good.get(path)  # as Staged._held, inline: this runs for every file kept
+            if at is not None and digests[at * DIGEST_LENGTH : (at + 1) * DIGEST_LENGTH] == digest:
                 wanted[path] = digest
                 continue
             with _explained(self.shown, self.out_dir):
@@ -348,31 +350,39 @@ class Staged:
             # build could have saved, and is said as such.
             notes += _record(
                 self.live_record,
-                self._columns(self.wanted),
+                self._columns(self.wanted, "".join(self.wanted.values())),
                 folders,
                 "it holds",
                 "renders every page again",
             )
         return Written(self.wanted, notes)
 
-    def _columns(self, paths: Iterable[str]) -> _Columns:
-        """The records of `paths`, each staged or in the staged folder as recorded."""
-        records, good, known = self.records, self.good, self.known
-        names: list[str] = []
-        digests: list[str] = []
+    def _columns(self, paths: Iterable[str], digests: str | None = None) -> _Columns:
+        """The records of `paths`, each staged (`records`) or in the staged folder as
+        recorded (`good`: the two never share a path); `digests` theirs, if known."""
+        records, good = self.records, self.good
+        known = self.known or _Manifest([], "", array("q"), array("q"), {}, 0)
+        names = list(paths)
+        pieces: list[str] = []
         sizes: array[int] = array("q")
         mtimes: array[int] = array("q")
-        for path in paths:
-            record = records.get(path)
-            if record is None:
-                assert known is not None  # a path that is neither was never staged
-                at = good[path]
-                record = (known.digest(at), known.sizes[at], known.mtimes[at])
-            names.append(path)
-            digests.append(record[0])
-            sizes.append(record[1])
-            mtimes.append(record[2])
-        return _Columns(names, "".join(digests), sizes, mtimes)
+        # Run for every file of the site at each build: names bound once.
+        get, add_size, add_mtime, add_piece = good.get, sizes.append, mtimes.append, pieces.append
+        known_sizes, known_mtimes, known_digest = known.sizes, known.mtimes, known.digest
+        for path in names:
+            at = get(path)
+            if at is None:
+                record = records[path]
+                add_size(record[1])
+                add_mtime(record[2])
+                if digests is None:
+                    add_piece(record[0])
+            else:
+                add_size(known_sizes[at])
+                add_mtime(known_mtimes[at])
+                if digests is None:
+                    add_piece(known_digest(at))
+        return _Columns(names, "".join(pieces) if digests is None else digests, sizes, mtimes)
 
     def _keep_spare(self, previous: tuple[bytes, int] | None) -> list[str]:
         # The staging name now holds the previous site: keep it, with the record of what it
@@ -732,20 +742,20 @@ def _survey(root: Path, manifest: _Manifest | None) -> _Survey:
     return _Survey(good, others, folders)
 
 
-def _put(target: Path, data: bytes) -> Record:
+def _put(target: Path, data: bytes, digest: str) -> Record:
     target.write_bytes(data)  # a new file: Staged._clear took away whatever was there
-    return _record_of(target, data)
+    return _record_of(target, digest)
 
 
-def _put_atomically(target: Path, data: bytes) -> Record:
+def _put_atomically(target: Path, data: bytes, digest: str) -> Record:
     # IN_PLACE_TEMP: a build killed midway leaves temporaries the next one knows to remove.
     write_file(target, data, IN_PLACE_TEMP)
-    return _record_of(target, data)
+    return _record_of(target, digest)
 
 
-def _record_of(target: Path, data: bytes) -> Record:
+def _record_of(target: Path, digest: str) -> Record:
     stat = os.stat(target)
-    return (hashlib.sha256(data).hexdigest(), stat.st_size, stat.st_mtime_ns)
+    return (digest, stat.st_size, stat.st_mtime_ns)
 
 
 def _real(out_dir: Path) -> Path:
