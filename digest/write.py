@@ -169,6 +169,7 @@ class Staged:
             self.root, known = _take_spare(out_dir)
             self._put = _put
         self.prefix = str(self.root) + "/"
+        self.live_prefix = str(out_dir) + "/"
         survey = _survey(self.root, known)
         self.known = known
         # Files of the staged folder as recorded in `known` (path -> their place in it) and
@@ -240,11 +241,12 @@ class Staged:
 
     def _take(self, path: str, digest: str) -> Record | None:
         """The live site's file at `path`, staged if it is as recorded with `digest`."""
-        live = self.live()
-        record = live.get(path) if live is not None else None
-        if live is None or record is None or record[0] != digest:
+        live = self._live if self._live_read else self.live()
+        at = live.index.get(path) if live is not None else None
+        if live is None or at is None or live.digest(at) != digest:
             return None
-        source = str(self.out_dir) + "/" + path
+        record = (digest, live.sizes[at], live.mtimes[at])
+        source = self.live_prefix + path
         target = self.prefix + path
         self._clear(path)
         if self.linking:
@@ -277,7 +279,8 @@ class Staged:
         removed), and whatever is at `path` itself removed, never written through: it may
         be a link, or a file the live site shares."""
         folder = path.rpartition("/")[0]
-        self._ready(folder)
+        if folder not in self.ready:  # (checked here too: this runs for every file staged)
+            self._ready(folder)
         self.touched.add(folder)  # a file is about to be made in it
         self.good.pop(path, None)  # whatever it was, it is not as recorded from here on
         if folder in self.made:
@@ -694,6 +697,8 @@ def _survey(root: Path, manifest: _Manifest | None) -> _Survey:
     others: list[str] = []
     lstat = os.lstat
     files = zip(manifest.paths, manifest.sizes, manifest.mtimes, strict=True)
+    # Run for every file of the site at each build: kept to the stat and a few comparisons
+    # (_coarse written out).
     for at, (path, size, mtime) in enumerate(files):
         try:
             stat = lstat(prefix + path)
@@ -704,7 +709,7 @@ def _survey(root: Path, manifest: _Manifest | None) -> _Survey:
             and stat.st_mtime_ns == mtime
             and (stat.st_mode & 0o170000) == 0o100000
             and (
-                not _coarse(mtime, since)
+                (mtime < since and mtime % 1_000_000_000)
                 or _matches(prefix + path, (manifest.digest(at), size, mtime), since, stat)
             )
         ):
