@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import stat
 from array import array
 from pathlib import Path
@@ -219,3 +220,26 @@ def test_a_damaged_manifest_is_not_trusted(tmp_path: Path) -> None:
         path.write_bytes(data)
         assert writer._read_manifest(path) is None, data
         assert writer.live_manifest(site) == {}
+
+
+@pytest.mark.parametrize("when", ["whole seconds", "as new as the record"])
+def test_a_spare_file_whose_time_may_hide_an_edit_is_checked_by_its_bytes(
+    tmp_path: Path, when: str
+) -> None:
+    """Edited by hand with its size and its recorded time kept: a time in whole seconds, or
+    in the record's last tick, cannot tell, so the bytes are read before it is reused."""
+    site, spare = tmp_path / "site", tmp_path / ".site.spare"
+    write({"index.html": b"one", "a.html": b"aaa"}, site)
+    write({"index.html": b"two", "a.html": b"aaa"}, site)  # the first site is the spare
+    record = tmp_path / ".site.spare.json"
+    manifest = writer._read_manifest(record)
+    assert manifest is not None
+    moment = 1_700_000_000 * 1_000_000_000 + (0 if when == "whole seconds" else 123_456)
+    manifest.mtimes[manifest.index["a.html"]] = moment
+    record.write_bytes(writer._encode(manifest, manifest.folders))
+    written = moment if when == "as new as the record" else moment + 5_000_000_000
+    os.utime(record, ns=(written, written))
+    (spare / "a.html").write_bytes(b"bbb")
+    os.utime(spare / "a.html", ns=(moment, moment))
+    write({"index.html": b"three", "a.html": b"aaa"}, site)
+    assert tree(site) == {"index.html": b"three", "a.html": b"aaa", MARKER: writer.MARKER_TEXT}
