@@ -52,7 +52,10 @@ IN_PLACE_TEMP = ".digest-tmp-"
 # A manifest's first bytes: any other (an older version's JSON) is not known, so nothing
 # in it is trusted.
 MANIFEST_MAGIC = b"digest manifest 2\n"
-# Then: how many files, the length of their paths, how many folders, that of their names.
+# Then: how many files, the length of their paths, how many folders, that of their names;
+# then in columns, each read whole: the paths (UTF-8, NUL between), the sha256s (32 bytes
+# each), the sizes, the mtime_ns (8 bytes each, little-endian), the folders' names and
+# their mtime_ns.
 MANIFEST_HEADER = struct.Struct("<4Q")
 DIGEST_LENGTH = 64  # a sha256 in hex
 
@@ -189,7 +192,7 @@ class Staged:
         if not self._live_read:
             self._live_read = True
             if not self.in_place and self.out_dir.is_dir():
-                self._live = _read_manifest(self.live_record)
+                self._live = _read_manifest(self.live_record, folders_too=False)
         return self._live
 
     def put(self, path: str, data: bytes) -> None:
@@ -341,13 +344,7 @@ class Staged:
                     "can leave a mix of old and new files)"
                 )
             else:
-                previous = _read_bytes(self.live_record)
-                # From the swap until the new record is written, the record would be wrong.
-                self.live_record.unlink(missing_ok=True)
-                self.swapping = True
-                _swap(self.root, self.out_dir)
-                self.published = True
-                notes += self._keep_spare(previous)
+                notes += self._swap_in()
             self.published = True
             # The site is published: from here on a failure only loses what the next
             # build could have saved, and is said as such.
@@ -386,6 +383,17 @@ class Staged:
                 if digests is None:
                     add_piece(known_digest(at))
         return _Columns(names, "".join(pieces) if digests is None else digests, sizes, mtimes)
+
+    def _swap_in(self) -> list[str]:
+        """Exchange the staged site with the live one; the live one is kept as the spare.
+        (A method of its own: the old record's bytes are let go before the new is made.)"""
+        previous = _read_bytes(self.live_record)
+        # From the swap until the new record is written, the record would be wrong.
+        self.live_record.unlink(missing_ok=True)
+        self.swapping = True
+        _swap(self.root, self.out_dir)
+        self.published = True
+        return self._keep_spare(previous)
 
     def _keep_spare(self, previous: tuple[bytes, int] | None) -> list[str]:
         # The staging name now holds the previous site: keep it, with the record of what it
@@ -470,7 +478,9 @@ def live_manifest(out_dir: Path) -> dict[str, str]:
     sha256; {} if unknown). Not checked against the files: the writer checks each file it
     keeps (`Staged.keep`), and returns those changed or deleted since as missing."""
     out_dir = _real(out_dir)
-    recorded = _read_manifest(_manifest(out_dir, "live")) if out_dir.is_dir() else None
+    recorded = (
+        _read_manifest(_manifest(out_dir, "live"), folders_too=False) if out_dir.is_dir() else None
+    )
     if recorded is None:
         return {}
     return dict(zip(recorded.paths, recorded.digest_list(), strict=True))
@@ -571,7 +581,8 @@ def _encode(records: _Columns, folders: Mapping[str, int]) -> bytes:
             MANIFEST_MAGIC,
             header,
             names,
-            records.digests.encode("ascii"),
+            # Raw, half the bytes of hex: this is written when memory is at its peak.
+            bytes.fromhex(records.digests),
             _little_endian(records.sizes),
             _little_endian(records.mtimes),
             folder_names,
@@ -587,9 +598,11 @@ def _little_endian(numbers: array[int]) -> bytes:
     return numbers.tobytes()
 
 
-def _read_manifest(path: Path) -> _Manifest | None:
-    """The manifest at `path`; None if it cannot be read or is not one this version wrote
-    whole (an older version's, or one damaged: then nothing in it is trusted)."""
+def _read_manifest(path: Path, folders_too: bool = True) -> _Manifest | None:
+    """The manifest at `path` (its folders left out unless `folders_too`: only a survey
+    reads them, and a site has half as many folders as files); None if it cannot be read
+    or is not one this version wrote whole (an older version's, or one damaged: then
+    nothing in it is trusted)."""
     read = _read_bytes(path)
     if read is None:
         return None
@@ -600,15 +613,16 @@ def _read_manifest(path: Path) -> _Manifest | None:
     files, names, folders, folder_names = MANIFEST_HEADER.unpack_from(data, magic)
     at = magic + MANIFEST_HEADER.size
     ends = []
-    for length in (names, files * DIGEST_LENGTH, files * 8, files * 8, folder_names, folders * 8):
+    for length in (names, files * 32, files * 8, files * 8, folder_names, folders * 8):
         at += length
         ends.append(at)
     if at != len(data):
         return None
+    view = memoryview(data)  # parts read in place, not copied first
     try:
-        paths = _split(data[ends[0] - names : ends[0]], files)
-        digests = data[ends[0] : ends[1]].decode("ascii")
-        folder_list = _split(data[ends[4] - folder_names : ends[4]], folders)
+        paths = _split(view[ends[0] - names : ends[0]], files)
+        digests = view[ends[0] : ends[1]].hex()
+        folder_list = _split(view[ends[4] - folder_names : ends[4]], folders if folders_too else 0)
     except ValueError:  # UnicodeDecodeError included
         return None
     if paths is None or folder_list is None:
@@ -616,20 +630,22 @@ def _read_manifest(path: Path) -> _Manifest | None:
     return _Manifest(
         paths,
         digests,
-        _numbers(data[ends[1] : ends[2]]),
-        _numbers(data[ends[2] : ends[3]]),
-        dict(zip(folder_list, _numbers(data[ends[4] : ends[5]]), strict=True)),
+        _numbers(view[ends[1] : ends[2]]),
+        _numbers(view[ends[2] : ends[3]]),
+        dict(
+            zip(folder_list, _numbers(view[ends[4] : ends[5]] if folders_too else b""), strict=True)
+        ),
         since,
     )
 
 
-def _split(data: bytes, count: int) -> list[str] | None:
+def _split(data: memoryview, count: int) -> list[str] | None:
     """`count` paths joined by NULs; None if there are not that many."""
-    found = data.decode("utf-8", "surrogatepass").split("\0") if count else []
+    found = str(data, "utf-8", "surrogatepass").split("\0") if count else []
     return found if len(found) == count else None
 
 
-def _numbers(data: bytes) -> array[int]:
+def _numbers(data: memoryview | bytes) -> array[int]:
     numbers = array("q")
     numbers.frombytes(data)
     if sys.byteorder == "big":

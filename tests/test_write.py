@@ -198,6 +198,9 @@ def test_a_manifest_reads_back_as_written(tmp_path: Path) -> None:
     )
     assert read.folders == folders
     assert read.get(odd) == (records.digest(1), 0, -1)
+    files_only = writer._read_manifest(path, folders_too=False)
+    assert files_only is not None and files_only.folders == {}
+    assert files_only.get("b/c.xml") == (records.digest(2), 2**40, 2**62)
     assert read.get("missing.html") is None
     path.write_bytes(writer._encode(writer._Columns([], "", array("q"), array("q")), {}))
     empty = writer._read_manifest(path)
