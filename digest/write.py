@@ -130,6 +130,7 @@ def writing(out_dir: Path) -> Iterator[Staged]:
             yield staged
         finally:
             staged.abandon()
+            staged.let_go()
 
 
 @contextmanager
@@ -409,6 +410,14 @@ class Staged:
         if notes:
             shutil.rmtree(staging, ignore_errors=True)  # unrecorded, it is never reused
         return notes
+
+    def let_go(self) -> None:
+        """Drop what the staging needed (the records read, the folders seen): the caller
+        may keep this object while it saves what it made, when memory is at its peak."""
+        self.known = self._live = None
+        self.good, self.records, self.seen = {}, {}, {}
+        self.ready, self.touched, self.made = set(), set(), set()
+        self._others = []
 
     def abandon(self) -> None:
         """Not published (a problem, an error, an exception): the live site stays as it
