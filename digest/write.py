@@ -14,7 +14,9 @@ What a folder holds is recorded with each file's size and modification time, so 
 file changed or deleted by hand since is seen with one stat and never trusted, and with
 each folder's modification time, which any change to its entries sets: only the folders
 changed since are listed to find what else they hold. One such pass per build, over the
-folder staged in (the spare), under the lock.
+folder staged in (the spare), under the lock. The records are columns in a binary file
+(`_encode`), read with a few whole-buffer operations: for 100,000 files, JSON took ~50 MB
+and longer to parse than the pass takes; one an older version wrote is not trusted.
 
 Files kept from the live site are hard-linked into the staging folder where the file
 system allows (copied where not), so the live site and the spare share files: nothing is
