@@ -1,7 +1,10 @@
 from __future__ import annotations
 
 import hashlib
+import json
+import os
 import stat
+from array import array
 from pathlib import Path
 
 import pytest
@@ -131,3 +134,115 @@ def test_write_file_replaces_atomically(tmp_path: Path) -> None:
     write_file(target, b"new")
     assert target.read_bytes() == b"new"
     assert [p.name for p in tmp_path.iterdir()] == ["dates.yaml"]
+
+
+# The manifests: what the live site and the spare hold, as the writer recorded them.
+
+
+def _old_manifest(folder: Path, files: dict[str, bytes]) -> bytes:
+    """A manifest as an older version wrote it (JSON, path -> [sha256, size, mtime_ns]),
+    vouching for `files` at their present stat."""
+    records = {}
+    for path, data in files.items():
+        stat = (folder / path).stat()
+        records[path] = [hashlib.sha256(data).hexdigest(), stat.st_size, stat.st_mtime_ns]
+    return json.dumps({**records, "/": {}}).encode()
+
+
+def test_an_older_versions_live_manifest_counts_as_absent(tmp_path: Path) -> None:
+    site = tmp_path / "site"
+    write({"index.html": b"one", "a.html": b"aaa"}, site)
+    (site / "a.html").write_bytes(b"bbb")  # changed by hand; the old record vouches for "aaa"
+    (tmp_path / ".site.live.json").write_bytes(
+        _old_manifest(site, {MARKER: writer.MARKER_TEXT, "index.html": b"one", "a.html": b"aaa"})
+    )
+    assert writer.live_manifest(site) == {}
+    aaa = hashlib.sha256(b"aaa").hexdigest()
+    write_keeping({"index.html": b"two", "a.html": b"aaa"}, site, {"a.html": aaa})
+    assert tree(site) == {"index.html": b"two", "a.html": b"aaa", MARKER: writer.MARKER_TEXT}
+
+
+def test_an_older_versions_spare_manifest_counts_as_absent(tmp_path: Path) -> None:
+    site, spare = tmp_path / "site", tmp_path / ".site.spare"
+    write({"index.html": b"one", "a.html": b"aaa"}, site)
+    write({"index.html": b"two", "a.html": b"aaa"}, site)
+    (spare / "a.html").write_bytes(b"bbb")  # changed by hand, and a stray added
+    (spare / "stray.html").write_bytes(b"not the site's")
+    (tmp_path / ".site.spare.json").write_bytes(
+        _old_manifest(spare, {MARKER: writer.MARKER_TEXT, "index.html": b"one", "a.html": b"aaa"})
+    )
+    write({"index.html": b"three", "a.html": b"aaa"}, site)
+    assert tree(site) == {"index.html": b"three", "a.html": b"aaa", MARKER: writer.MARKER_TEXT}
+
+
+def test_a_manifest_reads_back_as_written(tmp_path: Path) -> None:
+    odd = "é/\udcff x.html"  # a name that is not UTF-8 on disk reads as a surrogate
+    records = writer._Columns(
+        ["a.html", odd, "b/c.xml"],
+        "".join(
+            hashlib.sha256(name.encode("utf-8", "surrogatepass")).hexdigest() for name in "abc"
+        ),
+        array("q", [3, 0, 2**40]),
+        array("q", [1, -1, 2**62]),
+    )
+    folders = {"b": 7, "é": 2**60}
+    path = tmp_path / "manifest"
+    path.write_bytes(writer._encode(records, folders))
+    read = writer._read_manifest(path)
+    assert read is not None
+    assert (read.paths, read.digests, read.sizes, read.mtimes) == (
+        records.paths,
+        records.digests,
+        records.sizes,
+        records.mtimes,
+    )
+    assert read.folders == folders
+    assert read.get(odd) == (records.digest(1), 0, -1)
+    files_only = writer._read_manifest(path, folders_too=False)
+    assert files_only is not None and files_only.folders == {}
+    assert files_only.get("b/c.xml") == (records.digest(2), 2**40, 2**62)
+    assert read.get("missing.html") is None
+    path.write_bytes(writer._encode(writer._Columns([], "", array("q"), array("q")), {}))
+    empty = writer._read_manifest(path)
+    assert empty is not None and empty.paths == [] and empty.folders == {}
+
+
+def test_a_damaged_manifest_is_not_trusted(tmp_path: Path) -> None:
+    """Cut short, grown, or with a wrong count: nothing in it is trusted."""
+    site = tmp_path / "site"
+    write({"index.html": b"one", "a/b.html": b"b", "a/c.html": b"c"}, site)
+    path = tmp_path / ".site.live.json"
+    whole = path.read_bytes()
+    assert writer._read_manifest(path) is not None
+    damaged = [whole[:cut] for cut in range(len(whole))] + [whole + b"\0", whole + b"x" * 8]
+    at = len(writer.MANIFEST_MAGIC)  # the number of files (the marker's too), one more or less
+    assert int.from_bytes(whole[at : at + 8], "little") == 4
+    for files in (3, 5):
+        damaged.append(whole[:at] + files.to_bytes(8, "little") + whole[at + 8 :])
+    for data in damaged:
+        path.write_bytes(data)
+        assert writer._read_manifest(path) is None, data
+        assert writer.live_manifest(site) == {}
+
+
+@pytest.mark.parametrize("when", ["whole seconds", "as new as the record"])
+def test_a_spare_file_whose_time_may_hide_an_edit_is_checked_by_its_bytes(
+    tmp_path: Path, when: str
+) -> None:
+    """Edited by hand with its size and its recorded time kept: a time in whole seconds, or
+    in the record's last tick, cannot tell, so the bytes are read before it is reused."""
+    site, spare = tmp_path / "site", tmp_path / ".site.spare"
+    write({"index.html": b"one", "a.html": b"aaa"}, site)
+    write({"index.html": b"two", "a.html": b"aaa"}, site)  # the first site is the spare
+    record = tmp_path / ".site.spare.json"
+    manifest = writer._read_manifest(record)
+    assert manifest is not None
+    moment = 1_700_000_000 * 1_000_000_000 + (0 if when == "whole seconds" else 123_456)
+    manifest.mtimes[manifest.index["a.html"]] = moment
+    record.write_bytes(writer._encode(manifest, manifest.folders))
+    written = moment if when == "as new as the record" else moment + 5_000_000_000
+    os.utime(record, ns=(written, written))
+    (spare / "a.html").write_bytes(b"bbb")
+    os.utime(spare / "a.html", ns=(moment, moment))
+    write({"index.html": b"three", "a.html": b"aaa"}, site)
+    assert tree(site) == {"index.html": b"three", "a.html": b"aaa", MARKER: writer.MARKER_TEXT}

@@ -160,11 +160,11 @@ def test_what_a_failed_build_left_half_made_is_not_in_the_next_site(
     write({"index.html": b"two", "a/index.html": b"a"}, site)  # the spare is known now
     real = writer._put
 
-    def half(target: Path, data: bytes) -> writer.Record:
+    def half(target: Path, data: bytes, digest: str) -> writer.Record:
         if target.name == "new.html":
             target.write_bytes(data[:1])
             raise OSError(errno.ENOSPC, "No space left on device")
-        return real(target, data)
+        return real(target, data, digest)
 
     monkeypatch.setattr(writer, "_put", half)
     with writing(site) as staged:
