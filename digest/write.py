@@ -534,7 +534,7 @@ def _depth(path: str) -> int:
 
 
 def _manifest(out_dir: Path, which: str) -> Path:
-    return out_dir.parent / f".{out_dir.name}.{which}.json"
+    return out_dir.parent / f".{out_dir.name}.{which}.record"
 
 
 def _spare(out_dir: Path) -> Path:
@@ -871,6 +871,8 @@ def _clean_leftovers(out_dir: Path) -> None:
         os.rename(backups.pop(), out_dir)
     for leftover in [*backups, *parent.glob(f".{name}.tmp-*")]:  # from older versions
         shutil.rmtree(leftover, ignore_errors=True)
+    for record in ("live", "spare"):  # older versions' records, in JSON
+        (parent / f".{name}.{record}.json").unlink(missing_ok=True)
 
 
 def _swap(staging: Path, out_dir: Path) -> None:

@@ -314,7 +314,7 @@ def test_a_killed_build_leaves_the_previous_site_byte_for_byte(
     folder = content({"000_sample.txt": SAMPLE.read_bytes(), "dates.yaml": LEDGER})
     pipeline.build(config_for(tmp_path))
     pipeline.build(config_for(tmp_path))  # now the spare is known: the killed build updates it
-    assert (tmp_path / ".site.spare.json").exists()
+    assert (tmp_path / ".site.spare.record").exists()
     before = tree(tmp_path / "site")
     (folder / "001_more.txt").write_text(TWO_ITEMS, encoding="utf-8")
     done = subprocess.run(
@@ -326,12 +326,12 @@ def test_a_killed_build_leaves_the_previous_site_byte_for_byte(
     assert done.returncode == -signal.SIGKILL, done.stderr
     assert tree(tmp_path / "site") == before
     # The killed build staged in the spare folder and left it unmarked: never reused as is.
-    assert (tmp_path / ".site.spare").is_dir() and not (tmp_path / ".site.spare.json").exists()
+    assert (tmp_path / ".site.spare").is_dir() and not (tmp_path / ".site.spare.record").exists()
     pipeline.build(config_for(tmp_path))  # the next build starts that folder afresh and succeeds
     assert len(items_of(tmp_path / "site")) == 22
     # Killed at the swap, the site's own record was already gone: one more build to rebuild both.
     pipeline.build(config_for(tmp_path))
-    assert (tmp_path / ".site.spare.json").exists()
+    assert (tmp_path / ".site.spare.record").exists()
 
 
 def test_concurrent_builds_never_mix(content, tmp_path: Path) -> None:
@@ -363,10 +363,10 @@ def test_concurrent_builds_never_mix(content, tmp_path: Path) -> None:
         assert [run.wait() for run in runs] == [0, 0, 0, 0]
         assert tree(out) in expected
     assert sorted(p.name for p in tmp_path.iterdir() if p.name.startswith(".shared")) == [
-        ".shared.live.json",
+        ".shared.live.record",
         ".shared.lock",
         ".shared.spare",
-        ".shared.spare.json",
+        ".shared.spare.record",
     ]
 
 

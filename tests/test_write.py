@@ -24,7 +24,7 @@ def test_first_write_creates_the_folder_readable_by_all(tmp_path: Path) -> None:
     assert mode & 0o055 == 0o055  # mkdtemp's private 0700 would hide the site from a web server
 
 
-BESIDE = [".site.live.json", ".site.lock", ".site.spare", ".site.spare.json", "site"]
+BESIDE = [".site.live.record", ".site.lock", ".site.spare", ".site.spare.record", "site"]
 
 
 def test_a_rewrite_replaces_everything(tmp_path: Path) -> None:
@@ -153,7 +153,7 @@ def test_an_older_versions_live_manifest_counts_as_absent(tmp_path: Path) -> Non
     site = tmp_path / "site"
     write({"index.html": b"one", "a.html": b"aaa"}, site)
     (site / "a.html").write_bytes(b"bbb")  # changed by hand; the old record vouches for "aaa"
-    (tmp_path / ".site.live.json").write_bytes(
+    (tmp_path / ".site.live.record").write_bytes(
         _old_manifest(site, {MARKER: writer.MARKER_TEXT, "index.html": b"one", "a.html": b"aaa"})
     )
     assert writer.live_manifest(site) == {}
@@ -168,11 +168,21 @@ def test_an_older_versions_spare_manifest_counts_as_absent(tmp_path: Path) -> No
     write({"index.html": b"two", "a.html": b"aaa"}, site)
     (spare / "a.html").write_bytes(b"bbb")  # changed by hand, and a stray added
     (spare / "stray.html").write_bytes(b"not the site's")
-    (tmp_path / ".site.spare.json").write_bytes(
+    (tmp_path / ".site.spare.record").write_bytes(
         _old_manifest(spare, {MARKER: writer.MARKER_TEXT, "index.html": b"one", "a.html": b"aaa"})
     )
     write({"index.html": b"three", "a.html": b"aaa"}, site)
     assert tree(site) == {"index.html": b"three", "a.html": b"aaa", MARKER: writer.MARKER_TEXT}
+
+
+def test_an_older_versions_json_records_beside_the_site_are_removed(tmp_path: Path) -> None:
+    site = tmp_path / "site"
+    write({"index.html": b"one"}, site)
+    for which in ("live", "spare"):  # their names before records were binary
+        (tmp_path / f".site.{which}.json").write_bytes(_old_manifest(site, {}))
+    write({"index.html": b"two"}, site)
+    assert not list(tmp_path.glob("*.json"))
+    assert (tmp_path / ".site.live.record").is_file()
 
 
 def test_a_manifest_reads_back_as_written(tmp_path: Path) -> None:
@@ -211,7 +221,7 @@ def test_a_damaged_manifest_is_not_trusted(tmp_path: Path) -> None:
     """Cut short, grown, or with a wrong count: nothing in it is trusted."""
     site = tmp_path / "site"
     write({"index.html": b"one", "a/b.html": b"b", "a/c.html": b"c"}, site)
-    path = tmp_path / ".site.live.json"
+    path = tmp_path / ".site.live.record"
     whole = path.read_bytes()
     assert writer._read_manifest(path) is not None
     damaged = [whole[:cut] for cut in range(len(whole))] + [whole + b"\0", whole + b"x" * 8]
@@ -234,7 +244,7 @@ def test_a_spare_file_whose_time_may_hide_an_edit_is_checked_by_its_bytes(
     site, spare = tmp_path / "site", tmp_path / ".site.spare"
     write({"index.html": b"one", "a.html": b"aaa"}, site)
     write({"index.html": b"two", "a.html": b"aaa"}, site)  # the first site is the spare
-    record = tmp_path / ".site.spare.json"
+    record = tmp_path / ".site.spare.record"
     manifest = writer._read_manifest(record)
     assert manifest is not None
     moment = 1_700_000_000 * 1_000_000_000 + (0 if when == "whole seconds" else 123_456)

@@ -91,7 +91,7 @@ def test_any_sequence_of_linked_builds_never_changes_a_published_file(
             p: rng.choice([b"1", b"22", b"333", p.encode()]) for p in paths if rng.random() < 0.8
         }
         if step and rng.random() < 0.3:  # a clean build: no spare, the next one links
-            for name in (".site.spare", ".site.spare.json"):
+            for name in (".site.spare", ".site.spare.record"):
                 target = tmp_path / name
                 if target.is_dir():
                     shutil.rmtree(target)
@@ -174,7 +174,7 @@ def test_what_a_failed_build_left_half_made_is_not_in_the_next_site(
         past = 1_600_000_000_123_456_789  # not in whole seconds: the time alone is trusted
         os.utime(tmp_path / ".site.spare" / "a", ns=(past, past))
     # Not published: the staging folder is kept as the spare, with a record.
-    assert (tmp_path / ".site.spare.json").exists()
+    assert (tmp_path / ".site.spare.record").exists()
     monkeypatch.setattr(writer, "_put", real)
     for text in (b"four", b"five"):
         write({"index.html": text, "a/index.html": b"a"}, site)

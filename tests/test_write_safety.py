@@ -76,10 +76,10 @@ def test_a_symlinked_output_is_built_through_and_the_link_kept(
         assert tree(www / "html") == clean_build(tmp_path, tmp_path / "content")
     # Staging, spare, lock and records sit beside the link's target, none beside the link.
     assert sorted(p.name for p in www.iterdir()) == [
-        ".html.live.json",
+        ".html.live.record",
         ".html.lock",
         ".html.spare",
-        ".html.spare.json",
+        ".html.spare.record",
         "html",
     ]
     assert not [p for p in tmp_path.iterdir() if p.name.startswith(".site")]
@@ -271,12 +271,12 @@ def test_a_disk_full_while_staging_publishes_nothing(tmp_path: Path, monkeypatch
     ("record", "note"),
     [
         (
-            ".site.live.json",
+            ".site.live.record",
             "the site was published; could not record what it holds (No space left on "
             "device): the next build renders every page again",
         ),
         (
-            ".site.spare.json",
+            ".site.spare.record",
             "the site was published; could not record what '{spare}' holds (No space left "
             "on device): the next build writes every file",
         ),
@@ -326,7 +326,7 @@ def test_a_disk_full_after_the_swap_is_a_true_note(
 
 
 def _recorded_mtime(site: Path, page: str) -> int:
-    manifest = writer._read_manifest(site.parent / f".{site.name}.live.json")
+    manifest = writer._read_manifest(site.parent / f".{site.name}.live.record")
     assert manifest is not None
     record = manifest.get(page)
     assert record is not None
@@ -376,7 +376,7 @@ def test_a_file_timed_in_whole_seconds_is_checked_by_its_bytes(tmp_path: Path) -
     write({"index.html": b"one", "a.html": b"aaa"}, site)
     whole = 1_700_000_000 * 1_000_000_000
     os.utime(site / "a.html", ns=(whole, whole))
-    manifest_path = tmp_path / ".site.live.json"
+    manifest_path = tmp_path / ".site.live.record"
     manifest = writer._read_manifest(manifest_path)
     assert manifest is not None
     manifest.mtimes[manifest.index["a.html"]] = whole  # as a coarse file system records
