@@ -247,10 +247,40 @@ def _item_page(
         ),
         "original": original,
         "original_edition": edition_titles[original.edition] if original else None,
-        "also_reported": tuple((other, edition_titles[other.edition]) for other in also_reported),
+        "also_reported": (
+            tuple((other, edition_titles[other.edition]) for other in also_reported)
+            if also_reported
+            else ()
+        ),
     }
     # A repeat's canonical page is the first report's: it is left out of the sitemap.
-    return Page(page_file(folder), "item.html", item.title, context, item.date, original is None)
+    return _new_page(
+        page_file(folder), "item.html", item.title, context, item.date, original is None
+    )
+
+
+def _new_page(
+    path: str,
+    template: str,
+    title: str,
+    context: dict[str, object],
+    updated: datetime | None,
+    in_sitemap: bool,
+) -> Page:
+    """Page(path, template, title, context, updated, in_sitemap) without the frozen
+    dataclass's __init__ (a call of object.__setattr__ a field): at a third of its cost,
+    for the page of every item at each build. Page has no __post_init__ and no slots (the
+    tests check both): the result is what Page(...) makes."""
+    page = object.__new__(Page)
+    page.__dict__.update(
+        path=path,
+        template=template,
+        title=title,
+        context=context,
+        updated=updated,
+        in_sitemap=in_sitemap,
+    )
+    return page
 
 
 def _first_editions(edition: Edition, edition_titles: dict[int, str]) -> dict[int, str]:
@@ -291,13 +321,14 @@ def _editions(
     messages: NullTranslations,
 ) -> list[Edition]:
     """Every edition with an item, even one whose items all repeat earlier reports: its
-    page still shows them, each pointing to where the story was first reported."""
+    page still shows them, each pointing to where the story was first reported. `every`
+    is in newest_first's order: each edition's items come in the editor's."""
     grouped: dict[int, list[Item]] = defaultdict(list)
     for item in every:
         grouped[item.edition].append(item)
     editions = []
     for source in sorted(edition_files, key=lambda e: e.number, reverse=True):
-        members = sorted(grouped.get(source.number, ()), key=lambda item: item.position)
+        members = grouped.get(source.number)
         if not members:
             continue
         editions.append(
