@@ -254,33 +254,7 @@ def _item_page(
         ),
     }
     # A repeat's canonical page is the first report's: it is left out of the sitemap.
-    return _new_page(
-        page_file(folder), "item.html", item.title, context, item.date, original is None
-    )
-
-
-def _new_page(
-    path: str,
-    template: str,
-    title: str,
-    context: dict[str, object],
-    updated: datetime | None,
-    in_sitemap: bool,
-) -> Page:
-    """Page(path, template, title, context, updated, in_sitemap) without the frozen
-    dataclass's __init__ (a call of object.__setattr__ a field): at a third of its cost,
-    for the page of every item at each build. Page has no __post_init__ and no slots (the
-    tests check both): the result is what Page(...) makes."""
-    page = object.__new__(Page)
-    page.__dict__.update(
-        path=path,
-        template=template,
-        title=title,
-        context=context,
-        updated=updated,
-        in_sitemap=in_sitemap,
-    )
-    return page
+    return Page(page_file(folder), "item.html", item.title, context, item.date, original is None)
 
 
 def _first_editions(edition: Edition, edition_titles: dict[int, str]) -> dict[int, str]:

@@ -3,7 +3,6 @@ the items come in."""
 
 from __future__ import annotations
 
-import dataclasses
 import random
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -12,7 +11,7 @@ from typing import Any
 import pytest
 from conftest import config_for
 
-from digest.assemble import _new_page, assemble
+from digest.assemble import assemble
 from digest.model import EditionFile, Item, Page, Source
 from digest.taxonomy import EMPTY
 
@@ -91,17 +90,3 @@ def test_a_first_report_lists_its_repeats_and_a_repeat_leads_to_it(
     shown: dict[str, Any] = repeat.context
     assert shown["original"].id == "id0-0" and shown["original_edition"] == "The first"
     assert shown["before"] is None and shown["after"] is None and shown["also_reported"] == ()
-
-
-def test_a_page_made_without_init_is_the_page_init_makes() -> None:
-    # Item pages are made without Page.__init__: that must stay what __init__ does.
-    assert not hasattr(Page, "__post_init__") and not hasattr(Page, "__slots__")
-    context: dict[str, object] = {"root": "../../"}
-    values = ("items/a/index.html", "item.html", "A", context, WHEN, False)
-    assert [f.name for f in dataclasses.fields(Page)] == [
-        "path", "template", "title", "context", "updated", "in_sitemap",
-    ]  # fmt: skip
-    made, initialised = _new_page(*values), Page(*values)
-    assert made == initialised and list(vars(made)) == list(vars(initialised))
-    with pytest.raises(dataclasses.FrozenInstanceError):
-        made.title = "B"  # type: ignore[misc]

@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import dataclasses
 from datetime import UTC, datetime, timedelta
 
 import pytest
 from conftest import ROOT, SAMPLE
 
-from digest.enrich import Enriched, Known, _new_item, enrich
-from digest.model import EditionFile, Item, RawItem, Source
+from digest.enrich import Enriched, Known, enrich
+from digest.model import EditionFile, RawItem
 from digest.parse import parse_text
 from digest.taxonomy import EMPTY, Taxonomy, parse_taxonomy
 
@@ -76,31 +75,3 @@ def test_known_topics_are_taken_as_they_are_given() -> None:
     run = enrich(editions(), TAXONOMY, known=Known(clean.named, told))
     assert {item.topics for item in run.items} == {("told",)}
     assert all(item.evidence == () for item in run.items)
-
-
-def test_an_item_made_without_init_is_the_item_init_makes() -> None:
-    # enrich makes its Items without Item.__init__: that must stay what __init__ does.
-    fields = dataclasses.fields(Item)
-    assert not hasattr(Item, "__post_init__") and not hasattr(Item, "__slots__")
-    values = dict(
-        id="1a2b3c4d5e6f",
-        title="Title",
-        slug="title-1a2b3c",
-        summary="Summary.",
-        analysis=None,
-        date=WHEN,
-        edition=3,
-        position=1,
-        source=Source("3.txt", 4),
-        topics=("a",),
-        evidence=(),
-        duplicate_of=None,
-        editor_headline=True,
-        distinct=False,
-    )
-    assert list(values) == [f.name for f in fields]  # every field, in order
-    made, initialised = _new_item(**values), Item(**values)  # type: ignore[arg-type]
-    assert made == initialised and hash(made) == hash(initialised)
-    assert vars(made) == vars(initialised) and list(vars(made)) == list(vars(initialised))
-    with pytest.raises(dataclasses.FrozenInstanceError):
-        made.title = "Other"  # type: ignore[misc]
