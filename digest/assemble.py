@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Collection, Iterable, Sequence
+from collections.abc import Callable, Collection, Iterable, Sequence
 from datetime import datetime
 from gettext import NullTranslations
 from typing import TypeVar
@@ -106,12 +106,14 @@ def assemble(
                 first_editions=_first_editions(edition, edition_titles),
             )
         )
+    item_path = path_of.dispatch(Item)  # looked up once: there is a page for every item
     for before, item, after in _neighbours(listed):
-        pages.append(_item_page(item, edition_titles, before, after, None, also_reported[item.id]))
+        reported = also_reported.get(item.id, ())
+        pages.append(_item_page(item, item_path, edition_titles, before, after, None, reported))
     for item in every:
         if item.duplicate_of is not None:  # not listed, but its URL must work and lead on
             original = by_id[item.duplicate_of]
-            pages.append(_item_page(item, edition_titles, None, None, original, []))
+            pages.append(_item_page(item, item_path, edition_titles, None, None, original, ()))
     for extra in standalone:
         pages.append(_page(standalone_path(extra.slug), "page.html", extra.title, standalone=extra))
     for topic in topics:
@@ -212,11 +214,12 @@ def _share_image(config: SiteConfig) -> str | None:
 
 def _item_page(
     item: Item,
+    item_path: Callable[[Item], str],
     edition_titles: dict[int, str],
     before: Item | None,
     after: Item | None,
     original: Item | None,
-    also_reported: list[Item],
+    also_reported: Sequence[Item],
 ) -> Page:
     """An item's page. Its pager follows the lists' order (newest edition first, each in
     the editor's order): `before` is the item above it, `after` the one below. Within
@@ -226,28 +229,32 @@ def _item_page(
 
     Only the titles a page shows are in its context, so that a new edition changes
     no page that does not show it."""
-
-    def crossing(other: Item | None) -> str | None:
-        if other is None or other.edition == item.edition:
-            return None
-        return edition_titles[other.edition]
-
-    return _page(
-        path_of(item),
-        "item.html",
-        item.title,
-        updated=item.date,
-        in_sitemap=original is None,  # a repeat's canonical page is the first report's
-        item=item,
-        edition_title=edition_titles[item.edition],
-        before=before,
-        after=after,
-        before_edition=crossing(before),
-        after_edition=crossing(after),
-        original=original,
-        original_edition=edition_titles[original.edition] if original else None,
-        also_reported=tuple((other, edition_titles[other.edition]) for other in also_reported),
-    )
+    # The Page as _page makes it, written out: this runs for every item at each build.
+    folder = item_path(item)
+    edition = item.edition
+    context = {
+        "root": root_from(folder),
+        "folder": folder,
+        "item": item,
+        "edition_title": edition_titles[edition],
+        "before": before,
+        "after": after,
+        "before_edition": (
+            None if before is None or before.edition == edition else edition_titles[before.edition]
+        ),
+        "after_edition": (
+            None if after is None or after.edition == edition else edition_titles[after.edition]
+        ),
+        "original": original,
+        "original_edition": edition_titles[original.edition] if original else None,
+        "also_reported": (
+            tuple((other, edition_titles[other.edition]) for other in also_reported)
+            if also_reported
+            else ()
+        ),
+    }
+    # A repeat's canonical page is the first report's: it is left out of the sitemap.
+    return Page(page_file(folder), "item.html", item.title, context, item.date, original is None)
 
 
 def _first_editions(edition: Edition, edition_titles: dict[int, str]) -> dict[int, str]:
@@ -288,13 +295,14 @@ def _editions(
     messages: NullTranslations,
 ) -> list[Edition]:
     """Every edition with an item, even one whose items all repeat earlier reports: its
-    page still shows them, each pointing to where the story was first reported."""
+    page still shows them, each pointing to where the story was first reported. `every`
+    is in newest_first's order: each edition's items come in the editor's."""
     grouped: dict[int, list[Item]] = defaultdict(list)
     for item in every:
         grouped[item.edition].append(item)
     editions = []
     for source in sorted(edition_files, key=lambda e: e.number, reverse=True):
-        members = sorted(grouped.get(source.number, ()), key=lambda item: item.position)
+        members = grouped.get(source.number)
         if not members:
             continue
         editions.append(

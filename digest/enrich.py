@@ -27,6 +27,7 @@ from .workers import cores, map_shared
 
 Named = tuple[str, str, str]  # id, title, slug
 Tagged = tuple[tuple[str, ...], tuple[Evidence, ...]]  # topics, evidence
+NO_TAGS: Tagged = ((), ())
 
 
 @dataclass(frozen=True)
@@ -79,21 +80,30 @@ def enrich(
 ) -> Enriched:
     """Every item enriched, with the problems found and the results used."""
     named: dict[bytes, Named] = {}
-    items, problems, keys, tag_keys = _identify(editions, known.named, named, language)
-    if taxonomy.topics:
-        tagged = dict(_tags(items, tag_keys, taxonomy, known.tagged))
-        items = [_tagged(item, *tagged[key]) for item, key in zip(items, tag_keys, strict=True)]
-    else:
-        tagged = {}
+    tagged: dict[bytes, Tagged] = {}
+    tagging = bool(taxonomy.topics)
+    items, problems, keys, untagged = _identify(
+        editions, known.named, named, known.tagged if tagging else None, tagged, language
+    )
+    if untagged:
+        # Worked out together, after the known ones: a large archive's go to the cores.
+        texts = [items[index] for indexes in untagged.values() for index in indexes[:1]]
+        fresh = tag_texts(texts, taxonomy)
+        for (key, indexes), tags in zip(untagged.items(), fresh, strict=True):
+            tagged[key] = tags
+            for index in indexes:
+                items[index] = _tagged(items[index], *tags)
     duplicates, grouped = _group(items, keys, language, known.grouped)
-    marked = (replace(i, duplicate_of=d) if (d := duplicates.get(i.id)) else i for i in items)
-    return Enriched(tuple(marked), problems, named, tagged, grouped)
+    for index, first in duplicates.items():
+        items[index] = replace(items[index], duplicate_of=first)
+    return Enriched(tuple(items), problems, named, tagged, grouped)
 
 
 def _group(
     items: Sequence[Item], keys: Sequence[bytes], language: str, earlier: Grouped | None
-) -> tuple[dict[str, str], Grouped]:
-    """Near-duplicates, as dedupe.find_duplicates finds them. An item is only compared
+) -> tuple[dict[int, str], Grouped]:
+    """Near-duplicates, as dedupe.find_duplicates finds them: the id of the first report,
+    by the place in `items` of each item grouped under one. An item is only compared
     with earlier ones, so when the items begin with those `earlier` saw, in the same
     order, its finder carries on from there."""
     # The editor's "not a repeat" is part of what the finder saw: marking or unmarking an
@@ -107,34 +117,20 @@ def _group(
     else:
         finder = earlier.finder
     found = {
-        finder.ids[index]: finder.ids[first]
+        index: finder.ids[first]
         for index, first in enumerate(finder.first_of[:done])
         if first != index
     }
     # The stems, when starting over: working them out is most of what adding costs.
     stems = earlier.features() if earlier is not None and done == 0 else {}
-    for key, item in zip(order[done:], items[done:], strict=True):
+    for index, (key, item) in enumerate(zip(order[done:], items[done:], strict=True), done):
         grouping = finder.add(item, stems.get(key))
         if grouping is not None:
-            found[item.id] = grouping.first
+            found[index] = grouping.first
     return found, Grouped(order, finder)
 
 
 PARALLEL_FROM = 4000  # items; below this, starting worker processes costs more than it saves
-
-
-def _tags(
-    items: Sequence[Item], keys: Sequence[bytes], taxonomy: Taxonomy, known: Mapping[bytes, Tagged]
-) -> Iterable[tuple[bytes, Tagged]]:
-    """Each item's topics and evidence by its key, from `known` or worked out."""
-    missing: dict[bytes, Item] = {}
-    for key, item in zip(keys, items, strict=True):
-        tags = known.get(key)
-        if tags is None:
-            missing[key] = item
-        else:
-            yield key, tags
-    yield from zip(missing, tag_texts(list(missing.values()), taxonomy), strict=True)
 
 
 def tag_all(items: list[Item], taxonomy: Taxonomy) -> list[Item]:
@@ -191,7 +187,7 @@ def identify(
     The title is the editor's headline when the item file gives one, else the one derived
     from the summary; the slug is made from the title (the URL ledger may keep an earlier
     one: digest/urlledger.py)."""
-    items, problems, _, _ = _identify(editions, {}, {}, language)
+    items, problems, _, _ = _identify(editions, {}, {}, None, {}, language)
     return items, problems
 
 
@@ -199,13 +195,17 @@ def _identify(
     editions: Iterable[EditionFile],
     known: Mapping[bytes, Named],
     named: dict[bytes, Named],
+    known_tags: Mapping[bytes, Tagged] | None,
+    tagged: dict[bytes, Tagged],
     language: str,
-) -> tuple[list[Item], list[Problem], list[bytes], list[bytes]]:
+) -> tuple[list[Item], list[Problem], list[bytes], dict[bytes, list[int]]]:
     """identify(), taking ids, titles and slugs from `known` where it has them and putting
-    every one used in `named`; also the text_key of each Item's summary, and of its
-    summary and analysis."""
+    every one used in `named`; also the text_key of each Item's summary. With `known_tags`
+    (a taxonomy's), each Item whose text_key(summary, analysis) it holds gets those topics
+    and evidence, put in `tagged`; the others, by that key, are the places of the Items
+    still to tag."""
     keys: list[bytes] = []
-    tag_keys: list[bytes] = []
+    untagged: dict[bytes, list[int]] = {}
     items: list[Item] = []
     problems: list[Problem] = []
     first_seen: dict[str, tuple[Item, str]] = {}  # id -> item, where it was shown
@@ -225,8 +225,8 @@ def _identify(
                 names = (id_, title, make_slug(title, id_))
             named[name_key] = names
             id_, title, slug = names
-            here = (edition.path, raw.line)
             if id_ in first_seen:
+                here = (edition.path, raw.line)
                 earlier, earlier_path = first_seen[id_]
                 where = f"{earlier_path}:{earlier.source.line}"
                 if normalize(earlier.summary) == normalize(raw.summary):
@@ -237,6 +237,20 @@ def _identify(
                 continue
             if slug in slugs:  # same words and same 6 id digits: fall back to the whole id
                 slug = f"{slug[:-SLUG_ID_LENGTH]}{id_}"
+            # An Item is made once, with its topics when they are known (most are, at each
+            # build): replacing it afterwards would make every Item twice.
+            topics, evidence = NO_TAGS
+            if known_tags is not None:
+                summary.update(b"\0")
+                analysis = "\1" if raw.analysis is None else raw.analysis
+                summary.update(analysis.encode("utf-8", "surrogatepass"))
+                tag_key = summary.digest()
+                tags = known_tags.get(tag_key)
+                if tags is None:
+                    untagged.setdefault(tag_key, []).append(len(items))
+                else:
+                    tagged[tag_key] = tags
+                    topics, evidence = tags
             item = Item(
                 id=id_,
                 title=title,
@@ -249,6 +263,8 @@ def _identify(
                 # The name inside the content folder, not the path typed: items.json must not
                 # depend on the folder the build was started from.
                 source=Source(edition.name, raw.line),
+                topics=topics,
+                evidence=evidence,
                 editor_headline=raw.headline is not None,
                 distinct=raw.distinct,
             )
@@ -256,7 +272,4 @@ def _identify(
             slugs.add(slug)
             items.append(item)
             keys.append(key)
-            analysis = "\1" if raw.analysis is None else raw.analysis
-            summary.update(("\0" + analysis).encode("utf-8", "surrogatepass"))
-            tag_keys.append(summary.digest())
-    return items, problems, keys, tag_keys
+    return items, problems, keys, untagged

@@ -60,6 +60,7 @@ import unicodedata
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from functools import lru_cache
 from itertools import pairwise
 
@@ -139,8 +140,9 @@ def segments(items: Sequence[Item], language: str = "en") -> tuple[IndexSegment,
     """The segments of the index of `items` (every item, repeats included, newest first
     as the site lists them), stemmed for the site's `language`."""
     oldest_first = items[::-1]
-    number = {item.id: n for n, item in enumerate(oldest_first)}
-    by_id = {item.id: item for item in oldest_first}
+    # Only repeats need it (and a site may have none): a dict of every item.
+    repeats = any(item.duplicate_of is not None for item in oldest_first)
+    number = {item.id: n for n, item in enumerate(oldest_first)} if repeats else {}
     code = _language(language)
     sizes = [LARGEST * BLOCK] * (len(oldest_first) // (LARGEST * BLOCK))
     blocks = len(oldest_first) // BLOCK % LARGEST
@@ -153,9 +155,9 @@ def segments(items: Sequence[Item], language: str = "en") -> tuple[IndexSegment,
     for size in sizes:
         part = tuple(oldest_first[first : first + size])
         firsts = tuple(
-            (n, number[item.duplicate_of], by_id[item.duplicate_of])
-            for n, item in enumerate(part)
-            if item.duplicate_of is not None and item.duplicate_of in by_id
+            (n, number[item.duplicate_of], oldest_first[number[item.duplicate_of]])
+            for n, item in enumerate(part if repeats else ())
+            if item.duplicate_of is not None and item.duplicate_of in number
         )
         # The key covers what the files hold: the stemming, and the dates' language when
         # it is not the stemmer's (a language whose words are indexed unstemmed).
@@ -177,16 +179,41 @@ def stemmer_source(language: str) -> str:
 
 def _key(items: Iterable[Item], firsts: Iterable[tuple[int, int, Item]], language: str) -> str:
     digest = hashlib.sha256(f"{FORMAT}\0{language}".encode())
+    # Every item of the archive is keyed at each build, so each is hashed as its pieces,
+    # its texts not copied into a record first, and reprs are made once for the dates and
+    # topics that items share. The bytes are those of one record an item:
+    #   {len}:{path}{len}:{title}{date!r}{topics!r}{len}:{summary}, then for the analysis
+    #   +{len}:{analysis} or -, then \0
+    # each text with its length before it (no text runs into the next), not repr().
+    update = digest.update
+    item_path = path_of.dispatch(Item)
+    # By the date, its zone and its fold: aware datetimes in one zone compare equal
+    # whatever their fold, which repr() shows.
+    dates: dict[tuple[datetime, object, int], str] = {}
+    topic_lists: dict[tuple[str, ...], str] = {}
     for item in items:
-        # Each text with its length before it (no text runs into the next), not repr():
-        # every item of the archive is keyed at each build.
-        analysis = "-" if item.analysis is None else f"+{len(item.analysis)}:{item.analysis}"
-        path, title, summary = path_of(item), item.title, item.summary
-        record = (
-            f"{len(path)}:{path}{len(title)}:{title}{item.date!r}{item.topics!r}"
-            f"{len(summary)}:{summary}{analysis}\0"
+        path, title, summary, analysis, when = (
+            item_path(item),
+            item.title,
+            item.summary,
+            item.analysis,
+            item.date,
         )
-        digest.update(record.encode("utf-8", "surrogatepass"))
+        date = dates.get((when, when.tzinfo, when.fold))
+        if date is None:
+            date = dates[(when, when.tzinfo, when.fold)] = repr(when)
+        topics = topic_lists.get(item.topics)
+        if topics is None:
+            topics = topic_lists[item.topics] = repr(item.topics)
+        head = f"{len(path)}:{path}{len(title)}:{title}{date}{topics}{len(summary)}:"
+        update(head.encode("utf-8", "surrogatepass"))
+        update(summary.encode("utf-8", "surrogatepass"))
+        if analysis is None:
+            update(b"-\0")
+        else:
+            update(f"+{len(analysis)}:".encode())
+            update(analysis.encode("utf-8", "surrogatepass"))
+            update(b"\0")
     for n, number, original in firsts:
         first = (n, number, path_of(original), original.title, original.date, original.topics)
         digest.update(repr(first).encode("utf-8", "surrogatepass") + b"\0")

@@ -63,6 +63,9 @@ def babel_locale(tag: str) -> Locale:
     return Locale(code, region) if region else Locale.parse(code)
 
 
+# A site's numbers are few and repeat (page 2, 3 … of every topic, at each build): each is
+# formatted once a process. Typed: True is a key equal to 1, and Babel refuses it.
+@lru_cache(maxsize=1024, typed=True)
 def number(value: int, tag: str) -> str:
     """A whole number as the interface's language writes it: 1,234 or 1 234."""
     from babel.numbers import format_decimal  # only when a number is shown

@@ -4,11 +4,13 @@ themselves run in search.js and are tested in a browser (test_site.py)."""
 
 from __future__ import annotations
 
+import hashlib
 import json
 from collections import Counter, defaultdict
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
 from hypothesis import given, settings
@@ -82,6 +84,82 @@ def test_a_changed_item_renames_only_its_segment(small) -> None:
     old = [path_of(s) for s in search.segments(items)]
     new = [path_of(s) for s in search.segments(edited)]
     assert old[0] != new[0] and old[1:] == new[1:]
+
+
+def _key_as_written(items: list[Item], firsts: tuple[Any, ...], language: str) -> str:
+    """A segment's key as search.py wrote it when segments were first named so: a build
+    must keep the names, hence the files, of the segments already on a site."""
+    digest = hashlib.sha256(f"{search.FORMAT}\0{language}".encode())
+    for one in items:
+        analysis = "-" if one.analysis is None else f"+{len(one.analysis)}:{one.analysis}"
+        path, title, summary = path_of(one), one.title, one.summary
+        record = (
+            f"{len(path)}:{path}{len(title)}:{title}{one.date!r}{one.topics!r}"
+            f"{len(summary)}:{summary}{analysis}\0"
+        )
+        digest.update(record.encode("utf-8", "surrogatepass"))
+    for n, number, original in firsts:
+        first = (n, number, path_of(original), original.title, original.date, original.topics)
+        digest.update(repr(first).encode("utf-8", "surrogatepass") + b"\0")
+    return digest.hexdigest()
+
+
+def _odd_items() -> list[Item]:
+    """Items whose records are easy to get wrong: texts that are not ASCII or not even
+    valid Unicode, empty or absent analyses, and dates that are equal but written
+    differently (one instant in two zones; a wall time that a zone's clock goes back
+    over, before and after)."""
+    paris = ZoneInfo("Europe/Paris")
+    back = datetime(2026, 10, 25, 2, 30, tzinfo=paris)  # the clocks go back at 3:00
+    dates = [
+        back,
+        back.replace(fold=1),
+        back.astimezone(UTC),
+        back,
+        datetime(2026, 10, 25, 0, 30, tzinfo=UTC),  # = back, in another zone
+        datetime(2026, 1, 1),
+        datetime(2026, 1, 1, tzinfo=UTC),
+    ]
+    texts = ["Plain.", "Télévisions et IA — 1,7 Md€ « ici »", "\ud800 lone", "中文 😀", "", "a\0b"]
+    found = []
+    for n, (when, text) in enumerate(zip(dates * 3, texts * 4, strict=False)):
+        found.append(
+            Item(
+                **{
+                    **item(n, summary=text or "Some text.").__dict__,
+                    "title": texts[(n + 1) % len(texts)] or "T",
+                    "analysis": [None, "", text, "Analysis."][n % 4],
+                    "date": when,
+                    "topics": [(), ("a",), ("a", "b"), ("b",)][n % 4],
+                    "duplicate_of": "id0" if n == 5 else None,
+                }
+            )
+        )
+    return found
+
+
+def test_segment_keys_are_the_digests_they_were() -> None:
+    items = _odd_items()
+    assert len(items) == 21
+    for language in ("en", "fr", "", "de\0de"):
+        for count in range(len(items) + 1):
+            part = items[:count]
+            firsts = tuple((n, 0, items[0]) for n, one in enumerate(part) if one.duplicate_of)
+            wanted = _key_as_written(part, firsts, language)
+            assert search._key(part, firsts, language) == wanted, (language, count)
+
+
+def test_segments_keep_the_names_they_had(small) -> None:
+    items = newest_first(20)
+    items[-6] = Item(**{**items[-6].__dict__, "duplicate_of": "id0"})  # item 5 repeats item 0
+    names = {
+        language: [path_of(s).split("/")[1] for s in search.segments(items, language)]
+        for language in ("en", "fr-CA")
+    }
+    assert names == {  # as the code of issue 13's second round named them
+        "en": ["0-ae7ac64770986496", "8-5a22df7d8dd81102", "16-08c3497cecb0c01a"],
+        "fr-CA": ["0-efa39e7aa9147683", "8-4816bd13fcb6f5e0", "16-55421690913682f9"],
+    }
 
 
 @pytest.mark.parametrize(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from datetime import UTC, datetime
 from pathlib import Path
 
 from conftest import TWO_ITEMS, config_for, tree
@@ -12,7 +13,8 @@ from hypothesis import strategies as st
 from digest import pipeline
 from digest.assemble import locale
 from digest.config import parse_config
-from digest.static import clashes
+from digest.model import EditionFile, RawItem
+from digest.static import clashes, image_problems
 
 
 def _site(tmp_path: Path, content, files: dict[str, bytes], **settings: object) -> Path:
@@ -160,3 +162,20 @@ def test_item_image_shown_relative_and_absolute_in_feeds(tmp_path: Path, content
     assert "images/none.png" not in edition and "gone" in edition
     feed = (site / "feed.xml").read_text()
     assert "https://example.org/digest/images/chart.png" in feed
+
+
+def test_image_problems_are_found_in_summaries_and_analyses_at_their_lines() -> None:
+    raw = (
+        RawItem("News! Nor [a link](x) nor an image.", "Wow!", 1, 2),
+        RawItem("A ![](images/a.png) chart.", "And\n![b](images/gone.png) this!", 3, 5),
+        RawItem("Plain.", "Analysis: ![](images/a.png)", 8),  # no analysis line: the item's
+        RawItem("![](images/a.png)", None, 9),
+    )
+    edition = EditionFile(0, "0.txt", "c/0.txt", None, datetime(2026, 1, 1, tzinfo=UTC), raw)
+    found = [(p.file, p.line, p.message[:22]) for p in image_problems([edition], {"images/a.png"})]
+    assert found == [
+        ("c/0.txt", 3, "image 'images/a.png' h"),
+        ("c/0.txt", 6, "image 'images/gone.png"),
+        ("c/0.txt", 8, "image 'images/a.png' h"),
+        ("c/0.txt", 9, "image 'images/a.png' h"),
+    ]

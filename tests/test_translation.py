@@ -32,7 +32,7 @@ from digest.config import parse_config
 from digest.dates import long_date, month_name
 from digest.newsletter import render_email
 from digest.render import make_env
-from digest.translation import catalog, interface_language, number
+from digest.translation import babel_locale, catalog, interface_language, number
 
 LOCALES = ROOT / "digest" / "locale"
 LANGUAGES = tuple(translation.supported())  # a new catalog is checked as soon as it is there
@@ -401,6 +401,17 @@ def test_dates_and_numbers_as_each_language_writes_them() -> None:
     assert number(1234, "fr") == f"1{NNBSP}234" and number(1234, "en") == "1,234"
     assert catalog("fr").ngettext("%(n)s item", "%(n)s items", 0) == "%(n)s article"
     assert catalog("fr").ngettext("%(n)s item", "%(n)s items", 2) == "%(n)s articles"
+
+
+def test_a_number_is_written_as_babel_writes_it_each_time() -> None:
+    from babel.numbers import format_decimal
+
+    values = [*range(-3, 1200), 9999, 10_000, 123_456, 1_234_567, 10**12]
+    for tag in ("en", "fr", "fr-CA", "en-US", "eo", "de"):
+        wanted = [format_decimal(v, locale=babel_locale(tag)) for v in values]
+        for _ in range(2):  # written, then remembered
+            assert [number(v, tag) for v in values] == wanted, tag
+    assert number(1234, "fr") != number(1234, "en")
 
 
 def test_a_regional_tag_takes_its_languages_interface(tmp_path: Path) -> None:
