@@ -14,7 +14,7 @@ import hashlib
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 
-from .dedupe import DuplicateFinder, Grouping
+from .dedupe import DuplicateFinder, Grouping, features
 from .headline import LIMIT as TITLE_LIMIT
 from .headline import rules_for
 from .markup import to_plain
@@ -82,8 +82,15 @@ def enrich(
     named: dict[bytes, Named] = {}
     tagged: dict[bytes, Tagged] = {}
     tagging = bool(taxonomy.topics)
+    editions = list(editions)
     items, problems, keys, untagged = _identify(
-        editions, known.named, named, known.tagged if tagging else None, tagged, language
+        editions,
+        known.named,
+        named,
+        known.tagged if tagging else None,
+        tagged,
+        language,
+        _names_ahead(editions, known.named, language),
     )
     if untagged:
         # Worked out together, after the known ones: a large archive's go to the cores.
@@ -121,8 +128,16 @@ def _group(
         for index, first in enumerate(finder.first_of[:done])
         if first != index
     }
-    # The stems, when starting over: working them out is most of what adding costs.
+    # The stems, when starting over: working them out is most of what adding costs (a
+    # large archive's new ones are worked out on every core first).
     stems = earlier.features() if earlier is not None and done == 0 else {}
+    fresh = [(key, item) for key, item in zip(order[done:], items[done:], strict=True)]
+    fresh = [(key, item) for key, item in fresh if key not in stems]
+    if len(fresh) >= PARALLEL_FROM:
+        found_stems = map_shared(
+            lambda pair: features(pair[1].summary, language), fresh, chunk=_chunk(len(fresh))
+        )
+        stems = {**stems, **dict(zip((key for key, _ in fresh), found_stems, strict=True))}
     for index, (key, item) in enumerate(zip(order[done:], items[done:], strict=True), done):
         grouping = finder.add(item, stems.get(key))
         if grouping is not None:
@@ -131,6 +146,42 @@ def _group(
 
 
 PARALLEL_FROM = 4000  # items; below this, starting worker processes costs more than it saves
+
+
+def _chunk(count: int) -> int:
+    return max(1, count // (cores() * 4))
+
+
+def _names_ahead(
+    editions: Sequence[EditionFile], known: Mapping[bytes, Named], language: str
+) -> dict[bytes, Named]:
+    """The id, title and slug of each raw item `known` does not name, by the same key, worked
+    out on every core when there are many (a clean build's); else none (_identify works
+    out the few it needs)."""
+    raws = [raw for edition in editions for raw in edition.items]
+    if len(raws) - len(known) < PARALLEL_FROM:  # cannot be many: not worth the keys
+        return {}
+    keyed = {_name_key(raw.summary, raw.headline): raw for raw in raws}
+    missing = [(key, raw) for key, raw in keyed.items() if key not in known]
+    if len(missing) < PARALLEL_FROM:
+        return {}
+    names = map_shared(
+        lambda pair: _names(pair[1].summary, pair[1].headline, language),
+        missing,
+        chunk=_chunk(len(missing)),
+    )
+    return dict(zip((key for key, _ in missing), names, strict=True))
+
+
+def _name_key(summary: str, headline: str | None) -> bytes:
+    # The editor's headline is part of what names the item: a slug is made from it.
+    return text_key(summary) if headline is None else text_key(summary, headline)
+
+
+def _names(summary: str, headline: str | None, language: str) -> Named:
+    id_ = item_id(summary)
+    title = headline or _derived_headline(to_plain(summary), language)
+    return id_, title, make_slug(title, id_)
 
 
 def tag_all(items: list[Item], taxonomy: Taxonomy) -> list[Item]:
@@ -152,7 +203,7 @@ def tag_texts(items: Sequence[Item], taxonomy: Taxonomy) -> list[Tagged]:
     if len(texts) < PARALLEL_FROM:
         evidences = [scored(text) for text in texts]
     else:
-        evidences = map_shared(scored, texts, chunk=max(1, len(texts) // (cores() * 4)))
+        evidences = map_shared(scored, texts, chunk=_chunk(len(texts)))
     return [(choose(evidence, taxonomy), tuple(evidence)) for evidence in evidences]
 
 
@@ -187,7 +238,7 @@ def identify(
     The title is the editor's headline when the item file gives one, else the one derived
     from the summary; the slug is made from the title (the URL ledger may keep an earlier
     one: digest/urlledger.py)."""
-    items, problems, _, _ = _identify(editions, {}, {}, None, {}, language)
+    items, problems, _, _ = _identify(editions, {}, {}, None, {}, language, {})
     return items, problems
 
 
@@ -198,9 +249,11 @@ def _identify(
     known_tags: Mapping[bytes, Tagged] | None,
     tagged: dict[bytes, Tagged],
     language: str,
+    ahead: Mapping[bytes, Named],
 ) -> tuple[list[Item], list[Problem], list[bytes], dict[bytes, list[int]]]:
-    """identify(), taking ids, titles and slugs from `known` where it has them and putting
-    every one used in `named`; also the text_key of each Item's summary. With `known_tags`
+    """identify(), taking ids, titles and slugs from `known`, or from `ahead` (worked out
+    for it), where they have them and putting every one used in `named`; also the
+    text_key of each Item's summary. With `known_tags`
     (a taxonomy's), each Item whose text_key(summary, analysis) it holds gets those topics
     and evidence, put in `tagged`; the others, by that key, are the places of the Items
     still to tag."""
@@ -218,11 +271,9 @@ def _identify(
             key = summary.digest()
             # The editor's headline is part of what names the item: a slug is made from it.
             name_key = key if raw.headline is None else text_key(raw.summary, raw.headline)
-            names = known.get(name_key)
+            names = known.get(name_key) or ahead.get(name_key)
             if names is None:
-                id_ = item_id(raw.summary)
-                title = raw.headline or _derived_headline(to_plain(raw.summary), language)
-                names = (id_, title, make_slug(title, id_))
+                names = _names(raw.summary, raw.headline, language)
             named[name_key] = names
             id_, title, slug = names
             if id_ in first_seen:

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import pytest
 from conftest import ROOT, SAMPLE
 
+from digest import enrich as enrich_module
 from digest.enrich import Enriched, Known, enrich
 from digest.model import EditionFile, RawItem
 from digest.parse import parse_text
@@ -75,3 +78,34 @@ def test_known_topics_are_taken_as_they_are_given() -> None:
     run = enrich(editions(), TAXONOMY, known=Known(clean.named, told))
     assert {item.topics for item in run.items} == {("told",)}
     assert all(item.evidence == () for item in run.items)
+
+
+@pytest.mark.parametrize("taxonomy", [TAXONOMY, EMPTY], ids=["tagged", "untagged"])
+def test_names_and_stems_worked_out_on_every_core_are_those_worked_out_in_turn(
+    taxonomy: Taxonomy, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A clean build of a large archive works out names, topics and stems ahead in helper
+    # processes; this archive is small, so the threshold is lowered to take that path.
+    in_turn = enrich(editions(), taxonomy)
+    shared: list[int] = []
+    real = enrich_module.map_shared
+
+    def counted(
+        function: Callable[[Any], Any], tasks: Sequence[Any], chunk: int, helpers: int | None = None
+    ) -> list[Any]:
+        shared.append(len(tasks))
+        return real(function, tasks, chunk=1, helpers=helpers)
+
+    monkeypatch.setattr(enrich_module, "PARALLEL_FROM", 1)
+    monkeypatch.setattr(enrich_module, "map_shared", counted)
+    ahead = enrich(editions(), taxonomy)
+    # names (each text once), topics when there is a taxonomy, and stems (every item)
+    texts = {(raw.summary, raw.headline) for edition in editions() for raw in edition.items}
+    topics = [len(in_turn.items)] if taxonomy.topics else []
+    assert shared == [len(texts), *topics, len(in_turn.items)]
+    assert ahead.items == in_turn.items and ahead.problems == in_turn.problems
+    assert ahead.named == in_turn.named and ahead.tagged == in_turn.tagged
+    assert ahead.repeats() == in_turn.repeats()
+    assert [ahead.grouped.finder.stems(i) for i in range(len(ahead.items))] == [
+        in_turn.grouped.finder.stems(i) for i in range(len(in_turn.items))
+    ]
