@@ -32,7 +32,7 @@ import os
 import pickle
 import sqlite3
 import zlib
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from pathlib import Path
 
 SCHEMA = "3"  # 3: entries in buckets
@@ -72,17 +72,24 @@ class Store:
         self._absent = False
         return conn
 
-    def section(self, name: str, key: str) -> Entries:
-        """The entries of section `name` if they were stored for `key` ({} otherwise)."""
+    def section(
+        self, name: str, key: str, each: Callable[[object], object] | None = None
+    ) -> Entries:
+        """The entries of section `name` if they were stored for `key` ({} otherwise).
+        `each` (a value -> an equal value) is applied to each value as it is read, and the
+        store keeps what it gives: a reader that shares equal parts between entries makes
+        the store's copy share them too, rather than keep the unshared one alive."""
         if self._conn is None or self._absent:
             return {}
         try:
             row = self._conn.execute("SELECT key FROM sections WHERE name = ?", (name,)).fetchone()
             if row is None or row[0] != key:
                 return {}
+            # Row by row, not fetchall(): only one bucket's pickle is held at a time (at
+            # 50,000 items the files section's are tens of MB, all at once).
             rows = self._conn.execute(
                 "SELECT key, value, checked FROM entries WHERE section = ?", (name,)
-            ).fetchall()
+            )
             entries: Entries = {}
             buckets: dict[str, Entries] = {}
             base = _base(self.version, name, key)
@@ -90,8 +97,11 @@ class Store:
                 if _check(base, bucket, value) != checked:
                     raise sqlite3.DatabaseError("a bucket does not match its check")
                 held = pickle.loads(value)
+                del value  # before the next row is fetched
                 if not isinstance(held, dict):
                     raise sqlite3.DatabaseError("a bucket holds no entries")
+                if each is not None:
+                    held = {entry: each(value) for entry, value in held.items()}
                 buckets[bucket] = held
                 entries.update(held)
         except Exception:  # damaged: sqlite3.DatabaseError, or a value that cannot be read
@@ -234,10 +244,10 @@ def _buckets(entries: Mapping[str, object]) -> dict[str, Entries]:
 
 def _rows(
     version: str, section: str, key: str, buckets: Iterable[tuple[str, Entries]]
-) -> list[tuple[str, str, bytes, bytes]]:
+) -> Iterator[tuple[str, str, bytes, bytes]]:
+    """Each bucket's row, pickled as executemany takes it: one pickle alive at a time, not
+    every bucket's at once."""
     base = _base(version, section, key)
-    rows = []
     for bucket, entries in buckets:
         data = pickle.dumps(entries, protocol=pickle.HIGHEST_PROTOCOL)
-        rows.append((section, bucket, data, _check(base, bucket, data)))
-    return rows
+        yield section, bucket, data, _check(base, bucket, data)
