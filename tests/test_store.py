@@ -55,7 +55,7 @@ def test_a_save_writes_only_what_changed_and_drops_what_is_gone(tmp_path: Path) 
 
 
 def test_each_value_is_read_through_the_readers_function_and_kept_as_it_gave(
-    tmp_path: Path,
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     saved(tmp_path)
     shared = ("value", 0, b"")
@@ -73,11 +73,8 @@ def test_each_value_is_read_through_the_readers_function_and_kept_as_it_gave(
         written.extend(rows)
         return iter(rows)
 
-    store._rows = spy  # type: ignore[assignment]
-    try:
-        assert first.save({"alpha": ("k1", entries)}) is None
-    finally:
-        store._rows = real  # type: ignore[assignment]
+    monkeypatch.setattr(store, "_rows", spy)
+    assert first.save({"alpha": ("k1", entries)}) is None
     assert written == []
     assert Store(tmp_path, "v1").section("alpha", "k1") == SECTIONS["alpha"][1]
 
