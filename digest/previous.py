@@ -72,7 +72,8 @@ class Previous:
     def __init__(self, config: SiteConfig, version: str, writable: bool = True) -> None:
         self._output = config.output
         self._output_name = hashlib.sha256(str(config.output.absolute()).encode()).hexdigest()[:16]
-        self._store = Store(config.cache, version, writable)
+        # The pages' records are read once, to plan: the store keeps their checks only.
+        self._store = Store(config.cache, version, writable, by_check=("pages:",))
         self._stats: dict[str, tuple[Stat, int]] = {}  # file name -> stat, when taken
         self._tagged_key = ""
         self._language = ""

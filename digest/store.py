@@ -44,11 +44,23 @@ Entries = dict[str, object]
 class Store:
     """A store opened for one build; `writable` False (digest check) never changes it."""
 
-    def __init__(self, folder: Path | None, version: str, writable: bool = True) -> None:
+    def __init__(
+        self,
+        folder: Path | None,
+        version: str,
+        writable: bool = True,
+        by_check: tuple[str, ...] = (),
+    ) -> None:
+        """`by_check`: the sections (by the start of their names) whose values the store
+        does not keep once read, only each bucket's check: a save pickles their buckets
+        again to compare. For a section whose values its reader drops (the pages'
+        records, read once to plan), at the cost of a pickle at each save."""
         self.folder, self.version, self.writable = folder, version, writable
         self.path = folder / NAME if folder is not None else None
-        # section -> (key, buckets) as read: a save writes only the buckets that differ
-        self._loaded: dict[str, tuple[str, dict[str, Entries]]] = {}
+        self._by_check = by_check
+        # section -> (key, buckets) as read: a save writes only the buckets that differ.
+        # A bucket is its entries, or its check for a section `by_check`.
+        self._loaded: dict[str, tuple[str, dict[str, Entries | bytes]]] = {}
         self._conn: sqlite3.Connection | None = None
         self._absent = True  # until a store of this schema and version is found
         if self.path is not None:
@@ -91,8 +103,9 @@ class Store:
                 "SELECT key, value, checked FROM entries WHERE section = ?", (name,)
             )
             entries: Entries = {}
-            buckets: dict[str, Entries] = {}
+            buckets: dict[str, Entries | bytes] = {}
             base = _base(self.version, name, key)
+            by_check = self._kept_by_check(name)
             for bucket, value, checked in rows:
                 if _check(base, bucket, value) != checked:
                     raise sqlite3.DatabaseError("a bucket does not match its check")
@@ -102,13 +115,16 @@ class Store:
                     raise sqlite3.DatabaseError("a bucket holds no entries")
                 if each is not None:
                     held = {entry: each(value) for entry, value in held.items()}
-                buckets[bucket] = held
+                buckets[bucket] = checked if by_check else held
                 entries.update(held)
         except Exception:  # damaged: sqlite3.DatabaseError, or a value that cannot be read
             self._forget()
             return {}
         self._loaded[name] = (key, buckets)
         return entries
+
+    def _kept_by_check(self, name: str) -> bool:
+        return bool(self._by_check) and name.startswith(self._by_check)
 
     def _forget(self) -> None:
         """Count the whole store as absent: the next save writes a new one."""
@@ -198,14 +214,22 @@ class Store:
                 if old is None or old_key != key:
                     conn.execute("DELETE FROM entries WHERE section = ?", (name,))
                     conn.execute("INSERT OR REPLACE INTO sections VALUES (?, ?)", (name, key))
-                    changed = list(buckets.items())
+                    rows = _rows(self.version, name, key, buckets.items())
                 else:
                     gone = [(name, bucket) for bucket in old if bucket not in buckets]
                     conn.executemany("DELETE FROM entries WHERE section = ? AND key = ?", gone)
-                    # Values are compared, not their pickles: a value that mutates in place
-                    # must come back as a new value that is unequal to the one read.
-                    changed = [(b, v) for b, v in buckets.items() if b not in old or old[b] != v]
-                rows = _rows(self.version, name, key, changed)
+                    if self._kept_by_check(name):
+                        # Equal pickles are equal values; unequal pickles of equal values
+                        # (shared parts pickled once) only cost a row written again.
+                        every = _rows(self.version, name, key, buckets.items())
+                        rows = (row for row in every if old.get(row[1]) != row[3])
+                    else:
+                        # Values are compared, not their pickles: a value that mutates in
+                        # place must come back as a new value unequal to the one read.
+                        changed = [
+                            (b, v) for b, v in buckets.items() if b not in old or old[b] != v
+                        ]
+                        rows = _rows(self.version, name, key, changed)
                 conn.executemany("INSERT OR REPLACE INTO entries VALUES (?, ?, ?, ?)", rows)
             conn.execute("COMMIT")
         except BaseException:

@@ -79,6 +79,30 @@ def test_each_value_is_read_through_the_readers_function_and_kept_as_it_gave(
     assert Store(tmp_path, "v1").section("alpha", "k1") == SECTIONS["alpha"][1]
 
 
+def test_a_section_kept_by_its_checks_writes_only_the_buckets_that_changed(
+    tmp_path: Path,
+) -> None:
+    path = saved(tmp_path)
+
+    def rowids() -> dict[str, int]:
+        query = "SELECT key, rowid FROM entries WHERE section = 'alpha'"
+        with sqlite3.connect(path) as conn:
+            return dict(conn.execute(query).fetchall())
+
+    before = rowids()
+    first = Store(tmp_path, "v1", by_check=("alp",))
+    entries = first.section("alpha", "k1")
+    assert entries == SECTIONS["alpha"][1]
+    assert all(isinstance(kept, bytes) for kept in first._loaded["alpha"][1].values())
+    entries["entry 2"] = "changed"
+    assert first.save({"alpha": ("k1", entries)}) is None
+    after = rowids()
+    (changed,) = store._buckets({"entry 2": None})
+    assert after.keys() == before.keys()
+    assert [b for b in after if after[b] != before[b]] == [changed]  # a row written anew
+    assert Store(tmp_path, "v1").section("alpha", "k1") == entries
+
+
 def test_a_readers_function_that_fails_counts_as_a_damaged_store(tmp_path: Path) -> None:
     saved(tmp_path)
 
