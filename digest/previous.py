@@ -36,7 +36,7 @@ from .enrich import Enriched, Grouped, Known
 from .export import split
 from .fingerprint import Fingerprints, reads_only_site_values, templates_digest
 from .load import Loaded, Read, file_digest
-from .model import Page, Segment, Site
+from .model import Evidence, Page, Segment, Site
 from .render import archive_marks
 from .store import Store, key_of
 from .taxonomy import Taxonomy
@@ -77,7 +77,8 @@ class Previous:
     def __init__(self, config: SiteConfig, version: str, writable: bool = True) -> None:
         self._output = config.output
         self._output_name = hashlib.sha256(str(config.output.absolute()).encode()).hexdigest()[:16]
-        self._store = Store(config.cache, version, writable)
+        # The pages' records are read once, to plan: the store keeps their checks only.
+        self._store = Store(config.cache, version, writable, by_check=("pages:",))
         self._stats: dict[str, tuple[Stat, int]] = {}  # file name -> stat, when taken
         self._tagged_key = ""
         self._language = ""
@@ -119,7 +120,7 @@ class Previous:
         self._tagged_key = key_of(taxonomy, language)
         self._language = language
         named = self._store.section("named", language)  # derived titles follow the language
-        tagged = self._store.section("tagged", self._tagged_key)
+        tagged = self._store.section("tagged", self._tagged_key, _Sharing().tagged)
         grouped = self._store.section("grouped", language).get("finder")
         return Known(
             {bytes.fromhex(key): value for key, value in named.items()},  # type: ignore[misc]
@@ -258,6 +259,28 @@ class Previous:
     @property
     def _segments(self) -> str:
         return f"segments:{self._output_name}"
+
+
+class _Sharing:
+    """Equal evidence and topic lists made one object, as the tagged section is read: each
+    bucket was pickled apart, so an Evidence found in many items (the same terms of the same
+    topic) comes back as many copies: at 50,000 items, 35 MB of them, most of it repeats."""
+
+    def __init__(self) -> None:
+        self._evidence: dict[Evidence, Evidence] = {}
+        self._topics: dict[tuple[str, ...], tuple[str, ...]] = {}
+
+    def tagged(self, value: object) -> object:
+        if not (isinstance(value, tuple) and len(value) == 2):
+            return value  # not a Tagged: enrich works it out again
+        topics, evidence = value
+        if not (isinstance(topics, tuple) and isinstance(evidence, tuple)):
+            return value
+        shared = self._evidence.setdefault
+        return (
+            self._topics.setdefault(topics, topics),
+            tuple([shared(found, found) for found in evidence]),
+        )
 
 
 def _stat(path: str) -> Stat | None:

@@ -32,7 +32,7 @@ import os
 import pickle
 import sqlite3
 import zlib
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from pathlib import Path
 
 SCHEMA = "3"  # 3: entries in buckets
@@ -44,11 +44,23 @@ Entries = dict[str, object]
 class Store:
     """A store opened for one build; `writable` False (digest check) never changes it."""
 
-    def __init__(self, folder: Path | None, version: str, writable: bool = True) -> None:
+    def __init__(
+        self,
+        folder: Path | None,
+        version: str,
+        writable: bool = True,
+        by_check: tuple[str, ...] = (),
+    ) -> None:
+        """`by_check`: the sections (by the start of their names) whose values the store
+        does not keep once read, only each bucket's check: a save pickles their buckets
+        again to compare. For a section whose values its reader drops (the pages'
+        records, read once to plan), at the cost of a pickle at each save."""
         self.folder, self.version, self.writable = folder, version, writable
         self.path = folder / NAME if folder is not None else None
-        # section -> (key, buckets) as read: a save writes only the buckets that differ
-        self._loaded: dict[str, tuple[str, dict[str, Entries]]] = {}
+        self._by_check = by_check
+        # section -> (key, buckets) as read: a save writes only the buckets that differ.
+        # A bucket is its entries, or its check for a section `by_check`.
+        self._loaded: dict[str, tuple[str, dict[str, Entries | bytes]]] = {}
         self._conn: sqlite3.Connection | None = None
         self._absent = True  # until a store of this schema and version is found
         if self.path is not None:
@@ -72,33 +84,47 @@ class Store:
         self._absent = False
         return conn
 
-    def section(self, name: str, key: str) -> Entries:
-        """The entries of section `name` if they were stored for `key` ({} otherwise)."""
+    def section(
+        self, name: str, key: str, each: Callable[[object], object] | None = None
+    ) -> Entries:
+        """The entries of section `name` if they were stored for `key` ({} otherwise).
+        `each` (a value -> an equal value) is applied to each value as it is read, and the
+        store keeps what it gives: a reader that shares equal parts between entries makes
+        the store's copy share them too, rather than keep the unshared one alive."""
         if self._conn is None or self._absent:
             return {}
         try:
             row = self._conn.execute("SELECT key FROM sections WHERE name = ?", (name,)).fetchone()
             if row is None or row[0] != key:
                 return {}
+            # Row by row, not fetchall(): only one bucket's pickle is held at a time (at
+            # 50,000 items the files section's are tens of MB, all at once).
             rows = self._conn.execute(
                 "SELECT key, value, checked FROM entries WHERE section = ?", (name,)
-            ).fetchall()
+            )
             entries: Entries = {}
-            buckets: dict[str, Entries] = {}
+            buckets: dict[str, Entries | bytes] = {}
             base = _base(self.version, name, key)
+            by_check = self._kept_by_check(name)
             for bucket, value, checked in rows:
                 if _check(base, bucket, value) != checked:
                     raise sqlite3.DatabaseError("a bucket does not match its check")
                 held = pickle.loads(value)
+                del value  # before the next row is fetched
                 if not isinstance(held, dict):
                     raise sqlite3.DatabaseError("a bucket holds no entries")
-                buckets[bucket] = held
+                if each is not None:
+                    held = {entry: each(value) for entry, value in held.items()}
+                buckets[bucket] = checked if by_check else held
                 entries.update(held)
         except Exception:  # damaged: sqlite3.DatabaseError, or a value that cannot be read
             self._forget()
             return {}
         self._loaded[name] = (key, buckets)
         return entries
+
+    def _kept_by_check(self, name: str) -> bool:
+        return bool(self._by_check) and name.startswith(self._by_check)
 
     def _forget(self) -> None:
         """Count the whole store as absent: the next save writes a new one."""
@@ -188,14 +214,22 @@ class Store:
                 if old is None or old_key != key:
                     conn.execute("DELETE FROM entries WHERE section = ?", (name,))
                     conn.execute("INSERT OR REPLACE INTO sections VALUES (?, ?)", (name, key))
-                    changed = list(buckets.items())
+                    rows = _rows(self.version, name, key, buckets.items())
                 else:
                     gone = [(name, bucket) for bucket in old if bucket not in buckets]
                     conn.executemany("DELETE FROM entries WHERE section = ? AND key = ?", gone)
-                    # Values are compared, not their pickles: a value that mutates in place
-                    # must come back as a new value that is unequal to the one read.
-                    changed = [(b, v) for b, v in buckets.items() if b not in old or old[b] != v]
-                rows = _rows(self.version, name, key, changed)
+                    if self._kept_by_check(name):
+                        # Equal pickles are equal values; unequal pickles of equal values
+                        # (shared parts pickled once) only cost a row written again.
+                        every = _rows(self.version, name, key, buckets.items())
+                        rows = (row for row in every if old.get(row[1]) != row[3])
+                    else:
+                        # Values are compared, not their pickles: a value that mutates in
+                        # place must come back as a new value unequal to the one read.
+                        changed = [
+                            (b, v) for b, v in buckets.items() if b not in old or old[b] != v
+                        ]
+                        rows = _rows(self.version, name, key, changed)
                 conn.executemany("INSERT OR REPLACE INTO entries VALUES (?, ?, ?, ?)", rows)
             conn.execute("COMMIT")
         except BaseException:
@@ -234,10 +268,10 @@ def _buckets(entries: Mapping[str, object]) -> dict[str, Entries]:
 
 def _rows(
     version: str, section: str, key: str, buckets: Iterable[tuple[str, Entries]]
-) -> list[tuple[str, str, bytes, bytes]]:
+) -> Iterator[tuple[str, str, bytes, bytes]]:
+    """Each bucket's row, pickled as executemany takes it: one pickle alive at a time, not
+    every bucket's at once."""
     base = _base(version, section, key)
-    rows = []
     for bucket, entries in buckets:
         data = pickle.dumps(entries, protocol=pickle.HIGHEST_PROTOCOL)
-        rows.append((section, bucket, data, _check(base, bucket, data)))
-    return rows
+        yield section, bucket, data, _check(base, bucket, data)

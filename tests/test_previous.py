@@ -4,10 +4,11 @@ digest check may touch, and that none of it changes the site."""
 from __future__ import annotations
 
 import os
+import shutil
 from pathlib import Path
 
 import pytest
-from conftest import TWO_ITEMS, config_for, tree
+from conftest import ROOT, TWO_ITEMS, config_for, tree
 
 from digest import load, pipeline, previous
 from digest.store import NAME
@@ -146,3 +147,31 @@ def test_an_unchanged_rebuild_keeps_every_page_and_renders_none(project: Path) -
     again = pipeline.build(config)
     assert again.rendered == 0
     assert tree(project / "site") == clean(project)
+
+
+def test_equal_evidence_read_from_the_store_is_one_object(project: Path) -> None:
+    """Each bucket of the store is pickled apart: equal evidence of items in two buckets
+    would come back as two copies, which a large archive holds by the hundred thousand."""
+    content = project / "content"
+    shutil.copy(ROOT / "content" / "topics.yaml", content / "topics.yaml")
+    # The same topic found by the same terms in many items: buckets are by key, so some
+    # of them are in different buckets.
+    lines = [f"The CNIL fined firm {n} over AI data.\nAnalysis — Privacy.\n" for n in range(40)]
+    (content / "005_same.txt").write_text("".join(lines), encoding="utf-8")
+    config = config_for(project)
+    pipeline.build(config)
+    layer = previous.Previous(config, pipeline._version(config), writable=False)
+    try:
+        loaded = load.load(config.content, config)
+        known = layer.known(loaded.taxonomy, config.language)
+    finally:
+        layer.close()
+    found: dict[object, list[object]] = {}
+    for _, evidence in known.tagged.values():
+        for one in evidence:
+            found.setdefault(one, []).append(one)
+    repeated = [copies for copies in found.values() if len(copies) > 1]
+    assert repeated  # the test means something: some evidence is in several items
+    assert all(all(copy is copies[0] for copy in copies) for copies in repeated)
+    topics = [names for names, _ in known.tagged.values() if names]
+    assert all(names is topics[0] for names in topics if names == topics[0])

@@ -54,6 +54,66 @@ def test_a_save_writes_only_what_changed_and_drops_what_is_gone(tmp_path: Path) 
     assert again.section("beta", "k2") == {"only": {"a": 1}}  # a section not saved is kept
 
 
+def test_each_value_is_read_through_the_readers_function_and_kept_as_it_gave(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    saved(tmp_path)
+    shared = ("value", 0, b"")
+    first = Store(tmp_path, "v1")
+    entries = first.section("alpha", "k1", lambda v: shared if v == shared else v)
+    assert entries == SECTIONS["alpha"][1]
+    assert entries["entry 0"] is shared
+    # What the store kept is what the reader was given: saving it back unchanged writes no
+    # bucket (a value compared with a copy it did not keep would be rewritten, not lost).
+    written: list[object] = []
+    real = store._rows
+
+    def spy(*args: object) -> object:
+        rows = list(real(*args))  # type: ignore[arg-type]
+        written.extend(rows)
+        return iter(rows)
+
+    monkeypatch.setattr(store, "_rows", spy)
+    assert first.save({"alpha": ("k1", entries)}) is None
+    assert written == []
+    assert Store(tmp_path, "v1").section("alpha", "k1") == SECTIONS["alpha"][1]
+
+
+def test_a_section_kept_by_its_checks_writes_only_the_buckets_that_changed(
+    tmp_path: Path,
+) -> None:
+    path = saved(tmp_path)
+
+    def rowids() -> dict[str, int]:
+        query = "SELECT key, rowid FROM entries WHERE section = 'alpha'"
+        with sqlite3.connect(path) as conn:
+            return dict(conn.execute(query).fetchall())
+
+    before = rowids()
+    first = Store(tmp_path, "v1", by_check=("alp",))
+    entries = first.section("alpha", "k1")
+    assert entries == SECTIONS["alpha"][1]
+    assert all(isinstance(kept, bytes) for kept in first._loaded["alpha"][1].values())
+    entries["entry 2"] = "changed"
+    assert first.save({"alpha": ("k1", entries)}) is None
+    after = rowids()
+    (changed,) = store._buckets({"entry 2": None})
+    assert after.keys() == before.keys()
+    assert [b for b in after if after[b] != before[b]] == [changed]  # a row written anew
+    assert Store(tmp_path, "v1").section("alpha", "k1") == entries
+
+
+def test_a_readers_function_that_fails_counts_as_a_damaged_store(tmp_path: Path) -> None:
+    saved(tmp_path)
+
+    def fails(value: object) -> object:
+        raise TypeError("unhashable")
+
+    first = Store(tmp_path, "v1")
+    assert first.section("alpha", "k1", fails) == {}
+    assert first.section("beta", "k2") == {}  # the whole store counts as absent
+
+
 def test_another_section_key_replaces_the_section(tmp_path: Path) -> None:
     saved(tmp_path)
     first = Store(tmp_path, "v1")
