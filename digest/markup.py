@@ -118,13 +118,15 @@ def to_html(text: str, images: frozenset[str] = frozenset(), root: str = "") -> 
     return found.replace(IMAGE_MARK, '<img src="' + html.escape(root))
 
 
-@lru_cache(maxsize=65536)
 def _to_html(text: str, images: frozenset[str]) -> str:
+    # Plain text is escaped afresh each time (cheap); only parsed Markdown is remembered:
+    # a cache of every text's HTML held tens of MB at the end of a large build.
     if not MARKDOWN_SYNTAX.search(text):
         return f"<p>{html.escape(text, quote=False)}</p>"
     return _parsed(text, images)
 
 
+@lru_cache(maxsize=16384)
 def _parsed(text: str, images: frozenset[str] = frozenset()) -> str:
     import nh3  # here, with the parser: text without Markdown is escaped without either
 
@@ -145,11 +147,15 @@ def _keep_mark(tag: str, attribute: str, value: str) -> str | None:
     return value
 
 
-@lru_cache(maxsize=65536)
 def to_plain(text: str) -> str:
     """Item text without its Markdown, for titles, feed descriptions and meta tags."""
     if not MARKDOWN_SYNTAX.search(text):
         return text
+    return _stripped(text)
+
+
+@lru_cache(maxsize=16384)
+def _stripped(text: str) -> str:
     import nh3  # here: see _parsed
 
     stripped = nh3.clean(to_html(text), tags=set())
