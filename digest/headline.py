@@ -183,10 +183,9 @@ def derive_headline(summary: str) -> str:
     tokens[-1] = tokens[-1].rstrip(".")
     if not tokens[-1]:
         tokens.pop()
-    headline = _headline_of(tokens)
-    if not headline:
-        return _fallback(summary)
-    return _finish(headline)
+    # A headline of signs alone ("officially <": the adverb dropped) finishes empty.
+    headline = _finish(_headline_of(tokens))
+    return headline or _fallback(summary)
 
 
 def _tokens(text: str) -> list[str]:
