@@ -259,11 +259,19 @@ def _check(base: bytes, entry: str, value: bytes) -> bytes:
 
 def _buckets(entries: Mapping[str, object]) -> dict[str, Entries]:
     """The entries by bucket, each bucket in the entries' order."""
+    # Every entry of every section is bucketed at each save: the loop is kept lean.
     buckets: dict[str, Entries] = {}
+    names, crc32 = _BUCKET_NAMES, zlib.crc32
     for entry, value in entries.items():
-        bucket = format(zlib.crc32(entry.encode("utf-8", "surrogatepass")) % BUCKETS, "02x")
-        buckets.setdefault(bucket, {})[entry] = value
+        name = names[crc32(entry.encode("utf-8", "surrogatepass")) % BUCKETS]
+        bucket = buckets.get(name)
+        if bucket is None:
+            bucket = buckets[name] = {}
+        bucket[entry] = value
     return buckets
+
+
+_BUCKET_NAMES = tuple(format(n, "02x") for n in range(BUCKETS))
 
 
 def _rows(
