@@ -21,15 +21,15 @@ from datetime import UTC, datetime, timedelta
 from .markup import to_html, to_plain
 from .model import Edition, Item, Site, Topic
 from .translation import catalog, number
-from .urls import ARCHIVE, absolute, path_of
+from .urls import ARCHIVE, EDITIONS, FEED_FILES, absolute, path_of
 
 # Never change: every Atom id ever published is derived from it.
 ID_NAMESPACE = uuid.UUID("6f1d2c7e-4b0a-5e39-9a3c-2d8f0b7c1e55")
-FILES = {"rss": "feed.xml", "atom": "atom.xml", "json": "feed.json"}
+FILES = FEED_FILES
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 # The edition feed's: one entry per edition, holding all its items, for readers who want
 # one entry a week and for RSS-to-email services.
-EDITIONS_FOLDER = "editions/"
+EDITIONS_FOLDER = EDITIONS
 
 
 @dataclass(frozen=True)

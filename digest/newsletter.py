@@ -34,7 +34,7 @@ from .markup import to_html
 from .model import Edition, Site
 from .problems import Problem, warning
 from .render import TemplateErrors, compile_templates, template_problem
-from .urls import absolute, path_of
+from .urls import EDITIONS, RSS, absolute, path_of
 
 HTML_TEMPLATE, TEXT_TEMPLATE = "email.html", "email.txt"
 # Gmail clips a message whose HTML is larger than about 102 KB (hiding the rest, and with
@@ -59,8 +59,8 @@ def links(site: Site, edition: Edition, newsletter: Newsletter | None) -> dict[s
     return {
         "home": base,
         "view": absolute(base, path_of(edition)),
-        "feed": absolute(base, "feed.xml"),
-        "edition_feed": absolute(base, "editions/feed.xml"),
+        "feed": absolute(base, RSS),
+        "edition_feed": absolute(base, EDITIONS + RSS),
         "unsubscribe": newsletter.unsubscribe_link if newsletter else None,
         "item": items,  # item id -> its page
     }

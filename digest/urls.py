@@ -28,6 +28,12 @@ STEMMER_SCRIPT = "stemmer.js"  # the search page's stemmer, beside search.js
 FAVICON = "favicon.svg"
 EDITIONS = "editions/"
 ITEMS = "items/"
+# A feed's files, in the folder of what it follows (the site, editions/, a topic's).
+RSS = "feed.xml"
+ATOM = "atom.xml"
+JSON_FEED = "feed.json"
+FEED_FILES = {"rss": RSS, "atom": ATOM, "json": JSON_FEED}
+SEARCH_INDEX = SEARCH + "index.json"  # the search index's list of segments
 # The files at the site's root that every build makes (besides the pages' folders).
 GENERATED_FILES = frozenset(
     {
@@ -41,9 +47,9 @@ GENERATED_FILES = frozenset(
         SEARCH_SCRIPT,
         STEMMER_SCRIPT,
         FAVICON,
-        "feed.xml",
-        "atom.xml",
-        "feed.json",
+        RSS,
+        ATOM,
+        JSON_FEED,
         "index.html",
     }
 )
@@ -60,6 +66,11 @@ PATHS = {
     "search_script": SEARCH_SCRIPT,
     "stemmer_script": STEMMER_SCRIPT,
     "favicon": FAVICON,
+    "editions": EDITIONS,
+    "rss": RSS,
+    "atom": ATOM,
+    "json_feed": JSON_FEED,
+    "search_index": SEARCH_INDEX,
 }
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
 import xml.etree.ElementTree as ET
@@ -353,3 +354,25 @@ def test_an_upgrade_from_the_previous_release_moves_no_url_id_or_date(tmp_path: 
     for item in new:
         assert path_in(item) == f"items/{text.make_slug(item['title'], item['id'])}/"
     assert path_in(new[0]).startswith("items/mistral-ai-raises-1-7-milliard-from-asml-")
+
+
+LINKS = re.compile(r'\b(?:href|src|action|data-index|data-root)="([^"]*)"')
+EXPRESSION = re.compile(r"{{.*?}}|{%.*?%}")
+# Trans blocks' variables build links too: `rss=root ~ paths.rss`.
+TRANS_VARIABLE = re.compile(r"\b\w+=(root ~ [^,%]+)")
+
+
+def test_the_templates_build_no_address_by_hand() -> None:
+    # Every link of the built-in templates comes from urls.py (through root, path_of,
+    # paths): a file or folder name typed into a template would not follow a change there.
+    typed = []
+    for template in sorted((ROOT / "templates").glob("*.html")):
+        source = template.read_text(encoding="utf-8")
+        for link in LINKS.findall(source):
+            rest = EXPRESSION.sub("", link)
+            if rest and not rest.startswith("#"):
+                typed.append((template.name, link))
+        for expression in TRANS_VARIABLE.findall(source):
+            if '"' in expression or "'" in expression:
+                typed.append((template.name, expression))
+    assert typed == []
