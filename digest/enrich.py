@@ -131,8 +131,11 @@ def _group(
     # The stems, when starting over: working them out is most of what adding costs (a
     # large archive's new ones are worked out on every core first).
     stems = earlier.features() if earlier is not None and done == 0 else {}
-    fresh = [(key, item) for key, item in zip(order[done:], items[done:], strict=True)]
-    fresh = [(key, item) for key, item in fresh if key not in stems]
+    fresh = [
+        (key, item)
+        for key, item in zip(order[done:], items[done:], strict=True)
+        if key not in stems
+    ]
     if len(fresh) >= PARALLEL_FROM:
         found_stems = map_shared(
             lambda pair: features(pair[1].summary, language), fresh, chunk=_chunk(len(fresh))
@@ -174,7 +177,7 @@ def _names_ahead(
 
 
 def _name_key(summary: str, headline: str | None) -> bytes:
-    # The editor's headline is part of what names the item: a slug is made from it.
+    # As _identify keys a name (which has the summary's digest at hand already).
     return text_key(summary) if headline is None else text_key(summary, headline)
 
 

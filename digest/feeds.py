@@ -25,11 +25,7 @@ from .urls import ARCHIVE, EDITIONS, FEED_FILES, absolute, path_of
 
 # Never change: every Atom id ever published is derived from it.
 ID_NAMESPACE = uuid.UUID("6f1d2c7e-4b0a-5e39-9a3c-2d8f0b7c1e55")
-FILES = FEED_FILES
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
-# The edition feed's: one entry per edition, holding all its items, for readers who want
-# one entry a week and for RSS-to-email services.
-EDITIONS_FOLDER = EDITIONS
 
 
 @dataclass(frozen=True)
@@ -120,7 +116,7 @@ def feed_sources(site: Site) -> list[FeedSource]:
     return [
         FeedSource("", site.title, site.description, "", items=site.feed_items),
         FeedSource(
-            EDITIONS_FOLDER,
+            EDITIONS,  # one entry per edition, holding all its items
             title,
             messages.gettext("Each edition of %(site)s whole, in one entry.")
             % {"site": site.title},
@@ -145,7 +141,9 @@ def _topic_source(site: Site, topic: Topic) -> FeedSource:
 
 def make_feed(site: Site, source: FeedSource) -> Feed:
     """The feed of `source`, reading of `site` only values that fingerprints cover."""
-    urls = {kind: absolute(site.base_url, source.folder + name) for kind, name in FILES.items()}
+    urls = {
+        kind: absolute(site.base_url, source.folder + name) for kind, name in FEED_FILES.items()
+    }
     entries = (
         *(entry(item, site) for item in source.items),
         *(edition_entry(edition, site) for edition in source.editions),
@@ -237,7 +235,8 @@ def _newest_editions(site: Site) -> tuple[Edition, ...]:
 
 
 def edition_feed(site: Site) -> Feed:
-    """The newest editions, as many as hold `feed_size` items in all, and at least one."""
+    """The edition feed: one entry per edition, holding all its items, for readers who want
+    one entry a week and for RSS-to-email services."""
     return make_feed(site, feed_sources(site)[1])
 
 

@@ -225,7 +225,7 @@ def _stages(
     plan = previous.plan(site, env, version)
     clock.lap("fingerprints")
     stage(f"rendering {len(plan.pages)} pages")
-    outputs = render(site, env, plan.pages, plan.segments, plan.chunks)  # -> render
+    outputs = render(site, env, plan.pages, plan.segments, plan.made)  # -> render
     with writing(config.output) as staged:  # -> write
         staged.put_all(outputs)  # each file written to the staging folder as it is made
         missing = staged.keep(plan.kept)

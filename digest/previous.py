@@ -59,7 +59,7 @@ class Plan:
     kept: dict[str, str]  # files the writer takes from the live site: path -> digest
     # Of the files of the whole archive that a build can keep (items.json's chunks, the
     # feeds, the sitemap's files: render.archive_marks), those to make; None: all.
-    chunks: tuple[str, ...] | None = ()
+    made: tuple[str, ...] | None = ()
     marks: dict[str, str] = field(default_factory=dict)  # their fingerprints, by path
     prints: dict[str, str] = field(default_factory=dict)  # every page's fingerprint
     folders: tuple[str, ...] = ()  # every search segment's folder
@@ -147,11 +147,7 @@ class Previous:
         prints = {page.path: fingerprints.page(page) for page in site.pages}
         recorded = self._store.section(self._pages, "")
         holds = live_manifest(self._output)
-        kept: dict[str, str] = {}
-        for path, mark in prints.items():
-            before = recorded.get(path)
-            if isinstance(before, tuple) and before[0] == mark and holds.get(path) == before[1]:
-                kept[path] = before[1]
+        kept = _unchanged(prints, recorded, holds)
         folders = tuple(path_of(segment) for segment in site.search_segments)
         given = self._store.section(self._segments, "")
         kept_folders = set()
@@ -164,25 +160,15 @@ class Previous:
             ):
                 kept.update(files)
                 kept_folders.add(folder)
-        # A chunk of items.json is made of its items and the base URL (the section's key).
+        # A chunk of items.json is made of its items and the base URL (the section's key);
+        # the feeds, feeds.opml and the sitemap's files of what archive_marks says.
         marks: dict[str, str] = {}
-        made = self._store.section(self._chunks, site.base_url)
         for chunk in split(site)[1]:
             values = "\0".join(fingerprints.value(item) for item in chunk.items)
-            mark = marks[chunk.path] = hashlib.sha256(values.encode()).hexdigest()
-            before = made.get(chunk.path)
-            if (
-                isinstance(before, tuple)
-                and before[0] == mark
-                and holds.get(chunk.path) == before[1]
-            ):
-                kept[chunk.path] = before[1]
-        # The feeds, feeds.opml and the sitemap's files, kept as the chunks are.
-        for path, mark in archive_marks(site, env, fingerprints, templates).items():
-            marks[path] = mark
-            before = made.get(path)
-            if isinstance(before, tuple) and before[0] == mark and holds.get(path) == before[1]:
-                kept[path] = before[1]
+            marks[chunk.path] = hashlib.sha256(values.encode()).hexdigest()
+        marks.update(archive_marks(site, env, fingerprints, templates))
+        archived = self._store.section(self._archive, site.base_url)
+        kept.update(_unchanged(marks, archived, holds))
         return Plan(
             tuple(page for page in site.pages if page.path not in kept),
             tuple(s for s in segments if path_of(s) not in kept_folders),
@@ -239,7 +225,7 @@ class Previous:
                 if folder in given:
                     given[folder][path] = digest
             sections[self._segments] = ("", given)
-            sections[self._chunks] = (
+            sections[self._archive] = (
                 base_url,
                 {path: (mark, holds[path]) for path, mark in plan.marks.items()},
             )
@@ -253,12 +239,25 @@ class Previous:
         return f"pages:{self._output_name}"  # each output folder holds its own site
 
     @property
-    def _chunks(self) -> str:
-        return f"chunks:{self._output_name}"
+    def _archive(self) -> str:
+        return f"archive:{self._output_name}"  # the whole archive's files that can be kept
 
     @property
     def _segments(self) -> str:
         return f"segments:{self._output_name}"
+
+
+def _unchanged(
+    marks: Mapping[str, str], recorded: Mapping[str, object], holds: Mapping[str, str]
+) -> dict[str, str]:
+    """The files to keep (path -> digest): each whose mark is the one recorded when it was
+    last made, and whose recorded bytes the live site still holds."""
+    kept = {}
+    for path, mark in marks.items():
+        before = recorded.get(path)
+        if isinstance(before, tuple) and before[0] == mark and holds.get(path) == before[1]:
+            kept[path] = before[1]
+    return kept
 
 
 class _Sharing:

@@ -37,13 +37,14 @@ from . import markup, search, workers
 from .cache import BuildCache, CompiledTemplates
 from .dates import long_date
 from .export import chunk_file, items_json, split
-from .feeds import FILES, feed_sources, json_feed, make_feed
+from .feeds import feed_sources, json_feed, make_feed
 from .fingerprint import SITE_VALUES, Fingerprints
 from .model import Edition, Item, Page, Segment, Site
 from .problems import ConfigErrors, Problem, display, error
 from .translation import catalog, number
 from .urls import (
     FAVICON,
+    FEED_FILES,
     ITEMS_JSON,
     LATEST_SITEMAP,
     OPML,
@@ -360,7 +361,7 @@ def _archive_files(
     opml = wanted(OPML)
     feeds = []
     for feed_source in feed_sources(site):
-        files = {kind: feed_source.folder + name for kind, name in FILES.items()}
+        files = {kind: feed_source.folder + name for kind, name in FEED_FILES.items()}
         if not opml and not any(map(wanted, files.values())):
             continue  # kept whole: not even its entries are made
         feed = make_feed(site, feed_source)
@@ -412,13 +413,13 @@ def archive_marks(
     sources = feed_sources(site)
     for source in sources:
         feed = mark("feed", fingerprints.value(source))
-        for name in FILES.values():
+        for name in FEED_FILES.values():
             marks[source.folder + name] = feed
     if _is_builtin(env, "feeds.opml"):  # it reads no feed's entries: a new one changes none
         heads = [(s.folder, s.title, s.description, s.home) for s in sources]
         marks[OPML] = mark("opml", fingerprints.value(heads))
     else:
-        marks[OPML] = mark("opml", *(marks[s.folder + FILES["rss"]] for s in sources))
+        marks[OPML] = mark("opml", *(marks[s.folder + FEED_FILES["rss"]] for s in sources))
     stamps: dict[int, str] = {}  # an edition's pages share its date's object
     for name, pages in _sitemap_files(site):
         parts = ["sitemap", name]
