@@ -116,7 +116,9 @@ def feed_sources(site: Site) -> list[FeedSource]:
     return [
         FeedSource("", site.title, site.description, "", items=site.feed_items),
         FeedSource(
-            EDITIONS,  # one entry per edition, holding all its items
+            # One entry per edition, holding all its items: for readers who want one entry
+            # a week, and for RSS-to-email services.
+            EDITIONS,
             title,
             messages.gettext("Each edition of %(site)s whole, in one entry.")
             % {"site": site.title},
@@ -162,14 +164,6 @@ def make_feed(site: Site, source: FeedSource) -> Feed:
         updated=max((e.published for e in entries), default=EPOCH),
         entries=entries,
     )
-
-
-def site_feed(site: Site) -> Feed:
-    return make_feed(site, feed_sources(site)[0])
-
-
-def topic_feed(site: Site, topic: Topic) -> Feed:
-    return make_feed(site, _topic_source(site, topic))
 
 
 def all_feeds(site: Site) -> list[Feed]:
@@ -232,12 +226,6 @@ def _newest_editions(site: Site) -> tuple[Edition, ...]:
             break
         editions.append(edition)
     return tuple(editions)
-
-
-def edition_feed(site: Site) -> Feed:
-    """The edition feed: one entry per edition, holding all its items, for readers who want
-    one entry a week and for RSS-to-email services."""
-    return make_feed(site, feed_sources(site)[1])
 
 
 def json_feed(feed: Feed) -> bytes:

@@ -50,6 +50,7 @@ from .urls import (
     OPML,
     PATHS,
     ROBOTS,
+    SEARCH_INDEX,
     SEARCH_SCRIPT,
     SITEMAP,
     SITEMAP_BLOCK,
@@ -383,7 +384,7 @@ def _archive_files(
         if wanted(chunk.path):
             yield chunk.path, chunk_file(chunk, site.base_url)
     if site.search:
-        yield search.INDEX, search.index_file(site.search_segments, site.topic_names)
+        yield SEARCH_INDEX, search.index_file(site.search_segments, site.topic_names)
     for name in STATIC_FILES:
         if name in (SEARCH_SCRIPT, STEMMER_SCRIPT) and not site.search:
             continue

@@ -67,14 +67,13 @@ from itertools import pairwise
 from . import markup
 from .dates import long_date
 from .model import Item, Segment
-from .urls import SEARCH, SEARCH_INDEX, path_of
+from .urls import SEARCH, path_of
 from .words import STEMMERS, stem
 
 FORMAT = "2"  # part of every segment's name: a new format never reuses an old segment
 BLOCK = 256  # items
 LARGEST = 32  # blocks: the largest segment, so that a merge re-indexes 8,192 items at most
 SHARD = 2048  # bytes: a term file holds sorted stems up to about this size
-INDEX = SEARCH_INDEX
 # Words too common to narrow a search: left out of the index and of queries.
 STOP_WORDS = frozenset(
     "a an and are as at be by for from has have in is it its of on or that the this to was "
